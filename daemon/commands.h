@@ -1,0 +1,29 @@
+// The subcommands of the `sluice` binary (SPEC §1). Each returns the process exit code:
+// 0 success, 78 (EX_CONFIG) for a bad configuration, 1 for a runtime failure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sluice {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitConfig = 78;
+
+// `sluice run -c FILE` ("-" = stdin); `config_text` instead of a file when path is empty.
+int run_command(const std::string& config_path, const std::string& config_text, bool quiet);
+// `sluice validate FILE`.
+int validate_command(const std::string& config_path);
+
+struct GenOptions {
+  std::string format = "csv";
+  std::optional<uint64_t> count;
+  std::optional<double> rate;
+  uint64_t seed = 1;
+};
+// `sluice gen`: synthetic events on stdout.
+int gen_command(const GenOptions& options);
+
+}  // namespace sluice

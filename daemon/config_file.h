@@ -1,0 +1,17 @@
+// Reads and loads a configuration file for the commands: "-" reads stdin. Problems are printed
+// as `FILE:LINE:COL: message` lines on stderr.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+
+namespace sluice {
+
+// The validated config, or nullopt after printing every problem to stderr.
+std::optional<Config> load_config_file(const std::string& path);
+// The same for configuration text already in memory; `shown` names it in problem lines.
+std::optional<Config> load_config_text(const std::string& text, const std::string& shown);
+
+}  // namespace sluice

@@ -1,0 +1,394 @@
+#include "daemon/pipeline.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+
+#include "stages/ingest/file_source.h"
+#include "stages/ingest/generate_source.h"
+#include "stages/ingest/record_framer.h"
+#include "stages/ingest/stdin_source.h"
+#include "stages/log.h"
+
+namespace sluice {
+namespace {
+
+constexpr auto kPollTimeout = std::chrono::milliseconds(20);
+
+size_t share_of(uint64_t max_bytes, int parts) {
+  // The pipeline's queue budget is split over its three queues; each holds at least one batch.
+  return std::max<size_t>(static_cast<size_t>(max_bytes) / static_cast<size_t>(parts), 1 << 20);
+}
+
+}  // namespace
+
+const char* stage_name(Stage stage) {
+  switch (stage) {
+    case Stage::kIngest:
+      return "ingest";
+    case Stage::kParse:
+      return "parse";
+    case Stage::kFilter:
+      return "filter";
+    case Stage::kRoute:
+      return "route";
+    case Stage::kCount:
+      break;
+  }
+  return "?";
+}
+
+Pipeline::Pipeline(const PipelineConfig& config, MemoryBudget& budget)
+    : config_(config),
+      budget_(budget),
+      to_parse_(share_of(config.queue_max_bytes, 3)),
+      to_filter_(share_of(config.queue_max_bytes, 3)),
+      to_route_(share_of(config.queue_max_bytes, 3)) {}
+
+Pipeline::~Pipeline() {
+  abort();
+  join();
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
+                                                  const std::vector<SinkConfig>& sink_configs,
+                                                  const std::map<std::string, SinkRunner*>& sinks,
+                                                  MemoryBudget& budget) {
+  std::unique_ptr<Pipeline> p(new Pipeline(config, budget));
+  auto fail = [&](const std::string& message) {
+    return Status::error("pipeline " + config.name + ": " + message);
+  };
+
+  if (!config.filter.empty()) {
+    auto expr = Expression::compile(config.filter, p->schema_);
+    if (!expr.ok()) {
+      return fail("filter: " + expr.status().to_string());
+    }
+    p->filter_.emplace(std::move(expr.value()));
+  } else {
+    p->filter_.emplace(std::nullopt);
+  }
+
+  // Targets: one per (sink, dead-letter or not) this pipeline writes to.
+  std::vector<std::pair<std::string, bool>> target_keys;
+  auto target_for = [&](const std::string& sink, bool dead_letter) -> Result<uint32_t> {
+    for (size_t i = 0; i < target_keys.size(); ++i) {
+      if (target_keys[i] == std::pair(sink, dead_letter)) {
+        return static_cast<uint32_t>(i);
+      }
+    }
+    auto runner = sinks.find(sink);
+    auto sc = std::find_if(sink_configs.begin(), sink_configs.end(),
+                           [&](const SinkConfig& s) { return s.name == sink; });
+    if (runner == sinks.end() || sc == sink_configs.end()) {
+      return fail("unknown sink '" + sink + "'");
+    }
+    EncoderOptions options = sc->encoding;
+    options.dead_letter = dead_letter;
+    auto encoder = make_encoder(options, p->schema_);
+    if (!encoder.ok()) {
+      return fail("sink " + sink + ": " + encoder.status().to_string());
+    }
+    target_keys.emplace_back(sink, dead_letter);
+    p->targets_.push_back(Target{runner->second, std::move(encoder.value())});
+    return static_cast<uint32_t>(target_keys.size() - 1);
+  };
+
+  std::vector<Route> routes;
+  for (const RouteConfig& rc : config.routes) {
+    Route route;
+    route.continue_ = rc.continue_;
+    if (!rc.when.empty()) {
+      auto expr = Expression::compile(rc.when, p->schema_);
+      if (!expr.ok()) {
+        return fail("route: " + expr.status().to_string());
+      }
+      route.when.emplace(std::move(expr.value()));
+    }
+    for (const std::string& sink : rc.to) {
+      auto t = target_for(sink, false);
+      if (!t.ok()) {
+        return t.status();
+      }
+      route.targets.push_back(t.value());
+    }
+    routes.push_back(std::move(route));
+  }
+  std::optional<uint32_t> dead_letter;
+  if (!config.dead_letter.empty()) {
+    auto t = target_for(config.dead_letter, true);
+    if (!t.ok()) {
+      return t.status();
+    }
+    dead_letter = t.value();
+  }
+  for (const auto& [name, type] : config.parse.types) {
+    p->schema_.declare_type(p->schema_.intern(name), type);
+  }
+  p->router_.emplace(std::move(routes), dead_letter, p->targets_.size());
+
+  // The schema is complete now: parsers and framers may be built against it.
+  int workers = std::max(1, config.parse_threads);
+  for (int i = 0; i < workers; ++i) {
+    auto parser = make_parser(config.parse, p->schema_);
+    if (!parser.ok()) {
+      return fail("parse: " + parser.status().to_string());
+    }
+    p->parsers_.push_back(std::move(parser.value()));
+  }
+
+  const SourceConfig& sc = config.source;
+  StreamReaderOptions reader;
+  reader.max_event_bytes = sc.max_event_bytes;
+  const ParseOptions& parse = p->config_.parse;
+  const Schema& schema = p->schema_;
+  switch (sc.type) {
+    case SourceConfig::Type::kStdin:
+      p->source_ = std::make_unique<StdinSource>(make_framer(parse, schema), reader);
+      break;
+    case SourceConfig::Type::kFile: {
+      FileSourceOptions options;
+      options.paths = sc.paths;
+      options.read_from_end = sc.read_from_end;
+      options.follow = sc.follow;
+      options.reader = reader;
+      p->source_ = std::make_unique<FileSource>(
+          options, [&parse, &schema] { return make_framer(parse, schema); });
+      break;
+    }
+    case SourceConfig::Type::kGenerate: {
+      GenerateSourceOptions options;
+      if (!EventGenerator::parse_format(sc.format, options.format)) {
+        return fail("generate: unknown format '" + sc.format + "'");
+      }
+      options.count = sc.count;
+      options.rate = sc.rate;
+      options.seed = sc.seed;
+      p->source_ = std::make_unique<GenerateSource>(make_framer(parse, schema), options);
+      break;
+    }
+    case SourceConfig::Type::kTcp:
+    case SourceConfig::Type::kUdp:
+    case SourceConfig::Type::kKafka:
+      return fail("this source type is not available in this build yet");
+  }
+  for (auto& t : p->targets_) {
+    t.sink->add_producer();
+  }
+  return p;
+}
+
+void Pipeline::pin(std::thread& t, size_t index) {
+  if (config_.cpus.empty()) {
+    return;
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(config_.cpus[index % config_.cpus.size()], &set);
+  if (pthread_setaffinity_np(t.native_handle(), sizeof(set), &set) != 0) {
+    log_warning("pipeline " + config_.name + ": cannot pin a thread to CPU " +
+                std::to_string(config_.cpus[index % config_.cpus.size()]));
+  }
+}
+
+void Pipeline::start() {
+  size_t index = 0;
+  auto spawn = [&](auto fn) {
+    threads_.emplace_back(fn);
+    pin(threads_.back(), index++);
+  };
+  parse_workers_running_.store(static_cast<int>(parsers_.size()));
+  total_threads_ = 3 + static_cast<int>(parsers_.size());
+  spawn([this] { run_ingest(); });
+  for (size_t i = 0; i < parsers_.size(); ++i) {
+    spawn([this, i] { run_parse(i); });
+  }
+  spawn([this] { run_filter(); });
+  spawn([this] { run_route(); });
+}
+
+void Pipeline::abort() {
+  stop_.store(true);
+  abort_.store(true);
+}
+
+void Pipeline::join() {
+  for (auto& t : threads_) {
+    if (t.joinable()) {
+      t.join();
+    }
+  }
+}
+
+size_t Pipeline::queue_bytes(Stage s) const {
+  switch (s) {
+    case Stage::kParse:
+      return to_parse_.bytes();
+    case Stage::kFilter:
+      return to_filter_.bytes();
+    case Stage::kRoute:
+      return to_route_.bytes();
+    default:
+      return 0;
+  }
+}
+
+size_t Pipeline::queue_capacity(Stage s) const {
+  switch (s) {
+    case Stage::kParse:
+      return to_parse_.capacity();
+    case Stage::kFilter:
+      return to_filter_.capacity();
+    case Stage::kRoute:
+      return to_route_.capacity();
+    default:
+      return 0;
+  }
+}
+
+BatchPtr Pipeline::new_batch(size_t capacity) {
+  if (!budget_.acquire(capacity, stop_)) {
+    return nullptr;
+  }
+  auto batch = std::make_unique<Batch>();
+  batch->lease = MemoryLease(&budget_, capacity);
+  batch->text.reserve(capacity);
+  return batch;
+}
+
+bool Pipeline::emit(BatchPtr batch) {
+  auto& ingest = counters_[static_cast<int>(Stage::kIngest)];
+  uint64_t events = batch->events.size();
+  ingest.add_in(events);
+  bytes_in_.fetch_add(batch->text.size(), std::memory_order_relaxed);
+  batch->sequence = next_sequence_++;
+  batch->created = std::chrono::steady_clock::now();
+  size_t bytes = batch->bytes();
+  if (config_.drop_newest) {
+    if (!to_parse_.try_push(std::move(batch), bytes)) {
+      ingest.add_dropped(DropReason::kQueueFull, events);
+      return true;  // the batch is dropped (explicitly configured), the source goes on
+    }
+  } else if (!to_parse_.push(std::move(batch), bytes, abort_, &ingest.blocked_ns)) {
+    return false;
+  }
+  ingest.add_out(events);
+  return true;
+}
+
+void Pipeline::run_ingest() {
+  source_status_ = source_->run(*this);
+  if (!source_status_.ok()) {
+    log_error("pipeline " + config_.name + ": " + source_status_.message());
+  }
+  to_parse_.close();
+  thread_done();
+}
+
+void Pipeline::run_parse(size_t worker) {
+  Parser& parser = *parsers_[worker];
+  auto& counters = counters_[static_cast<int>(Stage::kParse)];
+  while (!abort_.load()) {
+    BatchPtr batch;
+    if (!to_parse_.pop(batch, kPollTimeout)) {
+      if (to_parse_.closed_and_empty()) {
+        break;
+      }
+      continue;
+    }
+    uint64_t n = batch->events.size();
+    batch->slot_fields.reserve(n * schema_.size());
+    parser.parse(*batch);
+    batch->update_lease();
+    uint64_t errors = 0;
+    for (const Event& e : batch->events) {
+      errors += e.state == EventState::kParseError;
+    }
+    // Parse errors are counted as dropped by the route stage, which knows whether they go to a
+    // dead letter instead.
+    counters.add_in(n);
+    counters.add_out(n - errors);
+    size_t bytes = batch->bytes();
+    if (!to_filter_.push(std::move(batch), bytes, abort_, &counters.blocked_ns)) {
+      break;
+    }
+  }
+  if (parse_workers_running_.fetch_sub(1) == 1) {
+    to_filter_.close();
+  }
+  thread_done();
+}
+
+void Pipeline::run_filter() {
+  auto& counters = counters_[static_cast<int>(Stage::kFilter)];
+  // Parallel parse workers finish batches out of order; hand them on in sequence order.
+  std::map<uint64_t, BatchPtr> waiting;
+  uint64_t next = 0;
+  while (!abort_.load()) {
+    BatchPtr batch;
+    if (!to_filter_.pop(batch, kPollTimeout)) {
+      if (to_filter_.closed_and_empty()) {
+        break;
+      }
+      continue;
+    }
+    waiting.emplace(batch->sequence, std::move(batch));
+    while (!waiting.empty() && waiting.begin()->first == next) {
+      BatchPtr ready = std::move(waiting.begin()->second);
+      waiting.erase(waiting.begin());
+      ++next;
+      uint64_t parsed = 0;
+      for (const Event& e : ready->events) {
+        parsed += e.state == EventState::kParsed;
+      }
+      uint64_t filtered = filter_->apply(*ready);
+      counters.add_in(parsed);
+      counters.add_out(parsed - filtered);
+      counters.add_dropped(DropReason::kFiltered, filtered);
+      size_t bytes = ready->bytes();
+      if (!to_route_.push(std::move(ready), bytes, abort_, &counters.blocked_ns)) {
+        break;
+      }
+    }
+  }
+  to_route_.close();
+  thread_done();
+}
+
+void Pipeline::run_route() {
+  auto& counters = counters_[static_cast<int>(Stage::kRoute)];
+  while (!abort_.load()) {
+    BatchPtr batch;
+    if (!to_route_.pop(batch, kPollTimeout)) {
+      if (to_route_.closed_and_empty()) {
+        break;
+      }
+      continue;
+    }
+    RouteCounts rc = router_->route(*batch);
+    counters.add_in(rc.routed + rc.unrouted + rc.dead_lettered + rc.parse_errors_dropped);
+    counters.add_out(rc.routed);
+    counters.add_dropped(DropReason::kUnrouted, rc.unrouted);
+    counters_[static_cast<int>(Stage::kParse)].add_dropped(DropReason::kParseError,
+                                                           rc.parse_errors_dropped);
+    dead_lettered_.fetch_add(rc.dead_lettered, std::memory_order_relaxed);
+    SharedBatch shared(std::move(batch));
+    for (uint32_t t = 0; t < targets_.size(); ++t) {
+      if (shared->targets[t].empty()) {
+        continue;
+      }
+      SinkItem item{shared, targets_[t].encoder.get(), t};
+      if (!targets_[t].sink->push(std::move(item), abort_, &counters.blocked_ns)) {
+        break;
+      }
+    }
+    // `shared` goes out of scope here; the sinks hold the batch until they have written it.
+  }
+  for (auto& t : targets_) {
+    t.sink->producer_done();
+  }
+  thread_done();
+}
+
+}  // namespace sluice

@@ -1,0 +1,103 @@
+// Pipeline: one configured pipeline running as threads: ingest (the source), N parse workers,
+// filter, route; joined by byte-bounded BatchQueues. Order is restored after parallel parse by
+// batch sequence number. Stopping is two-step: request_stop() makes the source stop reading and
+// everything already read drains through to the sinks; abort() (after the shutdown timeout)
+// makes every blocked stage give up.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "daemon/sink_runner.h"
+#include "stages/batch_queue.h"
+#include "stages/filter/event_filter.h"
+#include "stages/ingest/source.h"
+#include "stages/memory_budget.h"
+#include "stages/parse/parser.h"
+#include "stages/route/router.h"
+#include "stages/stage_counters.h"
+
+namespace sluice {
+
+enum class Stage { kIngest = 0, kParse, kFilter, kRoute, kCount };
+const char* stage_name(Stage stage);
+
+class Pipeline : private SourceContext {
+ public:
+  // Builds everything (expressions, parsers, encoders, source) from a validated config.
+  static Result<std::unique_ptr<Pipeline>> build(const PipelineConfig& config,
+                                                 const std::vector<SinkConfig>& sink_configs,
+                                                 const std::map<std::string, SinkRunner*>& sinks,
+                                                 MemoryBudget& budget);
+  ~Pipeline() override;
+
+  void start();
+  void request_stop() { stop_.store(true); }
+  void abort();
+  // True once every stage has drained and exited.
+  bool finished() const { return finished_stages_.load() == total_threads_; }
+  void join();
+
+  const std::string& name() const { return config_.name; }
+  const StageCounters& counters(Stage s) const { return counters_[static_cast<int>(s)]; }
+  uint64_t bytes_in() const { return bytes_in_.load(std::memory_order_relaxed); }
+  uint64_t dead_lettered() const { return dead_lettered_.load(std::memory_order_relaxed); }
+  // Queue fill in front of a stage (parse, filter, route).
+  size_t queue_bytes(Stage s) const;
+  size_t queue_capacity(Stage s) const;
+  // An error the source ended with (unreadable stdin...), empty if none.
+  const Status& source_status() const { return source_status_; }
+
+ private:
+  Pipeline(const PipelineConfig& config, MemoryBudget& budget);
+
+  // SourceContext, called on the ingest thread.
+  bool stopping() const override { return stop_.load(std::memory_order_relaxed); }
+  BatchPtr new_batch(size_t capacity) override;
+  bool emit(BatchPtr batch) override;
+
+  void run_ingest();
+  void run_parse(size_t worker);
+  void run_filter();
+  void run_route();
+  void pin(std::thread& t, size_t index);
+  void thread_done() { finished_stages_.fetch_add(1); }
+
+  struct Target {
+    SinkRunner* sink;
+    std::unique_ptr<Encoder> encoder;
+  };
+
+  PipelineConfig config_;
+  MemoryBudget& budget_;
+  Schema schema_;
+  std::unique_ptr<Source> source_;
+  std::vector<std::unique_ptr<Parser>> parsers_;
+  std::optional<EventFilter> filter_;
+  std::optional<Router> router_;
+  std::vector<Target> targets_;
+
+  BatchQueue<BatchPtr> to_parse_;
+  BatchQueue<BatchPtr> to_filter_;
+  BatchQueue<BatchPtr> to_route_;
+  std::atomic<int> parse_workers_running_{0};
+
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> abort_{false};
+  uint64_t next_sequence_ = 0;
+  StageCounters counters_[static_cast<int>(Stage::kCount)];
+  std::atomic<uint64_t> bytes_in_{0};
+  std::atomic<uint64_t> dead_lettered_{0};
+  Status source_status_;
+  std::vector<std::thread> threads_;
+  int total_threads_ = 0;
+  std::atomic<int> finished_stages_{0};
+};
+
+}  // namespace sluice

@@ -1,0 +1,10 @@
+#include "daemon/commands.h"
+#include "daemon/config_file.h"
+
+namespace sluice {
+
+int validate_command(const std::string& config_path) {
+  return load_config_file(config_path) ? kExitOk : kExitConfig;
+}
+
+}  // namespace sluice

@@ -1,0 +1,36 @@
+#include "stages/batch.h"
+
+#include <charconv>
+
+namespace sluice {
+
+Batch::~Batch() {
+  if (ack_target_ != nullptr) {
+    ack_target_->acknowledge(ack_cookie_);
+  }
+}
+
+void Batch::update_lease() {
+  size_t held = text.capacity() + events.capacity() * sizeof(Event) +
+                fields.capacity() * sizeof(Field) + slot_fields.capacity() * sizeof(int32_t);
+  lease.resize(held);
+}
+
+Span Batch::append(std::string_view bytes) {
+  Span s{static_cast<uint32_t>(text.size()), static_cast<uint32_t>(bytes.size())};
+  text.append(bytes);
+  return s;
+}
+
+void Batch::append_source(const Event& e, std::string& out) const {
+  if (source) {
+    out.append(*source);
+  }
+  out.push_back(':');
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), e.position);
+  (void)ec;
+  out.append(digits, end);
+}
+
+}  // namespace sluice

@@ -1,0 +1,132 @@
+// Batch: the only thing that crosses a queue. A batch owns one contiguous text buffer (the input
+// bytes a source read, followed by any bytes a parser had to produce, such as unescaped values);
+// its events and fields refer to that buffer by offset, so no stage copies event data.
+// A batch is owned by exactly one stage at a time (moved through queues) until the route stage
+// shares it read-only with the sinks; when the last sink releases it, it acknowledges its source.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stages/memory_budget.h"
+#include "stages/schema.h"
+
+namespace sluice {
+
+struct Span {
+  uint32_t off = 0;
+  uint32_t len = 0;
+};
+
+struct Field {
+  enum Flags : uint8_t {
+    kNameInLayout = 1,  // name.off is a column index into Batch::layout->names
+    kHidden = 2,        // reachable by slot (a dotted JSON path) but not a top-level field to write
+  };
+  Span name;   // bytes in Batch::text unless kNameInLayout
+  Span value;  // bytes in Batch::text: the original text, or the unescaped copy
+  FieldType type = FieldType::kString;
+  uint8_t flags = 0;
+  union {
+    int64_t i;  // kInt, kBool (0/1), kTimestamp (ns since epoch)
+    double f;   // kFloat
+  } num{0};
+};
+
+enum class EventState : uint8_t {
+  kFramed,      // raw text known, not parsed yet
+  kParsed,      // fields filled
+  kParseError,  // Event::error says why; goes to the dead letter or is dropped
+  kFiltered,    // failed the pipeline filter
+};
+
+struct Event {
+  Span raw;                  // the original record text
+  Span error;                // kParseError: the reason, in Batch::text
+  uint32_t first_field = 0;  // into Batch::fields
+  uint32_t field_count = 0;
+  uint32_t slot_base = 0;  // into Batch::slot_fields; Schema::size() entries
+  uint64_t position = 0;   // 1-based line number of the record's first line (files, stdin)
+  EventState state = EventState::kFramed;
+};
+
+// Column names of a stream whose fields are fixed: CSV (header or `columns`), regex groups, none.
+// Built once per stream (for CSV headers) or once at load, shared by every batch of the stream.
+struct Layout {
+  std::vector<std::string> names;
+  std::vector<FieldType> column_types;  // declared type per column
+  std::vector<int32_t> slot_to_column;  // per schema slot: the column, or -1
+};
+
+// Told when every sink a batch was routed to has written and flushed it (or it needed none).
+class Acknowledger {
+ public:
+  virtual ~Acknowledger() = default;
+  virtual void acknowledge(uint64_t cookie) noexcept = 0;
+};
+
+class Batch {
+ public:
+  Batch() = default;
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+  ~Batch();
+
+  // The text buffer: input bytes first, then parser output. Offsets into it stay valid when it
+  // grows; pointers and string_views do not, so take views only after parsing is done.
+  std::string text;
+  std::vector<Event> events;
+  std::vector<Field> fields;
+  std::vector<int32_t> slot_fields;  // per event, per slot: index into `fields`, or -1
+  std::shared_ptr<const Layout> layout;       // null for formats with per-event keys (json)
+  std::shared_ptr<const std::string> source;  // file path, "stdin", "generate", ...
+  uint64_t sequence = 0;  // per pipeline, from ingest: restores order after parallel parse
+  std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
+
+  // Set by the route stage: for each route target of the pipeline, the events it receives.
+  std::vector<std::vector<uint32_t>> targets;
+
+  // Acknowledgement: fired once, from the destructor, unless abandon() was called.
+  void set_ack(Acknowledger* target, uint64_t cookie) {
+    ack_target_ = target;
+    ack_cookie_ = cookie;
+  }
+  // Drops the acknowledgement (shutdown gave up on this batch). Const because it is called on a
+  // batch shared read-only with sinks; only the acknowledgement target changes.
+  void abandon() const { ack_target_ = nullptr; }
+
+  // Memory accounting: the bytes this batch holds against the process budget.
+  MemoryLease lease;
+  // Re-measures what the batch holds and adjusts its lease (never blocks).
+  void update_lease();
+  size_t bytes() const { return lease.bytes(); }
+
+  std::string_view str(Span s) const { return std::string_view(text).substr(s.off, s.len); }
+  // Appends bytes to the text buffer and returns where they are.
+  Span append(std::string_view bytes);
+
+  // The field in `slot` of event `e`, or nullptr when the event has none.
+  const Field* field(const Event& e, Slot slot) const {
+    int32_t index = slot_fields[e.slot_base + slot];
+    return index < 0 ? nullptr : &fields[static_cast<size_t>(index)];
+  }
+  std::string_view field_name(const Field& f) const {
+    return (f.flags & Field::kNameInLayout) ? std::string_view(layout->names[f.name.off])
+                                            : str(f.name);
+  }
+  // Writes `_source` of `e` (e.g. "/var/log/a.csv:17") to out.
+  void append_source(const Event& e, std::string& out) const;
+
+ private:
+  mutable Acknowledger* ack_target_ = nullptr;
+  uint64_t ack_cookie_ = 0;
+};
+
+using BatchPtr = std::unique_ptr<Batch>;
+using SharedBatch = std::shared_ptr<const Batch>;
+
+}  // namespace sluice

@@ -1,0 +1,26 @@
+// LineFramer: one record per '\n'-terminated line (a trailing '\r' is dropped), for every format
+// but CSV. Blank lines are not records. One framer per stream, used by the stream's thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "stages/ingest/record_framer.h"
+
+namespace sluice {
+
+class LineFramer final : public RecordFramer {
+ public:
+  // Sets the format's fixed layout (regex groups, `message`; none for json) on every batch.
+  LineFramer(const ParseOptions& options, const Schema& schema);
+
+  size_t frame(Batch& batch, size_t begin, size_t end, bool at_eof) override;
+  void reset() override { line_ = 0; }
+
+ private:
+  std::shared_ptr<const Layout> layout_;
+  uint64_t line_ = 0;  // lines of the stream framed so far
+};
+
+}  // namespace sluice

@@ -1,0 +1,37 @@
+// RecordFramer: finds where records end in the bytes a source read, so that every batch holds
+// whole records and parse workers can work on batches independently. One framer per stream
+// (file, connection), owned by the source's thread. Line framing for text formats; quote-aware
+// framing for CSV, where a quoted field may hold newlines.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "stages/batch.h"
+#include "stages/parse/parser.h"
+
+namespace sluice {
+
+class RecordFramer {
+ public:
+  virtual ~RecordFramer() = default;
+
+  // Frames the records in batch.text[begin, end): appends one kFramed event per complete record
+  // (raw = the record without its line terminator, CRLF or LF; position = its first line number,
+  // counted from the previous call) and returns the offset just past the last complete record.
+  // When `at_eof`, a final record without a terminator is complete too (and, for CSV, a record
+  // whose quote never closes becomes a kParseError event with the reason).
+  // The caller moves batch.text[returned, end) to the start of the next batch.
+  // The CSV framer with `header: true` consumes a stream's first record and sets batch.layout
+  // from it (and on every later batch of the stream).
+  virtual size_t frame(Batch& batch, size_t begin, size_t end, bool at_eof) = 0;
+
+  // The stream restarts (a new file, a truncated file, a new connection): line numbers start at
+  // 1 again and a CSV header is expected again.
+  virtual void reset() = 0;
+};
+
+// Builds the framer the parse format needs. `schema` must be complete and outlive the framer.
+std::unique_ptr<RecordFramer> make_framer(const ParseOptions& options, const Schema& schema);
+
+}  // namespace sluice

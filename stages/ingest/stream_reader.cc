@@ -1,0 +1,183 @@
+#include "stages/ingest/stream_reader.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace sluice {
+namespace {
+constexpr size_t kOversizedRawPrefix = 1024;
+}
+
+StreamReader::StreamReader(std::unique_ptr<RecordFramer> framer,
+                           std::shared_ptr<const std::string> name, StreamReaderOptions options)
+    : framer_(std::move(framer)), name_(std::move(name)), options_(options) {
+  options_.max_event_bytes = std::max(options_.max_event_bytes, size_t{4096});
+}
+
+bool StreamReader::ensure_batch(SourceContext& ctx) {
+  if (batch_) {
+    return true;
+  }
+  batch_ = ctx.new_batch(options_.batch_bytes);
+  if (!batch_) {
+    return false;
+  }
+  batch_->source = name_;
+  batch_->text.resize(options_.batch_bytes);
+  used_ = 0;
+  framed_upto_ = 0;
+  return true;
+}
+
+StreamReader::Outcome StreamReader::pump(int fd, SourceContext& ctx, bool final) {
+  while (true) {
+    if (ctx.stopping() || !ensure_batch(ctx)) {
+      return Outcome::kStopped;
+    }
+    std::string& text = batch_->text;
+    if (used_ == text.size()) {
+      if (framed_upto_ > 0) {
+        if (!emit_framed(ctx)) {
+          return Outcome::kStopped;
+        }
+        continue;
+      }
+      if (text.size() < options_.max_event_bytes) {
+        text.resize(std::min(text.size() * 2, options_.max_event_bytes));
+        batch_->update_lease();
+        continue;
+      }
+      handle_oversized_record();
+      if (!emit_framed(ctx)) {
+        return Outcome::kStopped;
+      }
+      continue;
+    }
+    // Wait for data in slices, so a blocking stdin or socket still notices a stop request.
+    pollfd pfd{fd, POLLIN, 0};
+    int ready = ::poll(&pfd, 1, 100);
+    if (ready == 0) {
+      if (used_ > framed_upto_ || framed_upto_ > 0) {
+        // Nothing more is coming right now: hand on what is complete, for latency.
+        if (framed_upto_ > 0 && !emit_framed(ctx)) {
+          return Outcome::kStopped;
+        }
+      }
+      continue;
+    }
+    size_t want = text.size() - used_;
+    ssize_t n = ::read(fd, text.data() + used_, want);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return Outcome::kAgain;
+      }
+      error_ = std::strerror(errno);
+      return Outcome::kError;
+    }
+    if (n == 0) {
+      return flush(ctx, final) ? Outcome::kEndOfData : Outcome::kStopped;
+    }
+    used_ += static_cast<size_t>(n);
+    bytes_read_ += static_cast<uint64_t>(n);
+    if (skipping_) {
+      char* from = text.data() + framed_upto_;
+      auto* nl = static_cast<char*>(std::memchr(from, '\n', used_ - framed_upto_));
+      if (nl == nullptr) {
+        used_ = framed_upto_;
+        continue;
+      }
+      size_t drop = static_cast<size_t>(nl + 1 - from);
+      std::memmove(from, nl + 1, used_ - framed_upto_ - drop);
+      used_ -= drop;
+      skipping_ = false;
+    }
+    framed_upto_ = framer_->frame(*batch_, framed_upto_, used_, false);
+    if (static_cast<size_t>(n) < want && framed_upto_ > 0) {
+      // A short read: the stream has no more for now, so don't wait to fill the batch.
+      if (!emit_framed(ctx)) {
+        return Outcome::kStopped;
+      }
+    }
+  }
+}
+
+bool StreamReader::flush(SourceContext& ctx, bool final) {
+  if (!batch_) {
+    return true;
+  }
+  if (final && !skipping_) {
+    framed_upto_ = framer_->frame(*batch_, framed_upto_, used_, true);
+  }
+  if (final) {
+    skipping_ = false;
+    used_ = framed_upto_;
+  }
+  if (batch_->events.empty()) {
+    return true;
+  }
+  return emit_framed(ctx);
+}
+
+bool StreamReader::emit_framed(SourceContext& ctx) {
+  size_t tail = used_ - framed_upto_;
+  BatchPtr next;
+  if (tail > 0) {
+    next = ctx.new_batch(std::max(options_.batch_bytes, tail * 2));
+    if (!next) {
+      return false;
+    }
+    next->source = name_;
+    next->text.resize(std::max(options_.batch_bytes, tail * 2));
+    std::memcpy(next->text.data(), batch_->text.data() + framed_upto_, tail);
+  }
+  batch_->text.resize(framed_upto_);
+  BatchPtr done = std::move(batch_);
+  batch_ = std::move(next);
+  used_ = tail;
+  framed_upto_ = 0;
+  if (done->events.empty()) {
+    return true;
+  }
+  done->update_lease();
+  return ctx.emit(std::move(done));
+}
+
+void StreamReader::handle_oversized_record() {
+  // The whole buffer is one record and it is already max_event_bytes long: keep its first KiB as
+  // the dead letter's `_raw`, then discard the rest of it up to the next newline.
+  std::string& text = batch_->text;
+  size_t total = used_;
+  text.resize(std::min(kOversizedRawPrefix, total));
+  Event e;
+  e.raw = Span{0, static_cast<uint32_t>(text.size())};
+  e.state = EventState::kParseError;
+  e.error = batch_->append("record longer than max_event_bytes (" +
+                           std::to_string(options_.max_event_bytes) + " bytes); truncated");
+  batch_->events.push_back(e);
+  used_ = text.size();
+  framed_upto_ = used_;
+  skipping_ = true;
+  // The bytes of this read that followed the record are inside what was discarded only if there
+  // was no newline in the buffer, which is how we got here.
+}
+
+void StreamReader::reset() {
+  if (batch_) {
+    batch_->events.clear();
+    batch_->fields.clear();
+    batch_->slot_fields.clear();
+  }
+  used_ = 0;
+  framed_upto_ = 0;
+  skipping_ = false;
+  framer_->reset();
+}
+
+}  // namespace sluice

@@ -1,0 +1,61 @@
+// StreamReader: turns a byte stream (a file, stdin, a socket) into batches of whole records.
+// Reads straight into the batch's own buffer (one read per batch, no copy), frames it, and carries
+// the incomplete tail into the next batch. A record longer than max_event_bytes becomes a
+// parse-error event (reason and the first KiB of it) and the rest of it is skipped.
+// One reader per stream, used by one thread.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "stages/ingest/record_framer.h"
+#include "stages/ingest/source.h"
+
+namespace sluice {
+
+struct StreamReaderOptions {
+  size_t batch_bytes = 1 << 20;         // read size; larger = fewer syscalls, more latency
+  size_t max_event_bytes = 1 << 20;     // longest record; a longer one is dead-lettered
+};
+
+class StreamReader {
+ public:
+  StreamReader(std::unique_ptr<RecordFramer> framer, std::shared_ptr<const std::string> name,
+               StreamReaderOptions options);
+
+  enum class Outcome {
+    kEndOfData,  // read() returned 0: EOF for a file now (it may grow), end of stdin/socket
+    kAgain,      // a non-blocking fd has no data now
+    kStopped,    // the context is stopping
+    kError,      // read failed: error() says why
+  };
+  // Reads from `fd` until it has no more data, emitting batches as they fill.
+  // `final`: at end of data the stream is over, so the last record needs no terminator.
+  Outcome pump(int fd, SourceContext& ctx, bool final);
+  // Emits the complete records read so far (a following file waits at EOF); with `final`, also
+  // an unterminated last record. False when stopping.
+  bool flush(SourceContext& ctx, bool final);
+  // The stream starts again (truncation, a new file): pending bytes are dropped.
+  void reset();
+
+  const std::string& error() const { return error_; }
+  uint64_t bytes_read() const { return bytes_read_; }
+
+ private:
+  bool ensure_batch(SourceContext& ctx);
+  bool emit_framed(SourceContext& ctx);
+  void handle_oversized_record();
+
+  std::unique_ptr<RecordFramer> framer_;
+  std::shared_ptr<const std::string> name_;
+  StreamReaderOptions options_;
+  BatchPtr batch_;
+  size_t used_ = 0;         // bytes of batch_->text holding data
+  size_t framed_upto_ = 0;  // bytes of batch_->text already framed into events
+  bool skipping_ = false;   // discarding the rest of an oversized record, up to its newline
+  uint64_t bytes_read_ = 0;
+  std::string error_;
+};
+
+}  // namespace sluice

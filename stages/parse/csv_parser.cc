@@ -1,0 +1,331 @@
+#include "stages/parse/csv_parser.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "stages/parse/type_conversion.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace sluice {
+namespace {
+
+constexpr size_t kBlock = 64;
+// A conversion error quotes the value; a longer value is cut so a dead letter stays readable.
+constexpr size_t kMaxQuotedValue = 128;
+
+// Bit i is set when block[i] == c; block has kBlock readable bytes.
+inline uint64_t match_mask(const char* block, char c) {
+#if defined(__SSE2__)
+  const __m128i needle = _mm_set1_epi8(c);
+  auto lane = [&](int i) {
+    __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i));
+    return static_cast<uint64_t>(
+        static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, needle))));
+  };
+  return lane(0) | (lane(1) << 16) | (lane(2) << 32) | (lane(3) << 48);
+#else
+  uint64_t mask = 0;
+  for (size_t i = 0; i < kBlock; ++i) {
+    mask |= static_cast<uint64_t>(block[i] == c) << i;
+  }
+  return mask;
+#endif
+}
+
+// Finds delimiters in one record 64 bytes at a time: one compare per block instead of one per
+// byte, so an unquoted field costs a bit scan. Reads past the record when the batch text is
+// still readable there (the usual case: the next record follows), which avoids a copy.
+class DelimiterScanner {
+ public:
+  DelimiterScanner(const char* record, size_t size, const char* readable_end, char delimiter)
+      : p_(record), n_(size), readable_end_(readable_end), delimiter_(delimiter) {}
+
+  // The first delimiter at or after `from`, or the record size when there is none. Calls must
+  // not go backwards by more than a block (they never do: fields are scanned left to right).
+  size_t next(size_t from) {
+    while (from < n_) {
+      size_t block = from & ~(kBlock - 1);
+      if (block != block_) {
+        load(block);
+      }
+      uint64_t mask = mask_ & (~uint64_t{0} << (from & (kBlock - 1)));
+      if (mask != 0) {
+        return block + static_cast<size_t>(__builtin_ctzll(mask));
+      }
+      from = block + kBlock;
+    }
+    return n_;
+  }
+
+ private:
+  void load(size_t block) {
+    block_ = block;
+    size_t left = n_ - block;
+    if (static_cast<size_t>(readable_end_ - (p_ + block)) >= kBlock) {
+      mask_ = match_mask(p_ + block, delimiter_);
+    } else {
+      char copy[kBlock];
+      std::memset(copy, delimiter_ ^ 1, sizeof(copy));
+      std::memcpy(copy, p_ + block, left < kBlock ? left : kBlock);
+      mask_ = match_mask(copy, delimiter_);
+    }
+    if (left < kBlock) {
+      mask_ &= (uint64_t{1} << left) - 1;
+    }
+  }
+
+  const char* p_;
+  size_t n_;
+  const char* readable_end_;
+  char delimiter_;
+  size_t block_ = SIZE_MAX;
+  uint64_t mask_ = 0;
+};
+
+}  // namespace
+
+void split_csv_record(std::string_view record, char delimiter, char quote,
+                      std::vector<std::string>& out) {
+  // The states of Python's csv reader (non-strict), minus line ends: the record has none.
+  enum class State { kStartField, kUnquoted, kQuoted, kQuoteInQuoted };
+  out.clear();
+  out.emplace_back();
+  State state = State::kStartField;
+  for (char c : record) {
+    switch (state) {
+      case State::kStartField:
+        if (c == quote) {
+          state = State::kQuoted;
+          break;
+        }
+        state = State::kUnquoted;
+        [[fallthrough]];
+      case State::kUnquoted:
+        if (c == delimiter) {
+          out.emplace_back();
+          state = State::kStartField;
+        } else {
+          out.back().push_back(c);
+        }
+        break;
+      case State::kQuoted:
+        if (c == quote) {
+          state = State::kQuoteInQuoted;
+        } else {
+          out.back().push_back(c);
+        }
+        break;
+      case State::kQuoteInQuoted:
+        if (c == quote) {
+          out.back().push_back(c);
+          state = State::kQuoted;
+        } else if (c == delimiter) {
+          out.emplace_back();
+          state = State::kStartField;
+        } else {
+          out.back().push_back(c);
+          state = State::kUnquoted;
+        }
+        break;
+    }
+  }
+}
+
+CsvParser::CsvParser(const ParseOptions& options, const Schema& schema)
+    : schema_(schema),
+      delimiter_(options.delimiter),
+      quote_(options.quote),
+      fixed_layout_(make_fixed_layout(options, schema)) {}
+
+void CsvParser::use_layout(const std::shared_ptr<const Layout>& layout) {
+  layout_ = layout;
+  typed_.clear();
+  for (size_t c = 0; c < layout->column_types.size(); ++c) {
+    if (layout->column_types[c] != FieldType::kString) {
+      typed_.push_back(Typed{static_cast<uint32_t>(c), layout->column_types[c]});
+    }
+  }
+}
+
+int64_t CsvParser::split(Batch& batch, const Event& event) {
+  const char* p = batch.text.data() + event.raw.off;
+  const size_t n = event.raw.len;
+  const uint32_t base = event.raw.off;
+  DelimiterScanner scanner(p, n, batch.text.data() + batch.text.size(), delimiter_);
+  unescaped_.clear();
+  fixups_.clear();
+
+  uint32_t column = 0;
+  size_t pos = 0;
+  for (;;) {
+    Field& field = batch.fields.emplace_back();
+    field.name.off = column;
+    field.flags = Field::kNameInLayout;
+    if (pos < n && p[pos] == quote_) {
+      // A quoted field: zero copy unless it holds `""` or bytes follow its closing quote.
+      const size_t start = pos + 1;
+      const size_t copy_start = unescaped_.size();
+      size_t segment = start;
+      bool copied = false;
+      for (;;) {
+        const void* found = segment < n ? std::memchr(p + segment, quote_, n - segment) : nullptr;
+        if (found == nullptr) {
+          return -1;
+        }
+        size_t q = static_cast<size_t>(static_cast<const char*>(found) - p);
+        if (q + 1 < n && p[q + 1] == quote_) {
+          unescaped_.append(p + segment, q + 1 - segment);
+          segment = q + 2;
+          copied = true;
+          continue;
+        }
+        size_t after = q + 1;
+        if (after == n || p[after] == delimiter_) {
+          if (!copied) {
+            field.value =
+                Span{static_cast<uint32_t>(base + start), static_cast<uint32_t>(q - start)};
+            pos = after;
+            break;
+          }
+          unescaped_.append(p + segment, q - segment);
+          pos = after;
+        } else {
+          // Python's csv keeps what follows a closing quote: `"ab"c` is `abc`.
+          size_t end = scanner.next(after);
+          unescaped_.append(p + segment, q - segment);
+          unescaped_.append(p + after, end - after);
+          pos = end;
+        }
+        field.value = Span{static_cast<uint32_t>(copy_start),
+                           static_cast<uint32_t>(unescaped_.size() - copy_start)};
+        fixups_.push_back(static_cast<uint32_t>(batch.fields.size() - 1));
+        break;
+      }
+    } else {
+      size_t end = scanner.next(pos);
+      field.value = Span{static_cast<uint32_t>(base + pos), static_cast<uint32_t>(end - pos)};
+      pos = end;
+    }
+    ++column;
+    if (pos >= n) {
+      break;
+    }
+    ++pos;  // the delimiter
+  }
+
+  if (!unescaped_.empty()) {
+    // Only now may the text grow: `p` is not used past this point.
+    Span copy = batch.append(unescaped_);
+    for (uint32_t index : fixups_) {
+      batch.fields[index].value.off += copy.off;
+    }
+  }
+  return column;
+}
+
+void CsvParser::fail(Batch& batch, Event& event, std::string_view reason) {
+  batch.fields.resize(event.first_field);
+  event.field_count = 0;
+  // Later stages may look up slots of any event; an error event has none of its fields.
+  event.slot_base = static_cast<uint32_t>(batch.slot_fields.size());
+  batch.slot_fields.resize(batch.slot_fields.size() + schema_.size(), -1);
+  event.error = batch.append(reason);
+  event.state = EventState::kParseError;
+}
+
+void CsvParser::parse(Batch& batch) {
+  if (batch.layout == nullptr && fixed_layout_ != nullptr) {
+    batch.layout = fixed_layout_;
+  }
+  const Layout* layout = batch.layout.get();
+  if (layout != nullptr && layout != layout_.get()) {
+    use_layout(batch.layout);
+  }
+  const size_t columns = layout != nullptr ? layout->names.size() : 0;
+  const size_t slots = schema_.size();
+  batch.fields.reserve(batch.fields.size() + batch.events.size() * columns);
+  batch.slot_fields.reserve(batch.slot_fields.size() + batch.events.size() * slots);
+
+  for (Event& event : batch.events) {
+    if (event.state != EventState::kFramed) {
+      continue;
+    }
+    event.first_field = static_cast<uint32_t>(batch.fields.size());
+    if (layout == nullptr) {
+      fail(batch, event, "no header");
+      continue;
+    }
+    int64_t count = split(batch, event);
+    if (count < 0) {
+      fail(batch, event, "unterminated quoted field");
+      continue;
+    }
+    if (static_cast<size_t>(count) != columns) {
+      message_.assign("expected ");
+      message_.append(std::to_string(columns));
+      message_.append(" fields, found ");
+      message_.append(std::to_string(count));
+      fail(batch, event, message_);
+      continue;
+    }
+    bool converted = true;
+    for (const Typed& typed : typed_) {
+      Field& field = batch.fields[event.first_field + typed.column];
+      std::string_view text = batch.str(field.value);
+      if (!convert_field(text, typed.type, field)) {
+        message_.assign("field '");
+        message_.append(layout->names[typed.column]);
+        message_.append("': cannot convert '");
+        if (text.size() > kMaxQuotedValue) {
+          message_.append(text.substr(0, kMaxQuotedValue));
+          message_.append("...");
+        } else {
+          message_.append(text);
+        }
+        message_.append("' to ");
+        message_.append(field_type_name(typed.type));
+        converted = false;
+        break;
+      }
+    }
+    if (!converted) {
+      fail(batch, event, message_);
+      continue;
+    }
+    event.field_count = static_cast<uint32_t>(count);
+    event.slot_base = static_cast<uint32_t>(batch.slot_fields.size());
+    batch.slot_fields.resize(batch.slot_fields.size() + slots, -1);
+    int32_t* slot_field = batch.slot_fields.data() + event.slot_base;
+    const size_t mapped = std::min(slots, layout->slot_to_column.size());
+    const int32_t first = static_cast<int32_t>(event.first_field);
+    for (size_t s = 0; s < mapped; ++s) {
+      int32_t column = layout->slot_to_column[s];
+      if (column >= 0) {
+        slot_field[s] = first + column;
+      }
+    }
+    event.state = EventState::kParsed;
+  }
+}
+
+Result<std::unique_ptr<Parser>> make_csv_parser(const ParseOptions& options, const Schema& schema) {
+  if (!options.header && options.columns.empty()) {
+    return Status::error("csv needs `header: true` or `columns: [...]`");
+  }
+  if (options.delimiter == options.quote) {
+    return Status::error("csv delimiter and quote must differ");
+  }
+  for (char c : {options.delimiter, options.quote}) {
+    if (c == '\n' || c == '\r') {
+      return Status::error("csv delimiter and quote cannot be a line break");
+    }
+  }
+  return std::unique_ptr<Parser>(std::make_unique<CsvParser>(options, schema));
+}
+
+}  // namespace sluice

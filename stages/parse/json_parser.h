@@ -1,0 +1,34 @@
+// JsonParser: one JSON object per line (simdjson On Demand). Top-level keys become fields in
+// document order; schema names with a dot (`a.b`) are resolved as paths into nested objects and
+// arrays and kept as hidden fields. One instance per parse worker (it owns a reused simdjson
+// parser and buffers); not thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "stages/batch.h"
+#include "stages/parse/parser.h"
+#include "stages/schema.h"
+#include "stages/status.h"
+
+namespace sluice {
+
+class JsonParser final : public Parser {
+ public:
+  JsonParser(const ParseOptions& options, const Schema& schema);
+  ~JsonParser() override;
+
+  // Strings are unescaped (values without escapes point into the raw line); numbers become kInt
+  // (fits int64) or kFloat, keeping their original text; nested objects and arrays become kJson
+  // with minified text. A key that appears twice yields two fields; its slot takes the first.
+  void parse(Batch& batch) override;
+
+ private:
+  struct Impl;  // keeps simdjson's large header out of every includer
+  std::unique_ptr<Impl> impl_;
+};
+
+// Never fails; Result for symmetry with the other formats.
+Result<std::unique_ptr<Parser>> make_json_parser(const ParseOptions& options, const Schema& schema);
+
+}  // namespace sluice

@@ -1,0 +1,212 @@
+#include "stages/parse/regex_parser.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "stages/parse/type_conversion.h"
+
+namespace sluice {
+namespace {
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+Result<std::unique_ptr<const RE2>> compile(const std::string& pattern) {
+  RE2::Options options;
+  options.set_log_errors(false);  // the error travels as a Status, not to stderr
+  auto re = std::make_unique<const RE2>(rewrite_group_syntax(pattern), options);
+  if (!re->ok()) {
+    return Status::error("invalid regex pattern: " + re->error());
+  }
+  if (re->CapturingGroupNames().empty()) {
+    return Status::error("regex pattern has no named group; name the fields with (?P<name>...)");
+  }
+  return std::unique_ptr<const RE2>(std::move(re));
+}
+
+// Long or binary values would swamp a dead-letter reason; the raw line is kept anyway.
+constexpr size_t kMaxQuotedValue = 64;
+
+void conversion_error(std::string& out, std::string_view name, std::string_view value,
+                      FieldType type) {
+  out.assign("field '");
+  out.append(name);
+  out.append("': cannot convert '");
+  out.append(value.substr(0, kMaxQuotedValue));
+  if (value.size() > kMaxQuotedValue) {
+    out.append("...");
+  }
+  out.append("' to ");
+  out.append(field_type_name(type));
+}
+
+}  // namespace
+
+std::string rewrite_group_syntax(std::string_view p) {
+  std::string out;
+  out.reserve(p.size() + 8);
+  const size_t n = p.size();
+  bool in_class = false;
+  size_t i = 0;
+  while (i < n) {
+    const char c = p[i];
+    if (c == '\\') {
+      if (i + 1 < n && p[i + 1] == 'Q') {
+        size_t end = p.find("\\E", i + 2);
+        size_t stop = end == std::string_view::npos ? n : end + 2;
+        out.append(p.substr(i, stop - i));
+        i = stop;
+        continue;
+      }
+      out.append(p.substr(i, 2));
+      i += 2;
+      continue;
+    }
+    if (in_class) {
+      if (c == '[' && i + 1 < n && p[i + 1] == ':') {
+        size_t end = p.find(":]", i + 2);
+        if (end != std::string_view::npos) {
+          out.append(p.substr(i, end + 2 - i));
+          i = end + 2;
+          continue;
+        }
+      }
+      if (c == ']') {
+        in_class = false;
+      }
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out.push_back(c);
+      ++i;
+      if (i < n && p[i] == '^') {
+        out.push_back('^');
+        ++i;
+      }
+      if (i < n && p[i] == ']') {  // a ']' first in a class is literal
+        out.push_back(']');
+        ++i;
+      }
+      continue;
+    }
+    // `(?<=` and `(?<!` (look-behind) are left for RE2 to reject.
+    if (c == '(' && i + 3 < n && p[i + 1] == '?' && p[i + 2] == '<' && is_name_char(p[i + 3])) {
+      out.append("(?P<");
+      i += 3;
+      continue;
+    }
+    out.push_back(c);
+    ++i;
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> regex_field_names(const std::string& pattern) {
+  auto re = compile(pattern);
+  if (!re.ok()) {
+    return re.status();
+  }
+  std::vector<std::string> names;
+  for (const auto& [index, name] : re.value()->CapturingGroupNames()) {
+    names.push_back(name);
+  }
+  return names;
+}
+
+RegexParser::RegexParser(const ParseOptions& options, const Schema& schema,
+                         std::unique_ptr<const RE2> re)
+    : schema_(schema), re_(std::move(re)) {
+  std::vector<std::string> names;
+  int max_group = 0;
+  for (const auto& [index, name] : re_->CapturingGroupNames()) {
+    names.push_back(name);
+    group_of_column_.push_back(index);
+    max_group = std::max(max_group, index);
+  }
+  layout_ = make_layout(std::move(names), options, schema);
+  submatches_.resize(static_cast<size_t>(max_group) + 1);
+  field_of_column_.assign(group_of_column_.size(), -1);
+}
+
+void RegexParser::fail(Batch& batch, Event& event, std::string_view reason) {
+  batch.fields.resize(event.first_field);
+  event.field_count = 0;
+  std::fill(batch.slot_fields.begin() + event.slot_base, batch.slot_fields.end(), -1);
+  event.error = batch.append(reason);
+  event.state = EventState::kParseError;
+}
+
+void RegexParser::parse(Batch& batch) {
+  batch.layout = layout_;
+  const size_t slots = schema_.size();
+  const size_t columns = group_of_column_.size();
+  const int nsub = static_cast<int>(submatches_.size());
+  for (Event& event : batch.events) {
+    if (event.state != EventState::kFramed) {
+      continue;
+    }
+    event.slot_base = static_cast<uint32_t>(batch.slot_fields.size());
+    batch.slot_fields.resize(batch.slot_fields.size() + slots, -1);
+    event.first_field = static_cast<uint32_t>(batch.fields.size());
+    event.field_count = 0;
+
+    // The view is valid until batch.text grows, which happens only in fail().
+    const std::string_view line = batch.str(event.raw);
+    const re2::StringPiece text(line.data(), line.size());
+    if (!re_->Match(text, 0, text.size(), RE2::UNANCHORED, submatches_.data(), nsub)) {
+      fail(batch, event, "does not match pattern");
+      continue;
+    }
+    bool ok = true;
+    for (size_t c = 0; c < columns; ++c) {
+      const re2::StringPiece& piece = submatches_[static_cast<size_t>(group_of_column_[c])];
+      if (piece.data() == nullptr) {  // the group did not take part in the match
+        field_of_column_[c] = -1;
+        continue;
+      }
+      Field field;
+      field.name = Span{static_cast<uint32_t>(c), 0};
+      field.flags = Field::kNameInLayout;
+      field.value = Span{event.raw.off + static_cast<uint32_t>(piece.data() - line.data()),
+                         static_cast<uint32_t>(piece.size())};
+      const FieldType type = layout_->column_types[c];
+      const std::string_view value(piece.data(), piece.size());
+      if (type != FieldType::kString && !convert_field(value, type, field)) {
+        conversion_error(message_, layout_->names[c], value, type);
+        ok = false;
+        break;
+      }
+      field_of_column_[c] = static_cast<int32_t>(batch.fields.size());
+      batch.fields.push_back(field);
+    }
+    if (!ok) {
+      fail(batch, event, message_);
+      continue;
+    }
+    event.field_count = static_cast<uint32_t>(batch.fields.size()) - event.first_field;
+    int32_t* slot_field = batch.slot_fields.data() + event.slot_base;
+    for (size_t s = 0; s < slots; ++s) {
+      const int32_t column = layout_->slot_to_column[s];
+      if (column >= 0) {
+        slot_field[s] = field_of_column_[static_cast<size_t>(column)];
+      }
+    }
+    event.state = EventState::kParsed;
+  }
+}
+
+Result<std::unique_ptr<Parser>> make_regex_parser(const ParseOptions& options,
+                                                  const Schema& schema) {
+  auto re = compile(options.pattern);
+  if (!re.ok()) {
+    return re.status();
+  }
+  return std::unique_ptr<Parser>(
+      std::make_unique<RegexParser>(options, schema, std::move(re.value())));
+}
+
+}  // namespace sluice

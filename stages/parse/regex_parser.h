@@ -1,0 +1,53 @@
+// RegexParser: extracts fields from each line with one RE2 pattern whose named groups are the
+// fields, in group order (a group that did not take part in the match is absent).
+// One instance per parse worker; not thread-safe. The free functions are safe from any thread.
+#pragma once
+
+#include <re2/re2.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stages/batch.h"
+#include "stages/parse/parser.h"
+#include "stages/schema.h"
+#include "stages/status.h"
+
+namespace sluice {
+
+// Rewrites the `(?<name>` group syntax, which this RE2 version rejects, to `(?P<name>`. Leaves
+// escaped parentheses (`\(?<`), character classes and `\Q...\E` literals alone.
+std::string rewrite_group_syntax(std::string_view pattern);
+
+// The named groups of `pattern` (either syntax), in group order. Errors: RE2 rejects the pattern
+// (the message carries RE2's reason), or the pattern has no named group.
+Result<std::vector<std::string>> regex_field_names(const std::string& pattern);
+
+class RegexParser final : public Parser {
+ public:
+  // REQUIRES: `re` compiled without error and has at least one named group.
+  RegexParser(const ParseOptions& options, const Schema& schema, std::unique_ptr<const RE2> re);
+
+  // A line matches when the pattern matches anywhere in it (unanchored search, as Vector's
+  // parse_regex does); anchor the pattern with ^ and $ to require the whole line.
+  void parse(Batch& batch) override;
+
+ private:
+  void fail(Batch& batch, Event& event, std::string_view reason);
+
+  const Schema& schema_;
+  std::unique_ptr<const RE2> re_;
+  std::shared_ptr<const Layout> layout_;
+  std::vector<int> group_of_column_;          // per layout column: its RE2 submatch index
+  std::vector<re2::StringPiece> submatches_;  // reused per line; [0] is the whole match
+  std::vector<int32_t> field_of_column_;      // reused per line: field index, or -1
+  std::string message_;                       // reused per error
+};
+
+// Errors: the pattern does not compile, or it has no named group.
+Result<std::unique_ptr<Parser>> make_regex_parser(const ParseOptions& options,
+                                                  const Schema& schema);
+
+}  // namespace sluice

@@ -1,0 +1,49 @@
+// CsvEncoder: writes each event as one RFC 4180 record ending in "\n". The columns are `columns`,
+// else `fields`, else every top-level field in parse order. One instance per sink; encode() and
+// begin() are called from the sink's thread only.
+//
+// Header (`header: true`): with known columns, begin() writes it. Without, the columns are only
+// known from the data, so begin() marks the header due and the next encode() writes it from that
+// batch's layout names (csv/regex input), or, when the batch has no layout (json input), from the
+// field names of its first event.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "stages/batch.h"
+#include "stages/schema.h"
+#include "stages/sinks/byte_writer.h"
+#include "stages/sinks/encoder.h"
+
+namespace sluice {
+
+class CsvEncoder final : public Encoder {
+ public:
+  // `columns` empty: every top-level field. Otherwise the names are interned into `schema`.
+  // `delimiter` must not be '"', '\r' or '\n' (make_encoder checks).
+  CsvEncoder(const std::vector<std::string>& columns, Schema& schema, bool header, char delimiter);
+
+  void encode(const Batch& batch, std::span<const uint32_t> events, std::string& out) override;
+  void begin(std::string& out) override;
+
+ private:
+  struct Column {
+    Slot slot;
+    MetaField meta;
+    std::string name;
+  };
+
+  void write_rows(const Batch& batch, std::span<const uint32_t> events, std::string& out);
+  void write_data_header(const Batch& batch, std::span<const uint32_t> events, std::string& out);
+
+  std::vector<Column> columns_;
+  bool header_;
+  char delimiter_;
+  bool header_due_ = false;  // begin() was called and the columns come from the data
+  SizeEstimate estimate_;
+  std::string scratch_;  // `_source` text, reused
+};
+
+}  // namespace sluice

@@ -1,0 +1,24 @@
+#include "stages/sinks/raw_encoder.h"
+
+#include <cstring>
+
+#include "stages/sinks/byte_writer.h"
+
+namespace sluice {
+
+void RawEncoder::encode(const Batch& batch, std::span<const uint32_t> events, std::string& out) {
+  size_t bytes = 0;
+  for (uint32_t index : events) {
+    bytes += batch.events[index].raw.len + 1;
+  }
+  ByteWriter w(out, bytes);
+  for (uint32_t index : events) {
+    const Span raw = batch.events[index].raw;
+    char* d = w.room(raw.len + 1);
+    std::memcpy(d, batch.text.data() + raw.off, raw.len);
+    d[raw.len] = '\n';
+    w.commit(d + raw.len + 1);
+  }
+}
+
+}  // namespace sluice

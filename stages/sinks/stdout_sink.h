@@ -1,0 +1,26 @@
+// StdoutSink and NullSink: standard output (for pipes and debugging), and a sink that discards
+// everything (for benchmarks and for measuring a pipeline without its output).
+#pragma once
+
+#include "stages/sinks/sink.h"
+
+namespace sluice {
+
+class StdoutSink : public Sink {
+ public:
+  Status open() override { return Status(); }
+  Status write(std::string_view bytes, size_t& written) override;
+  Status flush() override { return Status(); }
+};
+
+class NullSink : public Sink {
+ public:
+  Status open() override { return Status(); }
+  Status write(std::string_view bytes, size_t& written) override {
+    written = bytes.size();
+    return Status();
+  }
+  Status flush() override { return Status(); }
+};
+
+}  // namespace sluice

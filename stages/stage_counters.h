@@ -1,0 +1,30 @@
+// StageCounters: what one stage of one pipeline has done, as plain counters. The stage's thread
+// updates them once per batch (relaxed atomics: no ordering is needed, only eventual visibility);
+// the metrics endpoint and the end-of-run summary read them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace sluice {
+
+enum class DropReason : uint8_t { kFiltered = 0, kParseError, kQueueFull, kUnrouted, kCount };
+const char* drop_reason_name(DropReason reason);
+
+struct StageCounters {
+  std::atomic<uint64_t> events_in{0};
+  std::atomic<uint64_t> events_out{0};
+  std::atomic<uint64_t> dropped[static_cast<int>(DropReason::kCount)]{};
+  std::atomic<uint64_t> blocked_ns{0};  // time spent waiting on a full downstream queue
+
+  void add_in(uint64_t n) { events_in.fetch_add(n, std::memory_order_relaxed); }
+  void add_out(uint64_t n) { events_out.fetch_add(n, std::memory_order_relaxed); }
+  void add_dropped(DropReason r, uint64_t n) {
+    dropped[static_cast<int>(r)].fetch_add(n, std::memory_order_relaxed);
+  }
+  uint64_t get_dropped(DropReason r) const {
+    return dropped[static_cast<int>(r)].load(std::memory_order_relaxed);
+  }
+};
+
+}  // namespace sluice

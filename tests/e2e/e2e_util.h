@@ -1,0 +1,56 @@
+// Helpers for end-to-end tests: run the real `sluice` binary (path from $SLUICE_BIN, set by
+// CTest) with arguments and stdin, collect its exit code, stdout and stderr; make temporary
+// directories; read files. Every wait here is bounded by a loop count, never asserted as a time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sluice::e2e {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string sluice_bin();
+std::string source_dir();
+
+// Runs sluice with `args`, feeding `input` on stdin; waits for it to exit.
+RunResult run_sluice(const std::vector<std::string>& args, const std::string& input = "",
+                     const std::map<std::string, std::string>& env = {});
+
+// Starts sluice in the background with stdout/stderr to files in `dir`; returns its pid.
+pid_t spawn_sluice(const std::vector<std::string>& args, const std::string& dir);
+// Waits (bounded by `max_polls` x 100 ms) for pid to exit; returns its exit code or -1.
+int wait_exit(pid_t pid, int max_polls = 3000);
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& data);
+size_t count_lines(const std::string& text);
+// Resident set size of a process in KiB, from /proc/PID/status (0 if gone).
+long rss_kib(pid_t pid);
+
+// The file offset of the descriptor `pid` has open on `path` (from /proc/PID/fdinfo), or -1.
+long long read_position(pid_t pid, const std::string& path);
+
+// Parses "name=NUMBER" from the summary line of `pipeline` in sluice's stderr; -1 if absent.
+long long summary_value(const std::string& err, const std::string& pipeline,
+                        const std::string& name);
+
+}  // namespace sluice::e2e
