@@ -320,8 +320,9 @@ class ConfigLoader {
   struct ParseNodes {
     bool valid = true;  // no problem found by the loader itself: worth asking make_parser
     ConfigPosition at;  // the `parse` key, or the pipeline when there is no parse block
-    const YAML::Node* format = nullptr;
-    const YAML::Node* pattern = nullptr;
+    // Copies: the MapView they come from ends with load_parse.
+    std::optional<YAML::Node> format;
+    std::optional<YAML::Node> pattern;
     std::string path;
   };
 
@@ -336,8 +337,9 @@ class ConfigLoader {
       return nodes;
     }
     std::optional<size_t> format;
-    if ((nodes.format = map.require("format")) != nullptr) {
-      format = reader_.choice(*nodes.format, map.path_of("format"), kParseFormats);
+    if (const YAML::Node* n = map.require("format")) {
+      nodes.format = *n;
+      format = reader_.choice(*n, map.path_of("format"), kParseFormats);
     }
     if (!format) {
       check_any_kind_keys(map, kParseCommonKeys, kParseKeysByFormat);
@@ -367,8 +369,9 @@ class ConfigLoader {
         parse.columns = std::move(*v);
       }
     }
-    if ((nodes.pattern = map.get("pattern")) != nullptr) {
-      if (auto v = reader_.string(*nodes.pattern, map.path_of("pattern"))) {
+    if (const YAML::Node* n = map.get("pattern")) {
+      nodes.pattern = *n;
+      if (auto v = reader_.string(*n, map.path_of("pattern"))) {
         parse.pattern = *v;
       }
     }
@@ -395,7 +398,7 @@ class ConfigLoader {
                        path + ": use either 'header: true' or 'columns', not both");
       }
     }
-    if (format == 1 && nodes.pattern == nullptr) {
+    if (format == 1 && !nodes.pattern) {
       map.require("pattern");
     }
     nodes.valid = reader_.problem_count() == problems_before;

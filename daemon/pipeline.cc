@@ -194,18 +194,21 @@ void Pipeline::pin(std::thread& t, size_t index) {
 
 void Pipeline::start() {
   size_t index = 0;
-  auto spawn = [&](auto fn) {
+  // Threads are named "<stage>:<pipeline>" (15 bytes at most) so `top -H` shows who is busy.
+  auto spawn = [&](auto fn, const std::string& stage) {
     threads_.emplace_back(fn);
+    std::string name = (stage + ":" + config_.name).substr(0, 15);
+    pthread_setname_np(threads_.back().native_handle(), name.c_str());
     pin(threads_.back(), index++);
   };
   parse_workers_running_.store(static_cast<int>(parsers_.size()));
   total_threads_ = 3 + static_cast<int>(parsers_.size());
-  spawn([this] { run_ingest(); });
+  spawn([this] { run_ingest(); }, "ingest");
   for (size_t i = 0; i < parsers_.size(); ++i) {
-    spawn([this, i] { run_parse(i); });
+    spawn([this, i] { run_parse(i); }, "parse" + std::to_string(i));
   }
-  spawn([this] { run_filter(); });
-  spawn([this] { run_route(); });
+  spawn([this] { run_filter(); }, "filter");
+  spawn([this] { run_route(); }, "route");
 }
 
 void Pipeline::abort() {

@@ -1,6 +1,8 @@
 #include "daemon/sink_runner.h"
 
 #include <algorithm>
+#include <pthread.h>
+
 #include <chrono>
 
 #include "stages/log.h"
@@ -35,6 +37,8 @@ void SinkRunner::start() {
     queue_.close();
   }
   thread_ = std::thread([this] { run(); });
+  std::string thread_name = ("sink:" + name_).substr(0, 15);
+  pthread_setname_np(thread_.native_handle(), thread_name.c_str());
 }
 
 void SinkRunner::join() {

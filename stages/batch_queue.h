@@ -31,11 +31,11 @@ class BatchQueue {
     if (full()) {
       auto start = std::chrono::steady_clock::now();
       std::unique_lock lock(mu_);
-      ++space_waiters_;
+      space_waiters_.fetch_add(1);
       while (full() && !stop.load(std::memory_order_relaxed)) {
         space_.wait_for(lock, std::chrono::milliseconds(20));
       }
-      --space_waiters_;
+      space_waiters_.fetch_sub(1);
       if (blocked_ns != nullptr) {
         blocked_ns->fetch_add(static_cast<uint64_t>(
                                   std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -69,7 +69,7 @@ class BatchQueue {
     out = std::move(entry.first);
     bytes_.fetch_sub(entry.second, std::memory_order_relaxed);
     count_.fetch_sub(1, std::memory_order_relaxed);
-    if (space_waiters_ > 0) {
+    if (space_waiters_.load() > 0) {
       std::lock_guard lock(mu_);
       space_.notify_all();
     }
@@ -103,7 +103,7 @@ class BatchQueue {
   moodycamel::BlockingConcurrentQueue<std::pair<T, size_t>> items_;
   std::mutex mu_;
   std::condition_variable space_;
-  int space_waiters_ = 0;  // guarded by mu_ for writes; read racily as a hint, re-checked by timeout
+  std::atomic<int> space_waiters_{0};  // producers asleep on a full queue
 };
 
 }  // namespace sluice

@@ -18,18 +18,22 @@ bool MemoryBudget::acquire(size_t bytes, const std::atomic<bool>& stop) {
     if (stop.load(std::memory_order_relaxed)) {
       return false;
     }
-    // Slow path: sleep until someone releases. The timeout re-checks `stop` and guards against
-    // a release that happened between the load and the wait.
+    // Slow path: sleep until someone releases. Registering as a waiter before re-reading `used_`
+    // (both sequentially consistent) means a concurrent release either is seen here or sees us
+    // and notifies; the timeout only serves to re-check `stop`.
     std::unique_lock lock(mu_);
     waiters_.fetch_add(1);
-    freed_.wait_for(lock, std::chrono::milliseconds(50));
+    used = used_.load();
+    if (!(used + bytes <= limit_ || used == 0)) {
+      freed_.wait_for(lock, std::chrono::milliseconds(50));
+      used = used_.load();
+    }
     waiters_.fetch_sub(1);
-    used = used_.load(std::memory_order_relaxed);
   }
 }
 
 void MemoryBudget::release(size_t bytes) {
-  used_.fetch_sub(bytes, std::memory_order_relaxed);
+  used_.fetch_sub(bytes);
   if (waiters_.load() > 0) {
     std::lock_guard lock(mu_);
     freed_.notify_all();

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <charconv>
-#include <cstdio>
 
 namespace sluice {
 namespace {
@@ -25,10 +24,14 @@ void append_uint(std::string& out, uint64_t v) {
   out.append(buf, end);
 }
 
+// Zero-padded to `width` digits (v must fit); hand-rolled because snprintf dominated the cost.
 void append_padded(std::string& out, uint64_t v, int width) {
-  char buf[24];
-  int n = std::snprintf(buf, sizeof(buf), "%0*llu", width, static_cast<unsigned long long>(v));
-  out.append(buf, static_cast<size_t>(n));
+  char buf[20];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  out.append(buf, static_cast<size_t>(width));
 }
 
 }  // namespace

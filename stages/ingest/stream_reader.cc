@@ -112,12 +112,15 @@ bool StreamReader::flush(SourceContext& ctx, bool final) {
   if (!batch_) {
     return true;
   }
-  if (final && !skipping_) {
-    framed_upto_ = framer_->frame(*batch_, framed_upto_, used_, true);
-  }
   if (final) {
+    // At the end, the framer may append text (the reason for an unterminated record) after the
+    // data, so the buffer must end where the data ends and keep what the framer adds.
+    batch_->text.resize(used_);
+    if (!skipping_) {
+      framer_->frame(*batch_, framed_upto_, used_, true);
+    }
     skipping_ = false;
-    used_ = framed_upto_;
+    used_ = framed_upto_ = batch_->text.size();
   }
   if (batch_->events.empty()) {
     return true;

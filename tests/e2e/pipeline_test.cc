@@ -233,3 +233,30 @@ sinks:
 
 }  // namespace
 }  // namespace sluice::e2e
+
+namespace sluice::e2e {
+namespace {
+
+TEST(Pipeline, UnterminatedQuoteAtEndOfStdinIsADeadLetter) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), R"(
+pipelines:
+  p:
+    source: { type: stdin }
+    parse: { format: csv, columns: [a, b] }
+    routes: [ { to: out } ]
+    dead_letter: rejects
+sinks:
+  out: { type: stdout, encoding: json }
+  rejects: { type: file, path: )" + dir.file("rejects.ndjson") + R"(, encoding: json }
+)");
+  RunResult r = run_sluice({"run", "-c", dir.file("c.yaml")}, "1,2\n3,\"open");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"a\":\"1\",\"b\":\"2\"}\n");
+  EXPECT_EQ(read_file(dir.file("rejects.ndjson")),
+            "{\"_raw\":\"3,\\\"open\",\"_source\":\"stdin:2\",\"_error\":\"unterminated quoted "
+            "field\"}\n");
+}
+
+}  // namespace
+}  // namespace sluice::e2e
