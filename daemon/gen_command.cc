@@ -23,8 +23,8 @@ int gen_command(const GenOptions& options) {
   buffer.reserve(1 << 20);
   auto start = std::chrono::steady_clock::now();
   // With a rate, write about 10 times per second so the output is steady.
-  uint64_t chunk = options.rate ? std::max<uint64_t>(1, static_cast<uint64_t>(*options.rate / 10))
-                                : UINT64_MAX;
+  uint64_t chunk =
+      options.rate ? std::max<uint64_t>(1, static_cast<uint64_t>(*options.rate / 10)) : UINT64_MAX;
   while (generator.generated() < total) {
     uint64_t in_chunk = 0;
     while (buffer.size() < (1 << 20) && generator.generated() < total && in_chunk < chunk) {
@@ -37,8 +37,8 @@ int gen_command(const GenOptions& options) {
     }
     buffer.clear();
     if (options.rate) {
-      auto due = start + std::chrono::duration<double>(
-                             static_cast<double>(generator.generated()) / *options.rate);
+      auto due = start + std::chrono::duration<double>(static_cast<double>(generator.generated()) /
+                                                       *options.rate);
       std::this_thread::sleep_until(due);
     }
   }

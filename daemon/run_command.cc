@@ -68,8 +68,9 @@ int run_command(const std::string& config_path, const std::string& config_text, 
   ssize_t ignored = ::write(STDERR_FILENO, summary.data(), summary.size());
   (void)ignored;
   if (!clean) {
-    log_error("shutdown_timeout reached before everything was delivered; undelivered events "
-              "were not acknowledged");
+    log_error(
+        "shutdown_timeout reached before everything was delivered; undelivered events "
+        "were not acknowledged");
     return kExitFailure;
   }
   return rt.any_source_failed() ? kExitFailure : kExitOk;

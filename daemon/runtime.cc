@@ -24,7 +24,8 @@ Result<std::unique_ptr<Sink>> make_sink(const SinkConfig& config) {
     case SinkConfig::Type::kKafka:
       break;
   }
-  return Status::error("sink " + config.name + ": this sink type is not available in this build yet");
+  return Status::error("sink " + config.name +
+                       ": this sink type is not available in this build yet");
 }
 
 }  // namespace
@@ -149,18 +150,16 @@ std::string Runtime::summary() const {
     uint64_t queue_full = ingest.get_dropped(DropReason::kQueueFull);
     uint64_t dropped = parse_errors + unrouted + queue_full;
     char line[512];
-    std::snprintf(line, sizeof(line),
-                  "pipeline %s: in=%llu out=%llu filtered=%llu dead_lettered=%llu dropped=%llu "
-                  "(parse_error=%llu unrouted=%llu queue_full=%llu) %.0f events/s over %.2f s\n",
-                  p->name().c_str(), static_cast<unsigned long long>(in),
-                  static_cast<unsigned long long>(routed),
-                  static_cast<unsigned long long>(filtered),
-                  static_cast<unsigned long long>(p->dead_lettered()),
-                  static_cast<unsigned long long>(dropped),
-                  static_cast<unsigned long long>(parse_errors),
-                  static_cast<unsigned long long>(unrouted),
-                  static_cast<unsigned long long>(queue_full),
-                  seconds > 0 ? static_cast<double>(in) / seconds : 0.0, seconds);
+    std::snprintf(
+        line, sizeof(line),
+        "pipeline %s: in=%llu out=%llu filtered=%llu dead_lettered=%llu dropped=%llu "
+        "(parse_error=%llu unrouted=%llu queue_full=%llu) %.0f events/s over %.2f s\n",
+        p->name().c_str(), static_cast<unsigned long long>(in),
+        static_cast<unsigned long long>(routed), static_cast<unsigned long long>(filtered),
+        static_cast<unsigned long long>(p->dead_lettered()),
+        static_cast<unsigned long long>(dropped), static_cast<unsigned long long>(parse_errors),
+        static_cast<unsigned long long>(unrouted), static_cast<unsigned long long>(queue_full),
+        seconds > 0 ? static_cast<double>(in) / seconds : 0.0, seconds);
     out += line;
   }
   return out;

@@ -1,8 +1,8 @@
 #include "daemon/sink_runner.h"
 
-#include <algorithm>
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "stages/log.h"

@@ -36,8 +36,7 @@ class SinkRunner {
   // Producer side (route stages). Each producer registers before start and says when done.
   void add_producer() { producers_.fetch_add(1); }
   void producer_done();
-  bool push(SinkItem item, const std::atomic<bool>& abort,
-                      std::atomic<uint64_t>* blocked_ns);
+  bool push(SinkItem item, const std::atomic<bool>& abort, std::atomic<uint64_t>* blocked_ns);
 
   void start();
   // Gives up on retries and pending data (after the shutdown timeout); join() returns soon.

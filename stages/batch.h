@@ -81,7 +81,7 @@ class Batch {
   std::string text;
   std::vector<Event> events;
   std::vector<Field> fields;
-  std::vector<int32_t> slot_fields;  // per event, per slot: index into `fields`, or -1
+  std::vector<int32_t> slot_fields;           // per event, per slot: index into `fields`, or -1
   std::shared_ptr<const Layout> layout;       // null for formats with per-event keys (json)
   std::shared_ptr<const std::string> source;  // file path, "stdin", "generate", ...
   uint64_t sequence = 0;  // per pipeline, from ingest: restores order after parallel parse

@@ -5,6 +5,8 @@
 // Any number of producers and consumers; close() is called once every producer is done.
 #pragma once
 
+#include <blockingconcurrentqueue.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,8 +14,6 @@
 #include <cstdint>
 #include <mutex>
 #include <utility>
-
-#include <blockingconcurrentqueue.h>
 
 namespace sluice {
 
@@ -24,26 +24,34 @@ class BatchQueue {
   BatchQueue(const BatchQueue&) = delete;
   BatchQueue& operator=(const BatchQueue&) = delete;
 
-  // Producer side. Waits while the queue is full; returns false (item not taken) when `stop`
-  // became true while waiting. Adds the time spent waiting to `*blocked_ns`.
+  // Producer side. Waits while the queue is full; returns false (item not taken) only when
+  // `stop` became true while waiting. Adds the time spent waiting to `*blocked_ns`. With several
+  // producers, each may overshoot the capacity by the one item it was waiting to place.
   bool push(T&& item, size_t bytes, const std::atomic<bool>& stop,
             std::atomic<uint64_t>* blocked_ns) {
     if (full()) {
       auto start = std::chrono::steady_clock::now();
-      std::unique_lock lock(mu_);
-      space_waiters_.fetch_add(1);
-      while (full() && !stop.load(std::memory_order_relaxed)) {
-        space_.wait_for(lock, std::chrono::milliseconds(20));
+      bool stopped = false;
+      {
+        std::unique_lock lock(mu_);
+        space_waiters_.fetch_add(1);
+        while (full()) {
+          if (stop.load(std::memory_order_relaxed)) {
+            stopped = true;
+            break;
+          }
+          space_.wait_for(lock, std::chrono::milliseconds(20));
+        }
+        space_waiters_.fetch_sub(1);
       }
-      space_waiters_.fetch_sub(1);
       if (blocked_ns != nullptr) {
-        blocked_ns->fetch_add(static_cast<uint64_t>(
-                                  std::chrono::duration_cast<std::chrono::nanoseconds>(
+        blocked_ns->fetch_add(
+            static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                       std::chrono::steady_clock::now() - start)
                                       .count()),
-                              std::memory_order_relaxed);
+            std::memory_order_relaxed);
       }
-      if (full()) {
+      if (stopped) {
         return false;
       }
     }

@@ -1,5 +1,6 @@
 // Log: one line per message on stderr, written with a single write(2) so lines from different
-// threads never interleave. For operators, not for the hot path: call it per problem, not per event.
+// threads never interleave. For operators, not for the hot path: call it per problem, not per
+// event.
 #pragma once
 
 #include <string_view>

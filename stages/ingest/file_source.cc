@@ -46,8 +46,8 @@ void FileSource::discover(bool first_scan) {
     ::globfree(&g);
     std::sort(matches.begin(), matches.end());
     for (const std::string& path : matches) {
-      bool known = std::any_of(files_.begin(), files_.end(),
-                               [&](const auto& f) { return f->path == path; });
+      bool known =
+          std::any_of(files_.begin(), files_.end(), [&](const auto& f) { return f->path == path; });
       if (known) {
         continue;
       }
@@ -59,7 +59,7 @@ void FileSource::discover(bool first_scan) {
         }
         continue;
       }
-      struct stat st{};
+      struct stat st {};
       if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
         ::close(fd);
         continue;
@@ -98,7 +98,7 @@ Status FileSource::run(SourceContext& ctx) {
       }
       if (options_.follow) {
         // A file that shrank was truncated: start it again from the beginning.
-        struct stat st{};
+        struct stat st {};
         off_t pos = ::lseek(file->fd, 0, SEEK_CUR);
         if (::fstat(file->fd, &st) == 0 && st.st_size < pos) {
           log_info("file source: " + file->path + " was truncated; reading from the start");

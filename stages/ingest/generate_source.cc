@@ -6,8 +6,7 @@
 
 namespace sluice {
 
-GenerateSource::GenerateSource(std::unique_ptr<RecordFramer> framer,
-                               GenerateSourceOptions options)
+GenerateSource::GenerateSource(std::unique_ptr<RecordFramer> framer, GenerateSourceOptions options)
     : framer_(std::move(framer)), options_(options) {}
 
 Status GenerateSource::run(SourceContext& ctx) {

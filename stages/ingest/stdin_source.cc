@@ -2,8 +2,7 @@
 
 namespace sluice {
 
-StdinSource::StdinSource(std::unique_ptr<RecordFramer> framer, StreamReaderOptions options,
-                         int fd)
+StdinSource::StdinSource(std::unique_ptr<RecordFramer> framer, StreamReaderOptions options, int fd)
     : reader_(std::move(framer), std::make_shared<const std::string>("stdin"), options), fd_(fd) {}
 
 Status StdinSource::run(SourceContext& ctx) {

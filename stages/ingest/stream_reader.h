@@ -15,8 +15,8 @@
 namespace sluice {
 
 struct StreamReaderOptions {
-  size_t batch_bytes = 1 << 20;         // read size; larger = fewer syscalls, more latency
-  size_t max_event_bytes = 1 << 20;     // longest record; a longer one is dead-lettered
+  size_t batch_bytes = 1 << 20;      // read size; larger = fewer syscalls, more latency
+  size_t max_event_bytes = 1 << 20;  // longest record; a longer one is dead-lettered
 };
 
 class StreamReader {

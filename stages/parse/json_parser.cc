@@ -15,8 +15,9 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-// simdjson's own default; the walk that writes nested values recurses, so it needs a bound.
-constexpr int kMaxDepth = 1024;
+// The walk that writes nested values recurses, so it needs a bound; simdjson's parser keeps
+// per-depth state up to its own limit (DEFAULT_MAX_DEPTH), which the walk must stay under.
+constexpr int32_t kMaxDepth = simdjson::DEFAULT_MAX_DEPTH - 2;
 // Long or binary values would swamp a dead-letter reason; the raw line is kept anyway.
 constexpr size_t kMaxQuotedValue = 64;
 
@@ -62,8 +63,8 @@ simdjson::error_code scalar_error(od::json_type type, std::string_view token,
 
 // Writes `value` to `out` without insignificant whitespace, validating it on the way (On Demand
 // only checks what is read). Strings, numbers and keys keep their original spelling.
-simdjson::error_code write_minified(od::value value, std::string& out, int depth) {
-  if (depth > kMaxDepth) {
+simdjson::error_code write_minified(od::value value, std::string& out) {
+  if (value.current_depth() >= kMaxDepth) {
     return simdjson::DEPTH_ERROR;
   }
   od::json_type type;
@@ -95,7 +96,7 @@ simdjson::error_code write_minified(od::value value, std::string& out, int depth
         out.push_back('"');
         out.append(key);
         out.append("\":");
-        if (auto error = write_minified(field.value(), out, depth + 1)) {
+        if (auto error = write_minified(field.value(), out)) {
           return error;
         }
       }
@@ -118,7 +119,7 @@ simdjson::error_code write_minified(od::value value, std::string& out, int depth
           out.push_back(',');
         }
         first = false;
-        if (auto error = write_minified(element, out, depth + 1)) {
+        if (auto error = write_minified(element, out)) {
           return error;
         }
       }
@@ -212,7 +213,10 @@ JsonParser::Impl::Impl(const ParseOptions& options, const Schema& schema) : sche
     return names.back();
   };
   for (Slot s = 0; s < schema.size(); ++s) {
-    name_index(schema.name(s)).slot = static_cast<int32_t>(s);
+    // `_raw`, `_source`, `_error` always mean the event's metadata, never a key of the line.
+    if (schema.meta(s) == MetaField::kNone) {
+      name_index(schema.name(s)).slot = static_cast<int32_t>(s);
+    }
   }
   for (const auto& [name, type] : options.types) {
     Name& n = name_index(name);
@@ -293,7 +297,7 @@ bool JsonParser::Impl::fill_value(od::value value, const Name* name, std::string
   simdjson::error_code error = simdjson::SUCCESS;
   if (type == od::json_type::object || type == od::json_type::array) {
     const size_t start = batch.text.size();
-    error = write_minified(value, batch.text, 1);
+    error = write_minified(value, batch.text);
     if (error) {
       batch.text.resize(start);
       fail_json(error);
@@ -400,18 +404,6 @@ bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
     fail_json(error);
     return false;
   }
-  // On Demand reads lazily and does not look past the root value, so check first that the root
-  // value ends the line.
-  std::string_view whole;
-  if (auto error = doc.raw_json().get(whole)) {
-    fail_json(error);
-    return false;
-  }
-  if (static_cast<size_t>(whole.data() + whole.size() - padded.data()) < line.size()) {
-    fail_json(simdjson::TRAILING_CONTENT);
-    return false;
-  }
-  doc.rewind();
   od::object object;
   if (auto error = doc.get_object().get(object)) {
     od::json_type type;
@@ -456,6 +448,12 @@ bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
     if (name != nullptr && name->slot >= 0 && slot_field[name->slot] < 0) {
       slot_field[name->slot] = index;
     }
+  }
+  // On Demand does not look past the root value by itself: anything after it is an error.
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) == simdjson::SUCCESS) {
+    fail_json(simdjson::TRAILING_CONTENT);
+    return false;
   }
   for (const Path& path : paths) {
     const Name& name = names[path.name];

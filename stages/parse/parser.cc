@@ -34,6 +34,9 @@ std::shared_ptr<const Layout> make_layout(std::vector<std::string> names,
   }
   layout->slot_to_column.assign(schema.size(), -1);
   for (Slot s = 0; s < schema.size(); ++s) {
+    if (schema.meta(s) != MetaField::kNone) {
+      continue;  // `_raw`, `_source`, `_error` come from the event, never from a column
+    }
     for (size_t c = 0; c < names.size(); ++c) {
       if (names[c] == schema.name(s)) {
         layout->slot_to_column[s] = static_cast<int32_t>(c);
@@ -45,8 +48,7 @@ std::shared_ptr<const Layout> make_layout(std::vector<std::string> names,
   return layout;
 }
 
-std::shared_ptr<const Layout> make_fixed_layout(const ParseOptions& options,
-                                                const Schema& schema) {
+std::shared_ptr<const Layout> make_fixed_layout(const ParseOptions& options, const Schema& schema) {
   switch (options.format) {
     case ParseOptions::Format::kCsv:
       if (options.header) {

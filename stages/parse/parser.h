@@ -18,9 +18,9 @@ namespace sluice {
 struct ParseOptions {
   enum class Format { kCsv, kRegex, kJson, kNone };
   Format format = Format::kNone;
-  char delimiter = ',';  // csv: one byte
-  char quote = '"';      // csv
-  bool header = false;   // csv: the first record of each stream names the fields
+  char delimiter = ',';              // csv: one byte
+  char quote = '"';                  // csv
+  bool header = false;               // csv: the first record of each stream names the fields
   std::vector<std::string> columns;  // csv: declared names (when header is false)
   std::string pattern;               // regex: RE2 with named groups; (?<n>..) accepted too
   std::vector<std::pair<std::string, FieldType>> types;  // declared conversions, by field name

@@ -31,7 +31,8 @@ class RegexParser final : public Parser {
   RegexParser(const ParseOptions& options, const Schema& schema, std::unique_ptr<const RE2> re);
 
   // A line matches when the pattern matches anywhere in it (unanchored search, as Vector's
-  // parse_regex does); anchor the pattern with ^ and $ to require the whole line.
+  // parse_regex does); anchor the pattern with ^ and $ to require the whole line. Matching is
+  // UTF-8: a byte that is not valid UTF-8 is matched only by \C.
   void parse(Batch& batch) override;
 
  private:

@@ -9,7 +9,8 @@
 namespace sluice {
 
 // Sets field.type and field.num from `text` for `type` (kInt, kFloat, kBool, kTimestamp); kString
-// leaves the field a string. bool accepts true/false (any case), 1/0, yes/no. timestamp is RFC 3339.
+// leaves the field a string. bool accepts true/false (any case), 1/0, yes/no. timestamp is RFC
+// 3339.
 bool convert_field(std::string_view text, FieldType type, Field& field);
 
 }  // namespace sluice

@@ -21,9 +21,9 @@ struct Route {
 
 // What route() did to one batch, for the counters.
 struct RouteCounts {
-  uint64_t routed = 0;         // kParsed events that went to at least one target
-  uint64_t unrouted = 0;       // kParsed events no route matched: dropped
-  uint64_t dead_lettered = 0;  // kParseError events sent to the dead letter
+  uint64_t routed = 0;                // kParsed events that went to at least one target
+  uint64_t unrouted = 0;              // kParsed events no route matched: dropped
+  uint64_t dead_lettered = 0;         // kParseError events sent to the dead letter
   uint64_t parse_errors_dropped = 0;  // kParseError events with no dead letter configured
 };
 

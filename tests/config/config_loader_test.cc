@@ -6,6 +6,7 @@
 
 #include "stages/filter/expression.h"
 #include "stages/parse/parser.h"
+#include "stages/sinks/encoder.h"
 
 namespace sluice {
 namespace {
@@ -902,6 +903,86 @@ sinks:
             "f.yaml:6:38: sinks.a.header: only applies to encoding csv, not json\n"
             "f.yaml:7:37: sinks.b.fields: does not apply to encoding raw (it writes _raw "
             "unchanged)\n");
+}
+
+TEST(ConfigLoader, EncoderErrorIsReportedAtTheEncoding) {
+  EncoderOptions options;
+  options.kind = EncoderOptions::Kind::kCsv;
+  options.columns = {"a"};
+  options.delimiter = '"';
+  Schema schema;
+  auto encoder = make_encoder(options, schema);
+  ASSERT_FALSE(encoder.ok());
+  EXPECT_EQ(problems(R"yaml(
+pipelines:
+  p:
+    source: { type: stdin }
+    routes: [{ to: out }]
+sinks:
+  out:
+    type: stdout
+    encoding: csv
+    columns: [a]
+    delimiter: '"'
+)yaml"),
+            "f.yaml:8:15: sinks.out.encoding: " + encoder.status().message() + "\n");
+}
+
+TEST(ConfigLoader, EncodingMappingForm) {
+  LoadedConfig loaded = load(R"yaml(
+pipelines:
+  p:
+    source: { type: stdin }
+    routes: [{ to: out }]
+sinks:
+  out:
+    type: stdout
+    encoding: { codec: csv, columns: [a, b], header: true, delimiter: ";" }
+)yaml");
+  ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "");
+  const EncoderOptions& e = loaded.config.sinks[0].encoding;
+  EXPECT_EQ(e.kind, EncoderOptions::Kind::kCsv);
+  EXPECT_EQ(e.columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(e.header);
+  EXPECT_EQ(e.delimiter, ';');
+}
+
+TEST(ConfigLoader, EncodingOptionSetTwice) {
+  EXPECT_EQ(problems(R"yaml(
+pipelines:
+  p:
+    source: { type: stdin }
+    routes: [{ to: out }]
+sinks:
+  out:
+    type: stdout
+    fields: [a]
+    encoding: { codec: json, fields: [b], colour: red }
+)yaml"),
+            "f.yaml:9:30: sinks.out.encoding: 'fields' is also set in the sink; set it in one "
+            "place\n"
+            "f.yaml:9:43: sinks.out.encoding: unknown key 'colour'\n");
+}
+
+TEST(ConfigLoader, ExpressionErrorInLiteralBlock) {
+  Status error = expression_error("status == 200 and\nbogus(x)\n");
+  ASSERT_EQ(error.line(), 1);
+  ASSERT_GE(error.column(), 19);
+  // Column 19 of the expression text is the start of its second line, source line 7, column 11.
+  EXPECT_EQ(problems(R"yaml(
+pipelines:
+  p:
+    source: { type: stdin }
+    routes:
+      - when: |
+          status == 200 and
+          bogus(x)
+        to: out
+sinks:
+  out: { type: stdout }
+)yaml"),
+            "f.yaml:7:" + std::to_string(11 + error.column() - 19) +
+                ": pipelines.p.routes[0].when: " + error.message() + "\n");
 }
 
 TEST(ConfigLoader, DuplicateKey) {

@@ -16,7 +16,8 @@ namespace {
 TEST(Pipeline, GeneratedEventsAreAllAccountedFor) {
   TempDir dir;
   std::string config = R"(
-data_dir: )" + dir.path() + R"(
+data_dir: )" + dir.path() +
+                       R"(
 pipelines:
   web:
     source: { type: generate, format: csv, count: 200000, seed: 5 }
@@ -31,8 +32,10 @@ pipelines:
       - when: 'path =~ "^/api/v1/"'
         to: v1
 sinks:
-  errors: { type: file, path: )" + dir.file("errors.ndjson") + R"(, encoding: json }
-  v1: { type: file, path: )" + dir.file("v1.ndjson") + R"(, encoding: json }
+  errors: { type: file, path: )" +
+                       dir.file("errors.ndjson") + R"(, encoding: json }
+  v1: { type: file, path: )" +
+                       dir.file("v1.ndjson") + R"(, encoding: json }
 )";
   write_file(dir.file("c.yaml"), config);
   RunResult r = run_sluice({"run", "-c", dir.file("c.yaml")});
@@ -58,17 +61,21 @@ TEST(Pipeline, CsvFixtureIsWrittenByteForByte) {
   TempDir dir;
   std::string fixture = source_dir() + "/tests/fixtures/access.csv";
   std::string config = R"(
-data_dir: )" + dir.path() + R"(
+data_dir: )" + dir.path() +
+                       R"(
 pipelines:
   fixture:
-    source: { type: file, paths: [")" + fixture + R"("], follow: false }
+    source: { type: file, paths: [")" +
+                       fixture + R"("], follow: false }
     parse: { format: csv, header: true, types: { status: int, bytes: int } }
     routes:
       - to: out
     dead_letter: rejects
 sinks:
-  out: { type: file, path: )" + dir.file("out.ndjson") + R"(, encoding: json }
-  rejects: { type: file, path: )" + dir.file("rejects.ndjson") + R"(, encoding: json }
+  out: { type: file, path: )" +
+                       dir.file("out.ndjson") + R"(, encoding: json }
+  rejects: { type: file, path: )" +
+                       dir.file("rejects.ndjson") + R"(, encoding: json }
 )";
   write_file(dir.file("c.yaml"), config);
   RunResult r = run_sluice({"run", "-c", dir.file("c.yaml")});
@@ -125,12 +132,14 @@ TEST(Pipeline, ParallelParseWorkersKeepOrder) {
   write_file(dir.file("c.yaml"), R"(
 pipelines:
   p:
-    source: { type: file, paths: [)" + dir.file("in.csv") + R"(], follow: false }
+    source: { type: file, paths: [)" +
+                                     dir.file("in.csv") + R"(], follow: false }
     parse: { format: csv, columns: [ts, host, method, path, status, bytes, latency_ms, agent] }
     routes: [ { to: out } ]
     threads: { parse: 3 }
 sinks:
-  out: { type: file, path: )" + dir.file("out.csv") + R"(, encoding: raw }
+  out: { type: file, path: )" + dir.file("out.csv") +
+                                     R"(, encoding: raw }
 )");
   RunResult r = run_sluice({"run", "-c", dir.file("c.yaml")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -163,11 +172,13 @@ TEST(Pipeline, SigtermDrainsAFollowedFileAndExitsZero) {
   write_file(dir.file("c.yaml"), R"(
 pipelines:
   p:
-    source: { type: file, paths: [)" + dir.file("*.csv") + R"(], follow: true }
+    source: { type: file, paths: [)" +
+                                     dir.file("*.csv") + R"(], follow: true }
     parse: { format: none }
     routes: [ { to: out } ]
 sinks:
-  out: { type: file, path: )" + dir.file("out.log") + R"(, encoding: raw }
+  out: { type: file, path: )" + dir.file("out.log") +
+                                     R"(, encoding: raw }
 )");
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_GT(pid, 0);
@@ -192,12 +203,14 @@ TEST(Pipeline, StalledSinkStopsTheSourceAndMemoryStaysFlat) {
 memory_limit: 64MiB
 pipelines:
   p:
-    source: { type: file, paths: [)" + dir.file("in.csv") + R"(], follow: false }
+    source: { type: file, paths: [)" +
+                                     dir.file("in.csv") + R"(], follow: false }
     parse: { format: csv, columns: [ts, host, method, path, status, bytes, latency_ms, agent] }
     routes: [ { to: out } ]
     queue: { max_bytes: 16MiB }
 sinks:
-  out: { type: file, path: )" + dir.file("out.fifo") + R"(, encoding: raw }
+  out: { type: file, path: )" + dir.file("out.fifo") +
+                                     R"(, encoding: raw }
 )");
   // Open the FIFO's read end without reading: the sink can open it, and stalls when it fills.
   int reader = open(dir.file("out.fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -248,7 +261,8 @@ pipelines:
     dead_letter: rejects
 sinks:
   out: { type: stdout, encoding: json }
-  rejects: { type: file, path: )" + dir.file("rejects.ndjson") + R"(, encoding: json }
+  rejects: { type: file, path: )" + dir.file("rejects.ndjson") +
+                                     R"(, encoding: json }
 )");
   RunResult r = run_sluice({"run", "-c", dir.file("c.yaml")}, "1,2\n3,\"open");
   ASSERT_EQ(r.exit_code, 0) << r.err;

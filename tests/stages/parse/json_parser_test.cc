@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -271,6 +272,14 @@ TEST_F(JsonParserTest, SlotsResolvePerEvent) {
   EXPECT_EQ(batch_.str(batch_.field(e1, other)->value), "1");
 }
 
+TEST_F(JsonParserTest, MetadataSlotsAreNotFilledFromKeys) {
+  Slot raw = schema_.intern("_raw");
+  const Event& e = parse_line(R"({"_raw":"spoof"})");
+  ASSERT_EQ(e.state, EventState::kParsed);
+  EXPECT_EQ(fields(e), (std::vector<std::string>{"_raw=spoof"}));
+  EXPECT_EQ(batch_.field(e, raw), nullptr);
+}
+
 TEST_F(JsonParserTest, DuplicateKeyKeepsBothFieldsAndSlotTakesTheFirst) {
   Slot a = schema_.intern("a");
   const Event& e = parse_line(R"({"a":1,"a":2})");
@@ -447,6 +456,56 @@ TEST_F(JsonParserTest, ParserIsReusedAcrossLinesAndBatches) {
     EXPECT_EQ(batch.str(batch.field(batch.events[1], a)->value), std::string(5000, 'x'));
     EXPECT_EQ(batch.events[2].state, EventState::kParseError);
     EXPECT_EQ(batch.str(batch.field(batch.events[3], a)->value), "\xc3\xa9");
+  }
+}
+
+// Mutated lines must come out parsed or as parse errors, with every span inside the batch text.
+TEST_F(JsonParserTest, MutatedLinesNeverBreakTheBatch) {
+  schema_.intern("a.b");
+  schema_.intern("s");
+  options_.types = {{"n", FieldType::kInt}};
+  auto p = parser();
+  const std::string seed =
+      R"({"s":"x\n\u00e9\ud83d\ude00","n":12,"f":-1.5e3,"a":{"b":[true,null,{"c":"d"}]},"t":false})";
+  using namespace std::string_literals;
+  const std::string alphabet = "{}[]\",:\\ tfnu0123456789.eE-+\x00\xff\xc3"s;
+  std::mt19937 rng(12345);
+  for (int round = 0; round < 3000; ++round) {
+    std::string line = seed;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < edits; ++k) {
+      const size_t at = rng() % line.size();
+      const char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          line[at] = c;
+          break;
+        case 1:
+          line.insert(line.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          line.erase(at, 1 + rng() % 8);
+          break;
+      }
+      if (line.empty()) {
+        line = "{";
+      }
+    }
+    Batch batch;
+    add(batch, line);
+    p->parse(batch);
+    const Event& e = batch.events[0];
+    ASSERT_TRUE(e.state == EventState::kParsed || e.state == EventState::kParseError) << line;
+    if (e.state == EventState::kParseError) {
+      EXPECT_EQ(e.field_count, 0u);
+      EXPECT_FALSE(batch.str(e.error).empty());
+      continue;
+    }
+    for (uint32_t i = 0; i < e.field_count; ++i) {
+      const Field& f = batch.fields[e.first_field + i];
+      ASSERT_LE(f.name.off + f.name.len, batch.text.size()) << line;
+      ASSERT_LE(f.value.off + f.value.len, batch.text.size()) << line;
+    }
   }
 }
 

@@ -117,6 +117,24 @@ TEST_F(RegexParserTest, SearchIsUnanchored) {
   EXPECT_EQ(fields(batch, batch.events[0]), (std::vector<std::string>{"n=42"}));
 }
 
+// RE2 matches UTF-8: a byte that is not valid UTF-8 is matched only by \C, so a pattern that
+// must consume one with `.` or `\S` does not match; elsewhere in the line it does no harm.
+TEST_F(RegexParserTest, InvalidUtf8IsMatchedOnlyByAnyByte) {
+  auto p = parser(R"((?P<a>\S+) (?P<b>x))");
+  Batch batch;
+  add(batch, "\xff\xfe x");
+  add(batch, "\xff ok x");
+  p->parse(batch);
+  EXPECT_EQ(batch.events[0].state, EventState::kParseError);
+  ASSERT_EQ(batch.events[1].state, EventState::kParsed);
+  auto q = parser(R"((?P<a>\C+) (?P<b>x))");
+  Batch batch2;
+  add(batch2, "\xff\xfe x");
+  q->parse(batch2);
+  ASSERT_EQ(batch2.events[0].state, EventState::kParsed);
+  EXPECT_EQ(fields(batch2, batch2.events[0]), (std::vector<std::string>{"a=\xff\xfe", "b=x"}));
+}
+
 TEST_F(RegexParserTest, ValuesPointIntoTheRawLine) {
   auto p = parser(R"((?P<a>\w+) (?P<b>\w+))");
   Batch batch;

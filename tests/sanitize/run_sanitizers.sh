@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Sanitizer builds (g++): the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# in build-asan/, and the tests with threads (core: queues, memory budget; daemon: runtime;
+# e2e: the real binary, itself built with ThreadSanitizer) under ThreadSanitizer in build-tsan/.
+# Any report fails the run.
+#
+#   bash tests/sanitize/run_sanitizers.sh          # both
+#   bash tests/sanitize/run_sanitizers.sh asan     # one of them: asan | tsan
+#
+# Replay one test: ASAN_OPTIONS=... build-asan/tests_parse --gtest_filter='CsvParserTest.*'
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+kinds=("$@")
+if ((${#kinds[@]} == 0)); then
+  kinds=(asan tsan)
+fi
+
+# -O1 -g: what the sanitizers recommend, and much quicker to compile than -O3; asserts stay on.
+configure() {
+  cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+    -DSLUICE_SANITIZE="$2" -DSLUICE_TESTS=ON -DSLUICE_BENCH=OFF > /dev/null
+}
+
+# abort_on_error: a report ends the process at once, so the test fails where the bug is.
+export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS=""
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+for kind in "${kinds[@]}"; do
+  start=$SECONDS
+  case "$kind" in
+    asan)
+      configure build-asan address,undefined
+      cmake --build build-asan
+      echo "asan build: $((SECONDS - start)) s"
+      t0=$SECONDS
+      ctest --test-dir build-asan --output-on-failure -j2 --timeout 900
+      echo "asan tests: $((SECONDS - t0)) s"
+      ;;
+    tsan)
+      configure build-tsan thread
+      # Only the binaries whose tests run threads; the e2e tests spawn build-tsan/sluice.
+      targets=(sluice)
+      for t in tests_core tests_daemon tests_e2e; do
+        if [ -n "$(cmake --build build-tsan --target help | grep "^$t:" || true)" ]; then
+          targets+=("$t")
+        fi
+      done
+      cmake --build build-tsan --target "${targets[@]}"
+      echo "tsan build: $((SECONDS - start)) s"
+      t0=$SECONDS
+      # Test binaries that were not built register a *_NOT_BUILT placeholder: skip those.
+      ctest --test-dir build-tsan --output-on-failure -j2 --timeout 900 -E '_NOT_BUILT$'
+      echo "tsan tests: $((SECONDS - t0)) s"
+      ;;
+    *)
+      echo "unknown sanitizer run '$kind' (asan | tsan)" >&2
+      exit 2
+      ;;
+  esac
+done

@@ -1,0 +1,126 @@
+// BatchQueue: bounded in bytes, blocking producers when full, waking them when drained.
+#include "stages/batch_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace sluice {
+namespace {
+
+using Item = std::unique_ptr<int>;
+constexpr auto kShort = std::chrono::milliseconds(10);
+
+TEST(BatchQueue, PushThenPopKeepsOrder) {
+  BatchQueue<Item> q(1000);
+  std::atomic<bool> stop{false};
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(q.push(std::make_unique<int>(i), 10, stop, nullptr));
+  }
+  EXPECT_EQ(q.bytes(), 50u);
+  for (int i = 0; i < 5; ++i) {
+    Item out;
+    ASSERT_TRUE(q.pop(out, kShort));
+    EXPECT_EQ(*out, i);
+  }
+  EXPECT_EQ(q.bytes(), 0u);
+}
+
+TEST(BatchQueue, PopOnEmptyTimesOut) {
+  BatchQueue<Item> q(100);
+  Item out;
+  EXPECT_FALSE(q.pop(out, kShort));
+}
+
+TEST(BatchQueue, OversizedItemIsAdmittedIntoAnEmptyQueue) {
+  BatchQueue<Item> q(100);
+  std::atomic<bool> stop{false};
+  EXPECT_TRUE(q.push(std::make_unique<int>(1), 1000, stop, nullptr));
+  EXPECT_FALSE(q.try_push(std::make_unique<int>(2), 1)) << "full after the oversized item";
+}
+
+TEST(BatchQueue, TryPushFailsWhenFull) {
+  BatchQueue<Item> q(100);
+  EXPECT_TRUE(q.try_push(std::make_unique<int>(1), 60));
+  EXPECT_TRUE(q.try_push(std::make_unique<int>(2), 60));
+  EXPECT_FALSE(q.try_push(std::make_unique<int>(3), 60));
+  Item out;
+  ASSERT_TRUE(q.pop(out, kShort));
+  EXPECT_TRUE(q.try_push(std::make_unique<int>(3), 60));
+}
+
+TEST(BatchQueue, FullQueueBlocksTheProducerUntilAConsumerPops) {
+  BatchQueue<Item> q(100);
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(q.push(std::make_unique<int>(1), 100, stop, nullptr));
+  std::atomic<bool> pushed{false};
+  std::atomic<uint64_t> blocked_ns{0};
+  std::thread producer([&] {
+    q.push(std::make_unique<int>(2), 10, stop, &blocked_ns);
+    pushed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(pushed.load()) << "a push into a full queue must wait";
+  Item out;
+  ASSERT_TRUE(q.pop(out, kShort));
+  producer.join();
+  EXPECT_TRUE(pushed.load());
+  EXPECT_GT(blocked_ns.load(), 0u);
+}
+
+TEST(BatchQueue, StopReleasesABlockedProducerWithoutTakingTheItem) {
+  BatchQueue<Item> q(10);
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(q.push(std::make_unique<int>(1), 10, stop, nullptr));
+  std::atomic<int> result{-1};
+  std::thread producer([&] { result = q.push(std::make_unique<int>(2), 10, stop, nullptr); });
+  stop = true;
+  producer.join();
+  EXPECT_EQ(result.load(), 0);
+  EXPECT_EQ(q.bytes(), 10u);
+}
+
+TEST(BatchQueue, ClosedAndEmptyOnlyAfterDrain) {
+  BatchQueue<Item> q(100);
+  ASSERT_TRUE(q.try_push(std::make_unique<int>(1), 1));
+  q.close();
+  EXPECT_FALSE(q.closed_and_empty());
+  Item out;
+  ASSERT_TRUE(q.pop(out, kShort));
+  EXPECT_TRUE(q.closed_and_empty());
+}
+
+TEST(BatchQueue, ManyProducersOneConsumerLoseNothing) {
+  BatchQueue<Item> q(64);
+  std::atomic<bool> stop{false};
+  constexpr int kPerProducer = 20000;
+  std::vector<std::thread> producers;
+  for (int p = 0; p < 3; ++p) {
+    producers.emplace_back([&, p] {
+      for (int i = 0; i < kPerProducer; ++i) {
+        q.push(std::make_unique<int>(p * kPerProducer + i), 8, stop, nullptr);
+      }
+    });
+  }
+  std::vector<int> seen(3 * kPerProducer, 0);
+  int received = 0;
+  while (received < 3 * kPerProducer) {
+    Item out;
+    if (q.pop(out, std::chrono::milliseconds(100))) {
+      ++seen[static_cast<size_t>(*out)];
+      ++received;
+    }
+  }
+  for (auto& t : producers) {
+    t.join();
+  }
+  for (int v : seen) {
+    ASSERT_EQ(v, 1);
+  }
+  EXPECT_EQ(q.bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,145 @@
+// StreamReader: whole records per batch, tails carried over, oversized records dead-lettered.
+#include "stages/ingest/stream_reader.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <thread>
+#include <vector>
+
+#include "stages/ingest/record_framer.h"
+
+namespace sluice {
+namespace {
+
+// Collects emitted batches; never stops, never runs out of memory.
+class CollectingContext : public SourceContext {
+ public:
+  bool stopping() const override { return false; }
+  BatchPtr new_batch(size_t capacity) override {
+    auto b = std::make_unique<Batch>();
+    b->text.reserve(capacity);
+    return b;
+  }
+  bool emit(BatchPtr batch) override {
+    batches.push_back(std::move(batch));
+    return true;
+  }
+  std::vector<std::string> records() const {
+    std::vector<std::string> out;
+    for (const auto& b : batches) {
+      for (const auto& e : b->events) {
+        out.emplace_back(b->str(e.raw));
+      }
+    }
+    return out;
+  }
+  std::vector<BatchPtr> batches;
+};
+
+// Writes `data` into a pipe from a thread and returns the read end.
+int pipe_with(const std::string& data, std::thread& writer) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  writer = std::thread([fd = fds[1], data] {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = write(fd, data.data() + off, std::min<size_t>(data.size() - off, 7000));
+      if (n <= 0) {
+        break;
+      }
+      off += static_cast<size_t>(n);
+    }
+    close(fd);
+  });
+  return fds[0];
+}
+
+std::unique_ptr<StreamReader> line_reader(size_t batch_bytes, size_t max_event_bytes,
+                                          const Schema& schema) {
+  ParseOptions options;
+  options.format = ParseOptions::Format::kNone;
+  StreamReaderOptions ro;
+  ro.batch_bytes = batch_bytes;
+  ro.max_event_bytes = max_event_bytes;
+  return std::make_unique<StreamReader>(make_framer(options, schema),
+                                        std::make_shared<const std::string>("test"), ro);
+}
+
+TEST(StreamReader, RecordsSurviveSmallBatchesAndShortReads) {
+  Schema schema;
+  std::string data;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 5000; ++i) {
+    expected.push_back("line number " + std::to_string(i) + std::string(i % 50, 'x'));
+    data += expected.back() + "\n";
+  }
+  std::thread writer;
+  int fd = pipe_with(data, writer);
+  CollectingContext ctx;
+  auto reader = line_reader(4096, 1 << 20, schema);
+  EXPECT_EQ(reader->pump(fd, ctx, true), StreamReader::Outcome::kEndOfData);
+  writer.join();
+  close(fd);
+  EXPECT_EQ(ctx.records(), expected);
+  EXPECT_GT(ctx.batches.size(), 10u);
+  for (const auto& b : ctx.batches) {
+    EXPECT_EQ(b->events.back().raw.off + b->events.back().raw.len + 1, b->text.size())
+        << "a batch ends at a record end";
+  }
+}
+
+TEST(StreamReader, FinalLineWithoutNewlineIsARecord) {
+  Schema schema;
+  std::thread writer;
+  int fd = pipe_with("a\nb", writer);
+  CollectingContext ctx;
+  auto reader = line_reader(4096, 1 << 20, schema);
+  reader->pump(fd, ctx, true);
+  writer.join();
+  close(fd);
+  EXPECT_EQ(ctx.records(), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(StreamReader, RecordLongerThanBatchGrowsTheBuffer) {
+  Schema schema;
+  std::string big(20000, 'y');
+  std::thread writer;
+  int fd = pipe_with("a\n" + big + "\nb\n", writer);
+  CollectingContext ctx;
+  auto reader = line_reader(4096, 1 << 20, schema);
+  reader->pump(fd, ctx, true);
+  writer.join();
+  close(fd);
+  EXPECT_EQ(ctx.records(), (std::vector<std::string>{"a", big, "b"}));
+}
+
+TEST(StreamReader, OversizedRecordBecomesATruncatedParseError) {
+  Schema schema;
+  std::string huge(100000, 'z');
+  std::thread writer;
+  int fd = pipe_with("a\n" + huge + "\nb\n", writer);
+  CollectingContext ctx;
+  auto reader = line_reader(4096, 8192, schema);
+  reader->pump(fd, ctx, true);
+  writer.join();
+  close(fd);
+  std::vector<std::string> records = ctx.records();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0], "a");
+  EXPECT_EQ(records[1], std::string(1024, 'z'));
+  EXPECT_EQ(records[2], "b");
+  const Batch* with_error = nullptr;
+  for (const auto& b : ctx.batches) {
+    for (const auto& e : b->events) {
+      if (e.state == EventState::kParseError) {
+        with_error = b.get();
+        EXPECT_NE(b->str(e.error).find("longer than max_event_bytes"), std::string::npos);
+      }
+    }
+  }
+  EXPECT_NE(with_error, nullptr);
+}
+
+}  // namespace
+}  // namespace sluice
