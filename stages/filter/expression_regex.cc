@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "stages/regex_syntax.h"
+
 namespace sluice {
 namespace {
 
@@ -13,48 +15,6 @@ bool is_alnum(char c) {
 }
 
 }  // namespace
-
-std::string rewrite_named_groups(std::string_view pattern) {
-  std::string out;
-  out.reserve(pattern.size() + 8);
-  bool in_class = false;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    if (c == '\\' && i + 1 < pattern.size()) {
-      out.push_back(c);
-      out.push_back(pattern[++i]);
-      continue;
-    }
-    if (in_class) {
-      if (c == ']') {
-        in_class = false;
-      }
-      out.push_back(c);
-      continue;
-    }
-    if (c == '[') {
-      in_class = true;
-      out.push_back(c);
-      // A ']' right after '[' or '[^' is a literal member, not the end of the class.
-      if (i + 1 < pattern.size() && pattern[i + 1] == '^') {
-        out.push_back(pattern[++i]);
-      }
-      if (i + 1 < pattern.size() && pattern[i + 1] == ']') {
-        out.push_back(pattern[++i]);
-      }
-      continue;
-    }
-    // (?<= and (?<! are lookbehinds (RE2 rejects them with its own message); leave them alone.
-    if (c == '(' && pattern.substr(i, 3) == "(?<" && i + 3 < pattern.size() &&
-        pattern[i + 3] != '=' && pattern[i + 3] != '!') {
-      out.append("(?P<");
-      i += 2;
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
 
 Result<std::unique_ptr<ExpressionRegex>> ExpressionRegex::compile(std::string_view pattern) {
   std::string rewritten = rewrite_named_groups(pattern);

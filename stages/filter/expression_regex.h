@@ -39,7 +39,4 @@ class ExpressionRegex {
   std::string literal_;
 };
 
-// Rewrites `(?<name>` (outside character classes and escapes) to `(?P<name>`.
-std::string rewrite_named_groups(std::string_view pattern);
-
 }  // namespace sluice

@@ -17,10 +17,6 @@
 
 namespace sluice {
 
-// Rewrites the `(?<name>` group syntax, which this RE2 version rejects, to `(?P<name>`. Leaves
-// escaped parentheses (`\(?<`), character classes and `\Q...\E` literals alone.
-std::string rewrite_group_syntax(std::string_view pattern);
-
 // The named groups of `pattern` (either syntax), in group order. Errors: RE2 rejects the pattern
 // (the message carries RE2's reason), or the pattern has no named group.
 Result<std::vector<std::string>> regex_field_names(const std::string& pattern);

@@ -274,3 +274,61 @@ sinks:
 
 }  // namespace
 }  // namespace sluice::e2e
+
+namespace sluice::e2e {
+namespace {
+
+TEST(Pipeline, DropNewestKeepsReadingAndCountsWhatItDrops) {
+  TempDir dir;
+  RunResult gen = run_sluice({"gen", "--format", "csv", "--count", "1000000", "--seed", "4"});
+  ASSERT_EQ(gen.exit_code, 0);
+  write_file(dir.file("in.csv"), gen.out);
+  ASSERT_EQ(mkfifo(dir.file("out.fifo").c_str(), 0600), 0);
+  write_file(dir.file("c.yaml"), R"(
+pipelines:
+  p:
+    source: { type: file, paths: [)" +
+                                     dir.file("in.csv") + R"(], follow: false }
+    parse: { format: none }
+    routes: [ { to: out } ]
+    queue: { max_bytes: 4MiB, on_full: drop_newest }
+sinks:
+  out: { type: file, path: )" + dir.file("out.fifo") +
+                                     R"(, encoding: raw }
+)");
+  int reader = open(dir.file("out.fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+  ASSERT_GT(pid, 0);
+  // While the FIFO is not read, the source must go on to the end of its file (dropping).
+  // (-1 once seen: the source finished the file and closed it.)
+  const long long size = static_cast<long long>(gen.out.size());
+  bool seen = false, finished = false;
+  for (int i = 0; i < 600 && !finished; ++i) {
+    long long pos = read_position(pid, dir.file("in.csv"));
+    seen = seen || pos >= 0;
+    finished = pos == size || (seen && pos == -1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(finished) << "the source stopped reading although on_full is drop_newest";
+  fcntl(reader, F_SETFL, 0);
+  std::string got;
+  char buf[1 << 16];
+  ssize_t n;
+  while ((n = read(reader, buf, sizeof(buf))) > 0) {
+    got.append(buf, static_cast<size_t>(n));
+  }
+  close(reader);
+  EXPECT_EQ(wait_exit(pid), 0);
+  std::string err = read_file(dir.file("sluice.err"));
+  long long in = summary_value(err, "p", "in");
+  long long out = summary_value(err, "p", "out");
+  long long dropped = summary_value(err, "p", "queue_full");
+  EXPECT_EQ(in, 1000000) << err;
+  EXPECT_GT(dropped, 0) << err;
+  EXPECT_EQ(in, out + dropped) << err;
+  EXPECT_EQ(static_cast<long long>(count_lines(got)), out);
+}
+
+}  // namespace
+}  // namespace sluice::e2e

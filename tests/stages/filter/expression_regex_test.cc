@@ -4,6 +4,8 @@
 
 #include <string_view>
 
+#include "stages/regex_syntax.h"
+
 namespace sluice {
 namespace {
 

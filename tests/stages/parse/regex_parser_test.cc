@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "stages/regex_syntax.h"
+
 namespace sluice {
 namespace {
 
@@ -268,32 +270,32 @@ TEST(MakeRegexParser, InvalidPatternIsError) {
 }
 
 TEST(RewriteGroupSyntax, AngleGroupBecomesPGroup) {
-  EXPECT_EQ(rewrite_group_syntax("(?<a>x)(?<b_2>y)"), "(?P<a>x)(?P<b_2>y)");
+  EXPECT_EQ(rewrite_named_groups("(?<a>x)(?<b_2>y)"), "(?P<a>x)(?P<b_2>y)");
 }
 
 TEST(RewriteGroupSyntax, PGroupIsUnchanged) {
-  EXPECT_EQ(rewrite_group_syntax("(?P<a>x)"), "(?P<a>x)");
+  EXPECT_EQ(rewrite_named_groups("(?P<a>x)"), "(?P<a>x)");
 }
 
 TEST(RewriteGroupSyntax, EscapedParenthesisIsUnchanged) {
-  EXPECT_EQ(rewrite_group_syntax(R"(\(?<a>x)"), R"(\(?<a>x)");
-  EXPECT_EQ(rewrite_group_syntax(R"(\\(?<a>x))"), R"(\\(?P<a>x))");
+  EXPECT_EQ(rewrite_named_groups(R"(\(?<a>x)"), R"(\(?<a>x)");
+  EXPECT_EQ(rewrite_named_groups(R"(\\(?<a>x))"), R"(\\(?P<a>x))");
 }
 
 TEST(RewriteGroupSyntax, CharacterClassIsUnchanged) {
-  EXPECT_EQ(rewrite_group_syntax("[(?<a>]"), "[(?<a>]");
-  EXPECT_EQ(rewrite_group_syntax("[](?<a>](?<b>x)"), "[](?<a>](?P<b>x)");
-  EXPECT_EQ(rewrite_group_syntax("[^](?<a>](?<b>x)"), "[^](?<a>](?P<b>x)");
-  EXPECT_EQ(rewrite_group_syntax("[[:alpha:](?<a>](?<b>x)"), "[[:alpha:](?<a>](?P<b>x)");
-  EXPECT_EQ(rewrite_group_syntax(R"([\](?<a>](?<b>x))"), R"([\](?<a>](?P<b>x))");
+  EXPECT_EQ(rewrite_named_groups("[(?<a>]"), "[(?<a>]");
+  EXPECT_EQ(rewrite_named_groups("[](?<a>](?<b>x)"), "[](?<a>](?P<b>x)");
+  EXPECT_EQ(rewrite_named_groups("[^](?<a>](?<b>x)"), "[^](?<a>](?P<b>x)");
+  EXPECT_EQ(rewrite_named_groups("[[:alpha:](?<a>](?<b>x)"), "[[:alpha:](?<a>](?P<b>x)");
+  EXPECT_EQ(rewrite_named_groups(R"([\](?<a>](?<b>x))"), R"([\](?<a>](?P<b>x))");
 }
 
 TEST(RewriteGroupSyntax, QuotedLiteralIsUnchanged) {
-  EXPECT_EQ(rewrite_group_syntax(R"(\Q(?<a>\E(?<b>x))"), R"(\Q(?<a>\E(?P<b>x))");
+  EXPECT_EQ(rewrite_named_groups(R"(\Q(?<a>\E(?<b>x))"), R"(\Q(?<a>\E(?P<b>x))");
 }
 
 TEST(RewriteGroupSyntax, LookBehindIsUnchanged) {
-  EXPECT_EQ(rewrite_group_syntax("(?<=a)(?<!b)"), "(?<=a)(?<!b)");
+  EXPECT_EQ(rewrite_named_groups("(?<=a)(?<!b)"), "(?<=a)(?<!b)");
 }
 
 }  // namespace
