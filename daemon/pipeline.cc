@@ -265,7 +265,9 @@ bool Pipeline::emit(BatchPtr batch) {
   uint64_t events = batch->events.size();
   ingest.add_in(events);
   bytes_in_.fetch_add(batch->text.size(), std::memory_order_relaxed);
-  batch->sequence = next_sequence_++;
+  // A sequence number is used only by a batch that enters the queue: the filter stage waits for
+  // every number in turn, so a dropped batch must not leave a gap.
+  batch->sequence = next_sequence_;
   batch->created = std::chrono::steady_clock::now();
   size_t bytes = batch->bytes();
   if (config_.drop_newest) {
@@ -276,6 +278,7 @@ bool Pipeline::emit(BatchPtr batch) {
   } else if (!to_parse_.push(std::move(batch), bytes, abort_, &ingest.blocked_ns)) {
     return false;
   }
+  ++next_sequence_;
   ingest.add_out(events);
   return true;
 }
@@ -354,6 +357,11 @@ void Pipeline::run_filter() {
         break;
       }
     }
+  }
+  if (!waiting.empty() && !abort_.load()) {
+    // A gap in the sequence would strand these batches: a bug, but never a silent one.
+    log_error("pipeline " + config_.name + ": " + std::to_string(waiting.size()) +
+              " batches stranded waiting for batch " + std::to_string(next));
   }
   to_route_.close();
   thread_done();
