@@ -112,7 +112,7 @@ simdjson::error_code write_minified(od::value value, std::string& out) {
       bool first = true;
       for (auto result : array) {
         od::value element;
-        if (auto error = std::move(result).get(element)) {
+        if (auto error = result.get(element)) {
           return error;
         }
         if (!first) {
