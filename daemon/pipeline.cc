@@ -42,6 +42,7 @@ const char* stage_name(Stage stage) {
 Pipeline::Pipeline(const PipelineConfig& config, MemoryBudget& budget)
     : config_(config),
       budget_(budget),
+      recycler_(std::make_shared<BatchRecycler>(16)),
       to_parse_(share_of(config.queue_max_bytes, 3)),
       to_filter_(share_of(config.queue_max_bytes, 3)),
       to_route_(share_of(config.queue_max_bytes, 3)) {}
@@ -255,6 +256,8 @@ BatchPtr Pipeline::new_batch(size_t capacity) {
     return nullptr;
   }
   auto batch = std::make_unique<Batch>();
+  recycler_->take(*batch);
+  batch->recycler = recycler_;
   batch->lease = MemoryLease(&budget_, capacity);
   batch->text.reserve(capacity);
   return batch;

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "daemon/sink_runner.h"
 #include "stages/batch_queue.h"
+#include "stages/batch_recycler.h"
 #include "stages/filter/event_filter.h"
 #include "stages/ingest/source.h"
 #include "stages/memory_budget.h"
@@ -83,6 +84,7 @@ class Pipeline : private SourceContext {
   std::optional<Router> router_;
   std::vector<Target> targets_;
 
+  std::shared_ptr<BatchRecycler> recycler_;
   BatchQueue<BatchPtr> to_parse_;
   BatchQueue<BatchPtr> to_filter_;
   BatchQueue<BatchPtr> to_route_;

@@ -10,7 +10,8 @@
 namespace sluice {
 namespace {
 
-constexpr size_t kSinkQueueBytes = 64 << 20;
+// Each sink's queue; batches there also count against memory_limit.
+constexpr size_t kSinkQueueBytes = 16 << 20;
 
 Result<std::unique_ptr<Sink>> make_sink(const SinkConfig& config) {
   switch (config.type) {

@@ -2,11 +2,16 @@
 
 #include <charconv>
 
+#include "stages/batch_recycler.h"
+
 namespace sluice {
 
 Batch::~Batch() {
   if (ack_target_ != nullptr) {
     ack_target_->acknowledge(ack_cookie_);
+  }
+  if (recycler) {
+    recycler->give(*this);
   }
 }
 

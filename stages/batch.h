@@ -62,6 +62,8 @@ struct Layout {
   std::vector<int32_t> slot_to_column;  // per schema slot: the column, or -1
 };
 
+class BatchRecycler;
+
 // Told when every sink a batch was routed to has written and flushed it (or it needed none).
 class Acknowledger {
  public:
@@ -98,6 +100,9 @@ class Batch {
   // Drops the acknowledgement (shutdown gave up on this batch). Const because it is called on a
   // batch shared read-only with sinks; only the acknowledgement target changes.
   void abandon() const { ack_target_ = nullptr; }
+
+  // Where the buffers go when the batch is destroyed, for the pipeline's next batch.
+  std::shared_ptr<BatchRecycler> recycler;
 
   // Memory accounting: the bytes this batch holds against the process budget.
   MemoryLease lease;

@@ -15,7 +15,7 @@
 namespace sluice {
 
 struct StreamReaderOptions {
-  size_t batch_bytes = 1 << 20;      // read size; larger = fewer syscalls, more latency
+  size_t batch_bytes = 1 << 18;      // read size; larger = fewer syscalls, more latency
   size_t max_event_bytes = 1 << 20;  // longest record; a longer one is dead-lettered
 };
 

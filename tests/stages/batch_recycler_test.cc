@@ -1,0 +1,49 @@
+// BatchRecycler: a destroyed batch's buffers come back, empty, with their capacity.
+#include "stages/batch_recycler.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+TEST(BatchRecycler, DestroyedBatchGivesItsBuffersToTheNextOne) {
+  auto recycler = std::make_shared<BatchRecycler>(4);
+  {
+    Batch b;
+    b.recycler = recycler;
+    b.text.assign(100000, 'x');
+    b.events.resize(1000);
+    b.fields.resize(8000);
+  }
+  EXPECT_EQ(recycler->pooled(), 1u);
+  Batch next;
+  recycler->take(next);
+  EXPECT_EQ(recycler->pooled(), 0u);
+  EXPECT_TRUE(next.text.empty());
+  EXPECT_TRUE(next.events.empty());
+  EXPECT_TRUE(next.fields.empty());
+  EXPECT_GE(next.text.capacity(), 100000u);
+  EXPECT_GE(next.events.capacity(), 1000u);
+  EXPECT_GE(next.fields.capacity(), 8000u);
+}
+
+TEST(BatchRecycler, KeepsAtMostItsLimit) {
+  auto recycler = std::make_shared<BatchRecycler>(2);
+  for (int i = 0; i < 5; ++i) {
+    Batch b;
+    b.recycler = recycler;
+    b.text.assign(10, 'x');
+  }
+  EXPECT_EQ(recycler->pooled(), 2u);
+}
+
+TEST(BatchRecycler, TakeFromAnEmptyPoolLeavesTheBatchAlone) {
+  BatchRecycler recycler(2);
+  Batch b;
+  b.text = "keep";
+  recycler.take(b);
+  EXPECT_EQ(b.text, "keep");
+}
+
+}  // namespace
+}  // namespace sluice
