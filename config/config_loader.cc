@@ -94,10 +94,13 @@ struct PipelineRefs {
 class ConfigLoader {
  public:
   ConfigLoader(std::string_view text, const EnvLookup& env, LoadedConfig* out)
-      : text_(text), reader_(text, env, &out->problems), config_(out->config) {}
+      : text_(text),
+        shield_(text),
+        reader_(text, env, &out->problems, &shield_),
+        config_(out->config) {}
 
   void run() {
-    YAML::Node root = YAML::Load(std::string(text_));
+    YAML::Node root = YAML::Load(shield_.shielded());
     if (root.IsNull()) {
       reader_.report({1, 1}, "the configuration is empty; it needs at least 'pipelines'");
       return;
@@ -828,6 +831,7 @@ class ConfigLoader {
   }
 
   std::string_view text_;
+  ReferenceShield shield_;
   YamlReader reader_;
   Config& config_;
   std::vector<PipelineRefs> refs_;  // parallel to config_.pipelines

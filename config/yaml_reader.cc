@@ -36,6 +36,20 @@ bool equals_any(std::string_view text, std::initializer_list<std::string_view> o
 
 }  // namespace
 
+const char* YamlReader::written_null(const YAML::Node& node) const {
+  YAML::Mark mark = node.Mark();
+  if (mark.is_null() || mark.pos < 0 || static_cast<size_t>(mark.pos) >= source_.size()) {
+    return nullptr;
+  }
+  std::string_view at = source_.substr(static_cast<size_t>(mark.pos));
+  for (const char* word : {"null", "Null", "NULL"}) {
+    if (at.substr(0, std::string_view(word).size()) == word) {
+      return word;
+    }
+  }
+  return nullptr;
+}
+
 ConfigPosition YamlReader::position(const YAML::Node& node) const {
   YAML::Mark mark = node.Mark();
   if (mark.is_null() || mark.pos < 0 || static_cast<size_t>(mark.pos) > source_.size()) {
@@ -154,11 +168,19 @@ void YamlReader::report_at_value(const YAML::Node& node, const std::string& path
 }
 
 std::optional<ScalarText> YamlReader::scalar(const YAML::Node& node, const std::string& path) {
+  // YAML reads a plain `null` as a null node, but `type: null` names the null sink: when the
+  // user wrote the word, it is the string they meant.
+  if (node.IsNull()) {
+    if (const char* word = written_null(node)) {
+      return ScalarText{word, {}};
+    }
+  }
   if (!node.IsScalar()) {
     report_at_value(node, path, "a string");
     return std::nullopt;
   }
-  Expansion expansion = expand_environment(node.Scalar(), env_);
+  Expansion expansion = expand_environment(
+      shield_ != nullptr ? shield_->restore(node.Scalar()) : node.Scalar(), env_);
   for (const ExpansionError& error : expansion.errors) {
     report(position_in(node, error.offset), error.message);
   }
@@ -351,7 +373,7 @@ std::optional<char> YamlReader::single_byte(const YAML::Node& node, const std::s
 
 std::optional<size_t> YamlReader::choice(const YAML::Node& node, const std::string& path,
                                          std::span<const std::string_view> names) {
-  if (!node.IsScalar()) {
+  if (!node.IsScalar() && !(node.IsNull() && written_null(node))) {
     report_at_value(node, path, "one of " + join(names));
     return std::nullopt;
   }

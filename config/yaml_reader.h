@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "config/config_loader.h"
 #include "config/env_expansion.h"
+#include "config/reference_shield.h"
 
 namespace sluice {
 
@@ -34,8 +35,10 @@ struct ScalarText {
 
 class YamlReader {
  public:
-  YamlReader(std::string_view source, const EnvLookup& env, std::vector<ConfigProblem>* problems)
-      : source_(source), env_(env), problems_(problems) {}
+  // `shield` (may be null) turns placeholders in parsed scalars back into `${...}` references.
+  YamlReader(std::string_view source, const EnvLookup& env, std::vector<ConfigProblem>* problems,
+             const ReferenceShield* shield = nullptr)
+      : source_(source), env_(env), problems_(problems), shield_(shield) {}
 
   // Where `node` starts (for a quoted scalar: its opening quote). {0,0} when unknown.
   ConfigPosition position(const YAML::Node& node) const;
@@ -72,11 +75,14 @@ class YamlReader {
                                                       bool allow_empty_list);
 
  private:
+  // "null" when the null `node` was written as that word (not an empty value), else nullptr.
+  const char* written_null(const YAML::Node& node) const;
   void report_at_value(const YAML::Node& node, const std::string& path, const std::string& what);
 
   std::string_view source_;
   const EnvLookup& env_;
   std::vector<ConfigProblem>* problems_;
+  const ReferenceShield* shield_;
 };
 
 // The keys of one mapping, with their positions; reports a non-mapping and duplicate keys.

@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "config/reference_shield.h"
+
 namespace sluice {
 namespace {
 
@@ -91,6 +93,54 @@ TEST(EnvExpansion, InvalidName) {
 TEST(EnvExpansion, ValueIsNotExpandedAgain) {
   Expansion e = expand_environment("${A}", env_of({{"A", "${B}"}, {"B", "no"}}));
   EXPECT_EQ(e.text, "${B}");
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(ReferenceShield, ReferencesInFlowMappingsParse) {
+  LoadedConfig loaded = load_config(R"(pipelines:
+  g:
+    source: { type: generate, format: csv, count: ${COUNT}, seed: ${SEED:-3} }
+    parse: { format: none }
+    routes: [ { to: out } ]
+sinks:
+  out: { type: null }
+)",
+                                    [](const std::string& name) -> std::optional<std::string> {
+                                      if (name == "COUNT") {
+                                        return "25";
+                                      }
+                                      return std::nullopt;
+                                    });
+  ASSERT_TRUE(loaded.ok()) << (loaded.problems.empty() ? "" : loaded.problems[0].message);
+  EXPECT_EQ(loaded.config.pipelines[0].source.count, 25u);
+  EXPECT_EQ(loaded.config.pipelines[0].source.seed, 3u);
+  EXPECT_EQ(loaded.config.sinks[0].type, SinkConfig::Type::kNull);
+}
+
+TEST(ReferenceShield, RestoresOnlyItsOwnPlaceholders) {
+  ReferenceShield shield("a: ${X}\nb: ${LONG_NAME:-x}\n");
+  EXPECT_EQ(shield.shielded().size(), std::string("a: ${X}\nb: ${LONG_NAME:-x}\n").size());
+  EXPECT_EQ(shield.shielded().find("${"), std::string::npos);
+  std::string a = shield.shielded().substr(3, 4);
+  EXPECT_EQ(shield.restore(a), "${X}");
+  EXPECT_EQ(shield.restore("pre " + a + " post"), "pre ${X} post");
+  EXPECT_EQ(shield.restore("plain text"), "plain text");
+}
+
+TEST(ReferenceShield, EscapedDollarStaysLiteral) {
+  ReferenceShield shield("a: $${X}\n");
+  EXPECT_EQ(shield.shielded(), "a: $${X}\n");
+}
+
+TEST(ReferenceShield, PlaceholderPrefixAvoidsTextOfTheFile) {
+  ReferenceShield shield("ZA ZB ${X}");
+  EXPECT_EQ(shield.shielded().find("ZA", 3), std::string::npos);
+  EXPECT_EQ(shield.restore(shield.shielded()), "ZA ZB ${X}");
 }
 
 }  // namespace
