@@ -258,6 +258,7 @@ BatchPtr Pipeline::new_batch(size_t capacity) {
   auto batch = std::make_unique<Batch>();
   recycler_->take(*batch);
   batch->recycler = recycler_;
+  batch->latency = latency_;
   batch->lease = MemoryLease(&budget_, capacity);
   batch->text.reserve(capacity);
   return batch;
@@ -387,6 +388,7 @@ void Pipeline::run_route() {
     counters_[static_cast<int>(Stage::kParse)].add_dropped(DropReason::kParseError,
                                                            rc.parse_errors_dropped);
     dead_lettered_.fetch_add(rc.dead_lettered, std::memory_order_relaxed);
+    batch->routed = static_cast<uint32_t>(rc.routed + rc.dead_lettered);
     SharedBatch shared(std::move(batch));
     for (uint32_t t = 0; t < targets_.size(); ++t) {
       if (shared->targets[t].empty()) {

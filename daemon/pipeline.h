@@ -19,6 +19,7 @@
 #include "stages/batch_recycler.h"
 #include "stages/filter/event_filter.h"
 #include "stages/ingest/source.h"
+#include "stages/latency_histogram.h"
 #include "stages/memory_budget.h"
 #include "stages/parse/parser.h"
 #include "stages/route/router.h"
@@ -48,6 +49,7 @@ class Pipeline : private SourceContext {
   const std::string& name() const { return config_.name; }
   const StageCounters& counters(Stage s) const { return counters_[static_cast<int>(s)]; }
   uint64_t bytes_in() const { return bytes_in_.load(std::memory_order_relaxed); }
+  const LatencyHistogram& latency() const { return *latency_; }
   uint64_t dead_lettered() const { return dead_lettered_.load(std::memory_order_relaxed); }
   // Queue fill in front of a stage (parse, filter, route).
   size_t queue_bytes(Stage s) const;
@@ -85,6 +87,7 @@ class Pipeline : private SourceContext {
   std::vector<Target> targets_;
 
   std::shared_ptr<BatchRecycler> recycler_;
+  std::shared_ptr<LatencyHistogram> latency_ = std::make_shared<LatencyHistogram>();
   BatchQueue<BatchPtr> to_parse_;
   BatchQueue<BatchPtr> to_filter_;
   BatchQueue<BatchPtr> to_route_;

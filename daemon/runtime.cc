@@ -1,5 +1,6 @@
 #include "daemon/runtime.h"
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <thread>
@@ -27,6 +28,22 @@ Result<std::unique_ptr<Sink>> make_sink(const SinkConfig& config) {
   }
   return Status::error("sink " + config.name +
                        ": this sink type is not available in this build yet");
+}
+
+// "850us", "12.8ms", "3.3s", "inf": short enough for the summary line.
+std::string format_seconds(double s) {
+  char buf[32];
+  if (std::isinf(s)) {
+    return "inf";
+  }
+  if (s < 1e-3) {
+    std::snprintf(buf, sizeof(buf), "%.0fus", s * 1e6);
+  } else if (s < 1) {
+    std::snprintf(buf, sizeof(buf), "%.1fms", s * 1e3);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1fs", s);
+  }
+  return buf;
 }
 
 }  // namespace
@@ -154,13 +171,16 @@ std::string Runtime::summary() const {
     std::snprintf(
         line, sizeof(line),
         "pipeline %s: in=%llu out=%llu filtered=%llu dead_lettered=%llu dropped=%llu "
-        "(parse_error=%llu unrouted=%llu queue_full=%llu) %.0f events/s over %.2f s\n",
+        "(parse_error=%llu unrouted=%llu queue_full=%llu) %.0f events/s over %.2f s; "
+        "latency p50<=%s p99<=%s\n",
         p->name().c_str(), static_cast<unsigned long long>(in),
         static_cast<unsigned long long>(routed), static_cast<unsigned long long>(filtered),
         static_cast<unsigned long long>(p->dead_lettered()),
         static_cast<unsigned long long>(dropped), static_cast<unsigned long long>(parse_errors),
         static_cast<unsigned long long>(unrouted), static_cast<unsigned long long>(queue_full),
-        seconds > 0 ? static_cast<double>(in) / seconds : 0.0, seconds);
+        seconds > 0 ? static_cast<double>(in) / seconds : 0.0, seconds,
+        format_seconds(p->latency().quantile(0.5)).c_str(),
+        format_seconds(p->latency().quantile(0.99)).c_str());
     out += line;
   }
   return out;

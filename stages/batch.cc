@@ -3,12 +3,19 @@
 #include <charconv>
 
 #include "stages/batch_recycler.h"
+#include "stages/latency_histogram.h"
 
 namespace sluice {
 
 Batch::~Batch() {
-  if (ack_target_ != nullptr) {
-    ack_target_->acknowledge(ack_cookie_);
+  if (!abandoned_) {
+    if (ack_target_ != nullptr) {
+      ack_target_->acknowledge(ack_cookie_);
+    }
+    if (latency && routed > 0) {
+      std::chrono::duration<double> age = std::chrono::steady_clock::now() - created;
+      latency->record(age.count(), routed);
+    }
   }
   if (recycler) {
     recycler->give(*this);

@@ -63,6 +63,7 @@ struct Layout {
 };
 
 class BatchRecycler;
+class LatencyHistogram;
 
 // Told when every sink a batch was routed to has written and flushed it (or it needed none).
 class Acknowledger {
@@ -99,7 +100,11 @@ class Batch {
   }
   // Drops the acknowledgement (shutdown gave up on this batch). Const because it is called on a
   // batch shared read-only with sinks; only the acknowledgement target changes.
-  void abandon() const { ack_target_ = nullptr; }
+  void abandon() const { abandoned_ = true; }
+
+  // Where ingest-to-acknowledgement latency is recorded, for the `routed` events, on release.
+  std::shared_ptr<LatencyHistogram> latency;
+  uint32_t routed = 0;
 
   // Where the buffers go when the batch is destroyed, for the pipeline's next batch.
   std::shared_ptr<BatchRecycler> recycler;
@@ -127,7 +132,8 @@ class Batch {
   void append_source(const Event& e, std::string& out) const;
 
  private:
-  mutable Acknowledger* ack_target_ = nullptr;
+  Acknowledger* ack_target_ = nullptr;
+  mutable bool abandoned_ = false;
   uint64_t ack_cookie_ = 0;
 };
 
