@@ -54,7 +54,7 @@ Result<std::vector<std::string>> regex_field_names(const std::string& pattern) {
 
 RegexParser::RegexParser(const ParseOptions& options, const Schema& schema,
                          std::unique_ptr<const RE2> re)
-    : schema_(schema), re_(std::move(re)) {
+    : schema_(schema), re_(std::move(re)), splitter_(RegexSplitter::compile(*re_)) {
   std::vector<std::string> names;
   int max_group = 0;
   for (const auto& [index, name] : re_->CapturingGroupNames()) {
@@ -92,7 +92,10 @@ void RegexParser::parse(Batch& batch) {
     // The view is valid until batch.text grows, which happens only in fail().
     const std::string_view line = batch.str(event.raw);
     const re2::StringPiece text(line.data(), line.size());
-    if (!re_->Match(text, 0, text.size(), RE2::UNANCHORED, submatches_.data(), nsub)) {
+    // The splitter's "no match" and "unsure" both go to RE2, which has the final word.
+    const bool split = splitter_ != nullptr && splitter_->match(line, submatches_.data(), nsub) ==
+                                                   RegexSplitter::Outcome::kMatch;
+    if (!split && !re_->Match(text, 0, text.size(), RE2::UNANCHORED, submatches_.data(), nsub)) {
       fail(batch, event, "does not match pattern");
       continue;
     }

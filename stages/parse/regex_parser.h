@@ -12,6 +12,7 @@
 
 #include "stages/batch.h"
 #include "stages/parse/parser.h"
+#include "stages/parse/regex_splitter.h"
 #include "stages/schema.h"
 #include "stages/status.h"
 
@@ -36,6 +37,8 @@ class RegexParser final : public Parser {
 
   const Schema& schema_;
   std::unique_ptr<const RE2> re_;
+  // Matches the usual log shapes without RE2 (same results); null when the pattern is not one.
+  std::unique_ptr<const RegexSplitter> splitter_;
   std::shared_ptr<const Layout> layout_;
   std::vector<int> group_of_column_;          // per layout column: its RE2 submatch index
   std::vector<re2::StringPiece> submatches_;  // reused per line; [0] is the whole match

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "stages/parse/plain_decimal.h"
+
 namespace sluice {
 namespace {
 
@@ -19,6 +21,9 @@ bool parse_int(std::string_view text, int64_t& out) {
   const char* begin = text.data();
   const char* end = begin + text.size();
   begin = skip_plus(begin, end);
+  if (parse_plain_int(begin, end, out)) {
+    return true;
+  }
   auto [ptr, ec] = std::from_chars(begin, end, out);
   return ec == std::errc() && ptr == end && begin != end;
 }
@@ -28,6 +33,9 @@ bool parse_float(std::string_view text, double& out) {
   const char* begin = text.data();
   const char* end = begin + text.size();
   begin = skip_plus(begin, end);
+  if (parse_plain_double(begin, end, out)) {
+    return true;
+  }
   double value = 0;
   auto [ptr, ec] = std::from_chars(begin, end, value);
   if (ec != std::errc() || ptr != end || begin == end || !std::isfinite(value)) {
