@@ -14,7 +14,9 @@
 namespace sluice {
 namespace {
 
-constexpr auto kPollTimeout = std::chrono::milliseconds(20);
+// Stages wake at once when an item arrives; the timeout only bounds how late an idle stage
+// notices that its input closed, so it can be long enough to cost an idle pipeline nothing.
+constexpr auto kPollTimeout = std::chrono::milliseconds(200);
 
 size_t share_of(uint64_t max_bytes, int parts) {
   // The pipeline's queue budget is split over its three queues; each holds at least one batch.

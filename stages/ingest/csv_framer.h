@@ -20,6 +20,8 @@ class CsvFramer final : public RecordFramer {
   // bytes, so the framer keeps no state inside a record.
   size_t frame(Batch& batch, size_t begin, size_t end, bool at_eof) override;
   void reset() override;
+  uint64_t lines_framed() const override { return line_; }
+  void skip_lines(uint64_t n) override { line_ += n; }
 
  private:
   struct RecordScan {

@@ -17,6 +17,8 @@ class LineFramer final : public RecordFramer {
 
   size_t frame(Batch& batch, size_t begin, size_t end, bool at_eof) override;
   void reset() override { line_ = 0; }
+  uint64_t lines_framed() const override { return line_; }
+  void skip_lines(uint64_t n) override { line_ += n; }
 
  private:
   std::shared_ptr<const Layout> layout_;

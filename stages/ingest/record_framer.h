@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "stages/batch.h"
@@ -29,6 +30,11 @@ class RecordFramer {
   // The stream restarts (a new file, a truncated file, a new connection): line numbers start at
   // 1 again and a CSV header is expected again.
   virtual void reset() = 0;
+
+  // Lines of the stream framed so far (the next record starts on line lines_framed() + 1).
+  virtual uint64_t lines_framed() const = 0;
+  // Counts `n` lines the caller consumed without framing them (the rest of an oversized record).
+  virtual void skip_lines(uint64_t n) = 0;
 };
 
 // Builds the framer the parse format needs. `schema` must be complete and outlive the framer.

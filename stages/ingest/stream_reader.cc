@@ -97,6 +97,7 @@ StreamReader::Outcome StreamReader::pump(int fd, SourceContext& ctx, bool final)
       std::memmove(from, nl + 1, used_ - framed_upto_ - drop);
       used_ -= drop;
       skipping_ = false;
+      framer_->skip_lines(1);  // the oversized record's line
     }
     framed_upto_ = framer_->frame(*batch_, framed_upto_, used_, false);
     if (static_cast<size_t>(n) < want && framed_upto_ > 0) {
@@ -161,6 +162,7 @@ void StreamReader::handle_oversized_record() {
   Event e;
   e.raw = Span{0, static_cast<uint32_t>(text.size())};
   e.state = EventState::kParseError;
+  e.position = framer_->lines_framed() + 1;
   e.error = batch_->append("record longer than max_event_bytes (" +
                            std::to_string(options_.max_event_bytes) + " bytes); truncated");
   batch_->events.push_back(e);

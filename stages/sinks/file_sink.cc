@@ -42,6 +42,12 @@ Status FileSink::open() {
 
 Status FileSink::write(std::string_view bytes, size_t& written) {
   written = 0;
+  if (fd_ >= 0 && !still_at_path()) {
+    // The file was removed or replaced (its directory deleted, rotated away): writing on would
+    // put events into a file nobody can see. Start a new file at the path.
+    ::close(fd_);
+    fd_ = -1;
+  }
   if (Status s = open(); !s.ok()) {
     return s;
   }
@@ -53,6 +59,15 @@ Status FileSink::write(std::string_view bytes, size_t& written) {
     at_start_ = false;
   }
   return s;
+}
+
+bool FileSink::still_at_path() const {
+  struct stat open_file {};
+  struct stat at_path {};
+  if (::fstat(fd_, &open_file) != 0 || ::stat(path_.c_str(), &at_path) != 0) {
+    return false;
+  }
+  return open_file.st_dev == at_path.st_dev && open_file.st_ino == at_path.st_ino;
 }
 
 Status FileSink::flush() {
