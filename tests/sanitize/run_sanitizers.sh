@@ -30,6 +30,11 @@ export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1:strict_strin
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=""
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# Tests that bound the daemon's resident memory cannot hold under a sanitizer (shadow memory,
+# allocator redzones): they are left out here by name; SLUICE_SANITIZED lets a test skip just
+# its memory assertion instead.
+export SLUICE_SANITIZED=1
+rss_tests='MemoryStaysFlat|FlatMemory|HundredMibLine'
 
 for kind in "${kinds[@]}"; do
   start=$SECONDS
@@ -39,7 +44,7 @@ for kind in "${kinds[@]}"; do
       cmake --build build-asan
       echo "asan build: $((SECONDS - start)) s"
       t0=$SECONDS
-      ctest --test-dir build-asan --output-on-failure -j2 --timeout 300
+      ctest --test-dir build-asan --output-on-failure -j2 --timeout 300 -E "$rss_tests"
       echo "asan tests: $((SECONDS - t0)) s"
       ;;
     tsan)
@@ -56,9 +61,7 @@ for kind in "${kinds[@]}"; do
       echo "tsan build: $((SECONDS - start)) s"
       t0=$SECONDS
       # Test binaries that were not built register a *_NOT_BUILT placeholder: skip those.
-      # MemoryStaysFlat measures RSS, which ThreadSanitizer's shadow memory inflates several times.
-      ctest --test-dir build-tsan --output-on-failure -j2 --timeout 300 \
-        -E '_NOT_BUILT$|MemoryStaysFlat'
+      ctest --test-dir build-tsan --output-on-failure -j2 --timeout 300 -E "_NOT_BUILT\$|$rss_tests"
       echo "tsan tests: $((SECONDS - t0)) s"
       ;;
     *)
