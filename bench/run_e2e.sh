@@ -151,7 +151,7 @@ done
   for w in "${WORKLOADS[@]}"; do echo "- $w: ${W_DESC[$w]}; input $(basename "${FILE[${W_INPUT[$w]}]}") ($(stat -c %s "${FILE[${W_INPUT[$w]}]}") bytes)"; done
   echo "- raw ceiling: median of 3 \`wc -l\` over the same file, page cache warm; cat>file: median of 3 \`cat FILE > bench/out/ceiling.copy\`"
   echo "- CPU s: user + system time of the run (median); wall time above it means waiting or a busy machine"
-  echo "- latency p50/p99 ingest-to-sink: skipped, the daemon has no latency histogram yet"
+  echo "- latency p50/p99 ingest-to-sink: printed on each run's summary line (see RESULTS.md for the rate sweep)"
 } | tee -a "$RESULTS"
 
 # --- stalled sink ----------------------------------------------------------------------------

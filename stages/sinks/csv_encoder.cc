@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "stages/sinks/byte_writer.h"
+#include "stages/sinks/event_access.h"
 #include "stages/sinks/json_escape.h"
 
 #if defined(__SSE2__)
@@ -12,22 +13,6 @@
 
 namespace sluice {
 namespace {
-
-inline std::string_view view(const Batch& batch, Span s) {
-  return std::string_view(batch.text.data() + s.off, s.len);
-}
-
-inline const Field* slot_field(const Batch& batch, const Event& e, Slot slot) {
-  if (e.state != EventState::kParsed && e.state != EventState::kFiltered) {
-    return nullptr;
-  }
-  size_t i = static_cast<size_t>(e.slot_base) + slot;
-  if (i >= batch.slot_fields.size()) {
-    return nullptr;
-  }
-  int32_t index = batch.slot_fields[i];
-  return index < 0 ? nullptr : &batch.fields[static_cast<size_t>(index)];
-}
 
 // The most bytes write_cell() writes for text of n bytes: every byte a doubled quote, plus quotes,
 // or a number.

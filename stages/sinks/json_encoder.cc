@@ -4,28 +4,11 @@
 #include <string_view>
 
 #include "stages/sinks/byte_writer.h"
+#include "stages/sinks/event_access.h"
 #include "stages/sinks/json_escape.h"
 
 namespace sluice {
 namespace {
-
-// Batch::str() checks bounds on every call; spans come from the parser and are in range.
-inline std::string_view view(const Batch& batch, Span s) {
-  return std::string_view(batch.text.data() + s.off, s.len);
-}
-
-// The field in `slot`, or nullptr. Only parsed events have their slot entries filled in.
-inline const Field* slot_field(const Batch& batch, const Event& e, Slot slot) {
-  if (e.state != EventState::kParsed && e.state != EventState::kFiltered) {
-    return nullptr;
-  }
-  size_t i = static_cast<size_t>(e.slot_base) + slot;
-  if (i >= batch.slot_fields.size()) {
-    return nullptr;
-  }
-  int32_t index = batch.slot_fields[i];
-  return index < 0 ? nullptr : &batch.fields[static_cast<size_t>(index)];
-}
 
 // The most bytes write_value() writes for `f`.
 inline size_t value_max_size(const Field& f) {
