@@ -1,6 +1,7 @@
 #include "tests/e2e/e2e_util.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -201,6 +202,28 @@ long rss_kib(pid_t pid) {
     }
   }
   return 0;
+}
+
+void append_file(const std::string& path, const std::string& data) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << path;
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    ASSERT_GT(n, 0) << path;
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+}
+
+bool wait_until(const std::function<bool()>& done, int polls) {
+  for (int i = 0; i < polls; ++i) {
+    if (done()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
 }
 
 long long read_position(pid_t pid, const std::string& path) {

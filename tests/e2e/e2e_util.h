@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -48,6 +49,11 @@ long rss_kib(pid_t pid);
 
 // The file offset of the descriptor `pid` has open on `path` (from /proc/PID/fdinfo), or -1.
 long long read_position(pid_t pid, const std::string& path);
+
+// Appends `data` to the file at `path` (creating it); a failure fails the test.
+void append_file(const std::string& path, const std::string& data);
+// Polls (bounded: `polls` x 50 ms) until `done` holds; returns whether it did.
+bool wait_until(const std::function<bool()>& done, int polls = 400);
 
 // Parses "name=NUMBER" from the summary line of `pipeline` in sluice's stderr; -1 if absent.
 long long summary_value(const std::string& err, const std::string& pipeline,

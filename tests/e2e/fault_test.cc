@@ -85,34 +85,12 @@ Tally tally(const std::string& out, unsigned long long first, unsigned long long
   return t;
 }
 
-bool wait_until(const std::function<bool()>& done, int polls = 400) {
-  for (int i = 0; i < polls; ++i) {
-    if (done()) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
-
 long long file_size(const std::string& path) {
   struct stat st {};
   return stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
 }
 
 bool alive(pid_t pid) { return waitpid(pid, nullptr, WNOHANG) == 0; }
-
-void append_file(const std::string& path, const std::string& data) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  ASSERT_GE(fd, 0) << path;
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    ASSERT_GT(n, 0) << path;
-    done += static_cast<size_t>(n);
-  }
-  close(fd);
-}
 
 // The stall lasts SLUICE_FAULT_STALL_SECONDS (default 3): set it to 180 for the minutes-long run.
 int stall_seconds() {

@@ -24,30 +24,7 @@ extern char** environ;
 namespace sluice::e2e {
 namespace {
 
-void append_file(const std::string& path, const std::string& data) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  ASSERT_GE(fd, 0) << path;
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    ASSERT_GT(n, 0) << path;
-    done += static_cast<size_t>(n);
-  }
-  close(fd);
-}
-
 bool alive(pid_t pid) { return waitpid(pid, nullptr, WNOHANG) == 0; }
-
-// Polls (bounded: `polls` x 50 ms) until `done` holds; returns whether it did.
-bool wait_until(const std::function<bool()>& done, int polls = 400) {
-  for (int i = 0; i < polls; ++i) {
-    if (done()) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
