@@ -61,11 +61,9 @@ StreamReader::Outcome StreamReader::pump(int fd, SourceContext& ctx, bool final)
     pollfd pfd{fd, POLLIN, 0};
     int ready = ::poll(&pfd, 1, 100);
     if (ready == 0) {
-      if (used_ > framed_upto_ || framed_upto_ > 0) {
-        // Nothing more is coming right now: hand on what is complete, for latency.
-        if (framed_upto_ > 0 && !emit_framed(ctx)) {
-          return Outcome::kStopped;
-        }
+      // Nothing more is coming right now: hand on what is complete, for latency.
+      if (framed_upto_ > 0 && !emit_framed(ctx)) {
+        return Outcome::kStopped;
       }
       continue;
     }
@@ -169,8 +167,6 @@ void StreamReader::handle_oversized_record() {
   used_ = text.size();
   framed_upto_ = used_;
   skipping_ = true;
-  // The bytes of this read that followed the record are inside what was discarded only if there
-  // was no newline in the buffer, which is how we got here.
 }
 
 void StreamReader::reset() {

@@ -13,6 +13,19 @@
 namespace sluice::e2e {
 namespace {
 
+// Reads a FIFO opened with O_NONBLOCK to its end (every writer gone), blocking, then closes it.
+std::string drain_and_close(int fd) {
+  fcntl(fd, F_SETFL, 0);
+  std::string got;
+  char buf[1 << 16];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) {
+    got.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return got;
+}
+
 TEST(Pipeline, GeneratedEventsAreAllAccountedFor) {
   TempDir dir;
   std::string config = R"(
@@ -231,14 +244,7 @@ sinks:
   EXPECT_LT(pos2, static_cast<long long>(gen.out.size())) << "the source read everything";
   EXPECT_EQ(pos1, pos2) << "the source kept reading while the sink was stalled";
   // Now drain the FIFO: everything arrives, in order, and sluice exits cleanly.
-  fcntl(reader, F_SETFL, 0);
-  std::string got;
-  char buf[1 << 16];
-  ssize_t n;
-  while ((n = read(reader, buf, sizeof(buf))) > 0) {
-    got.append(buf, static_cast<size_t>(n));
-  }
-  close(reader);
+  std::string got = drain_and_close(reader);
   EXPECT_EQ(wait_exit(pid), 0) << read_file(dir.file("sluice.err"));
   EXPECT_EQ(got.size(), gen.out.size());
   EXPECT_TRUE(got == gen.out);
@@ -311,14 +317,7 @@ sinks:
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(finished) << "the source stopped reading although on_full is drop_newest";
-  fcntl(reader, F_SETFL, 0);
-  std::string got;
-  char buf[1 << 16];
-  ssize_t n;
-  while ((n = read(reader, buf, sizeof(buf))) > 0) {
-    got.append(buf, static_cast<size_t>(n));
-  }
-  close(reader);
+  std::string got = drain_and_close(reader);
   EXPECT_EQ(wait_exit(pid), 0);
   std::string err = read_file(dir.file("sluice.err"));
   long long in = summary_value(err, "p", "in");
