@@ -19,7 +19,7 @@ namespace {
 constexpr auto kPollTimeout = std::chrono::milliseconds(200);
 
 size_t share_of(uint64_t max_bytes, int parts) {
-  // The pipeline's queue budget is split over its three queues; each holds at least one batch.
+  // The pipeline's queue budget is split over its queues; each holds at least one batch.
   return std::max<size_t>(static_cast<size_t>(max_bytes) / static_cast<size_t>(parts), 1 << 20);
 }
 
@@ -45,9 +45,8 @@ Pipeline::Pipeline(const PipelineConfig& config, MemoryBudget& budget)
     : config_(config),
       budget_(budget),
       recycler_(std::make_shared<BatchRecycler>(16)),
-      to_parse_(share_of(config.queue_max_bytes, 3)),
-      to_filter_(share_of(config.queue_max_bytes, 3)),
-      to_route_(share_of(config.queue_max_bytes, 3)) {}
+      to_parse_(share_of(config.queue_max_bytes, 2)),
+      to_route_(share_of(config.queue_max_bytes, 2)) {}
 
 Pipeline::~Pipeline() {
   abort();
@@ -75,6 +74,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
 
   // Targets: one per (sink, dead-letter or not) this pipeline writes to.
   std::vector<std::pair<std::string, bool>> target_keys;
+  std::vector<EncoderOptions> target_options;
   auto target_for = [&](const std::string& sink, bool dead_letter) -> Result<uint32_t> {
     for (size_t i = 0; i < target_keys.size(); ++i) {
       if (target_keys[i] == std::pair(sink, dead_letter)) {
@@ -94,6 +94,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
       return fail("sink " + sink + ": " + encoder.status().to_string());
     }
     target_keys.emplace_back(sink, dead_letter);
+    target_options.push_back(options);
     p->targets_.push_back(Target{runner->second, std::move(encoder.value())});
     return static_cast<uint32_t>(target_keys.size() - 1);
   };
@@ -131,14 +132,24 @@ Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
   }
   p->router_.emplace(std::move(routes), dead_letter, p->targets_.size());
 
-  // The schema is complete now: parsers and framers may be built against it.
+  // The schema is complete now: parsers and framers may be built against it. Each worker gets
+  // its own parser and encoders, which keep per-thread caches.
   int workers = std::max(1, config.parse_threads);
   for (int i = 0; i < workers; ++i) {
+    Worker worker;
     auto parser = make_parser(config.parse, p->schema_);
     if (!parser.ok()) {
       return fail("parse: " + parser.status().to_string());
     }
-    p->parsers_.push_back(std::move(parser.value()));
+    worker.parser = std::move(parser.value());
+    for (const EncoderOptions& options : target_options) {
+      auto encoder = make_encoder(options, p->schema_);
+      if (!encoder.ok()) {
+        return fail(encoder.status().to_string());  // unreachable: the same options built above
+      }
+      worker.encoders.push_back(std::move(encoder.value()));
+    }
+    p->workers_.push_back(std::move(worker));
   }
 
   const SourceConfig& sc = config.source;
@@ -204,13 +215,12 @@ void Pipeline::start() {
     pthread_setname_np(threads_.back().native_handle(), name.c_str());
     pin(threads_.back(), index++);
   };
-  parse_workers_running_.store(static_cast<int>(parsers_.size()));
-  total_threads_ = 3 + static_cast<int>(parsers_.size());
+  workers_running_.store(static_cast<int>(workers_.size()));
+  total_threads_ = 2 + static_cast<int>(workers_.size());
   spawn([this] { run_ingest(); }, "ingest");
-  for (size_t i = 0; i < parsers_.size(); ++i) {
-    spawn([this, i] { run_parse(i); }, "parse" + std::to_string(i));
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    spawn([this, i] { run_worker(i); }, "worker" + std::to_string(i));
   }
-  spawn([this] { run_filter(); }, "filter");
   spawn([this] { run_route(); }, "route");
 }
 
@@ -231,8 +241,6 @@ size_t Pipeline::queue_bytes(Stage s) const {
   switch (s) {
     case Stage::kParse:
       return to_parse_.bytes();
-    case Stage::kFilter:
-      return to_filter_.bytes();
     case Stage::kRoute:
       return to_route_.bytes();
     default:
@@ -244,8 +252,6 @@ size_t Pipeline::queue_capacity(Stage s) const {
   switch (s) {
     case Stage::kParse:
       return to_parse_.capacity();
-    case Stage::kFilter:
-      return to_filter_.capacity();
     case Stage::kRoute:
       return to_route_.capacity();
     default:
@@ -271,7 +277,7 @@ bool Pipeline::emit(BatchPtr batch) {
   uint64_t events = batch->events.size();
   ingest.add_in(events);
   bytes_in_.fetch_add(batch->text.size(), std::memory_order_relaxed);
-  // A sequence number is used only by a batch that enters the queue: the filter stage waits for
+  // A sequence number is used only by a batch that enters the queue: the route thread waits for
   // every number in turn, so a dropped batch must not leave a gap.
   batch->sequence = next_sequence_;
   batch->created = std::chrono::steady_clock::now();
@@ -298,8 +304,7 @@ void Pipeline::run_ingest() {
   thread_done();
 }
 
-void Pipeline::run_parse(size_t worker) {
-  Parser& parser = *parsers_[worker];
+void Pipeline::run_worker(size_t index) {
   auto& counters = counters_[static_cast<int>(Stage::kParse)];
   while (!abort_.load()) {
     BatchPtr batch;
@@ -309,72 +314,64 @@ void Pipeline::run_parse(size_t worker) {
       }
       continue;
     }
-    uint64_t n = batch->events.size();
-    batch->slot_fields.reserve(n * schema_.size());
-    parser.parse(*batch);
-    batch->update_lease();
-    uint64_t errors = 0;
-    for (const Event& e : batch->events) {
-      errors += e.state == EventState::kParseError;
-    }
-    // Parse errors are counted as dropped by the route stage, which knows whether they go to a
-    // dead letter instead.
-    counters.add_in(n);
-    counters.add_out(n - errors);
+    process(*batch, index);
     size_t bytes = batch->bytes();
-    if (!to_filter_.push(std::move(batch), bytes, abort_, &counters.blocked_ns)) {
+    if (!to_route_.push(std::move(batch), bytes, abort_, &counters.blocked_ns)) {
       break;
     }
   }
-  if (parse_workers_running_.fetch_sub(1) == 1) {
-    to_filter_.close();
+  if (workers_running_.fetch_sub(1) == 1) {
+    to_route_.close();
   }
   thread_done();
 }
 
-void Pipeline::run_filter() {
-  auto& counters = counters_[static_cast<int>(Stage::kFilter)];
-  // Parallel parse workers finish batches out of order; hand them on in sequence order.
-  std::map<uint64_t, BatchPtr> waiting;
-  uint64_t next = 0;
-  while (!abort_.load()) {
-    BatchPtr batch;
-    if (!to_filter_.pop(batch, kPollTimeout)) {
-      if (to_filter_.closed_and_empty()) {
-        break;
-      }
-      continue;
-    }
-    waiting.emplace(batch->sequence, std::move(batch));
-    while (!waiting.empty() && waiting.begin()->first == next) {
-      BatchPtr ready = std::move(waiting.begin()->second);
-      waiting.erase(waiting.begin());
-      ++next;
-      uint64_t parsed = 0;
-      for (const Event& e : ready->events) {
-        parsed += e.state == EventState::kParsed;
-      }
-      uint64_t filtered = filter_->apply(*ready);
-      counters.add_in(parsed);
-      counters.add_out(parsed - filtered);
-      counters.add_dropped(DropReason::kFiltered, filtered);
-      size_t bytes = ready->bytes();
-      if (!to_route_.push(std::move(ready), bytes, abort_, &counters.blocked_ns)) {
-        break;
-      }
+void Pipeline::process(Batch& batch, size_t worker) {
+  Worker& w = workers_[worker];
+  auto& parse = counters_[static_cast<int>(Stage::kParse)];
+  auto& filter = counters_[static_cast<int>(Stage::kFilter)];
+  auto& route = counters_[static_cast<int>(Stage::kRoute)];
+
+  uint64_t n = batch.events.size();
+  batch.slot_fields.reserve(n * schema_.size());
+  w.parser->parse(batch);
+  uint64_t errors = 0;
+  for (const Event& e : batch.events) {
+    errors += e.state == EventState::kParseError;
+  }
+  // Parse errors are counted as dropped below, once routing knows whether a dead letter takes
+  // them instead.
+  parse.add_in(n);
+  parse.add_out(n - errors);
+
+  uint64_t filtered = filter_->apply(batch);
+  filter.add_in(n - errors);
+  filter.add_out(n - errors - filtered);
+  filter.add_dropped(DropReason::kFiltered, filtered);
+
+  RouteCounts rc = router_->route(batch);
+  route.add_in(rc.routed + rc.unrouted + rc.dead_lettered + rc.parse_errors_dropped);
+  route.add_out(rc.routed);
+  route.add_dropped(DropReason::kUnrouted, rc.unrouted);
+  parse.add_dropped(DropReason::kParseError, rc.parse_errors_dropped);
+  dead_lettered_.fetch_add(rc.dead_lettered, std::memory_order_relaxed);
+  batch.routed = static_cast<uint32_t>(rc.routed + rc.dead_lettered);
+
+  batch.encoded.resize(targets_.size());
+  for (size_t t = 0; t < targets_.size(); ++t) {
+    batch.encoded[t].clear();
+    if (!batch.targets[t].empty()) {
+      w.encoders[t]->encode(batch, batch.targets[t], batch.encoded[t]);
     }
   }
-  if (!waiting.empty() && !abort_.load()) {
-    // A gap in the sequence would strand these batches: a bug, but never a silent one.
-    log_error("pipeline " + config_.name + ": " + std::to_string(waiting.size()) +
-              " batches stranded waiting for batch " + std::to_string(next));
-  }
-  to_route_.close();
-  thread_done();
+  batch.update_lease();
 }
 
 void Pipeline::run_route() {
   auto& counters = counters_[static_cast<int>(Stage::kRoute)];
+  // Parallel workers finish batches out of order; sinks get them in sequence order.
+  std::map<uint64_t, BatchPtr> waiting;
+  uint64_t next = 0;
   while (!abort_.load()) {
     BatchPtr batch;
     if (!to_route_.pop(batch, kPollTimeout)) {
@@ -383,25 +380,27 @@ void Pipeline::run_route() {
       }
       continue;
     }
-    RouteCounts rc = router_->route(*batch);
-    counters.add_in(rc.routed + rc.unrouted + rc.dead_lettered + rc.parse_errors_dropped);
-    counters.add_out(rc.routed);
-    counters.add_dropped(DropReason::kUnrouted, rc.unrouted);
-    counters_[static_cast<int>(Stage::kParse)].add_dropped(DropReason::kParseError,
-                                                           rc.parse_errors_dropped);
-    dead_lettered_.fetch_add(rc.dead_lettered, std::memory_order_relaxed);
-    batch->routed = static_cast<uint32_t>(rc.routed + rc.dead_lettered);
-    SharedBatch shared(std::move(batch));
-    for (uint32_t t = 0; t < targets_.size(); ++t) {
-      if (shared->targets[t].empty()) {
-        continue;
+    waiting.emplace(batch->sequence, std::move(batch));
+    while (!waiting.empty() && waiting.begin()->first == next && !abort_.load()) {
+      SharedBatch ready(std::move(waiting.begin()->second));
+      waiting.erase(waiting.begin());
+      ++next;
+      for (uint32_t t = 0; t < targets_.size(); ++t) {
+        if (ready->targets[t].empty()) {
+          continue;
+        }
+        SinkItem item{ready, targets_[t].encoder.get(), t};
+        if (!targets_[t].sink->push(std::move(item), abort_, &counters.blocked_ns)) {
+          break;
+        }
       }
-      SinkItem item{shared, targets_[t].encoder.get(), t};
-      if (!targets_[t].sink->push(std::move(item), abort_, &counters.blocked_ns)) {
-        break;
-      }
+      // `ready` goes out of scope here; the sinks hold the batch until they have written it.
     }
-    // `shared` goes out of scope here; the sinks hold the batch until they have written it.
+  }
+  if (!waiting.empty() && !abort_.load()) {
+    // A gap in the sequence would strand these batches: a bug, but never a silent one.
+    log_error("pipeline " + config_.name + ": " + std::to_string(waiting.size()) +
+              " batches stranded waiting for batch " + std::to_string(next));
   }
   for (auto& t : targets_) {
     t.sink->producer_done();

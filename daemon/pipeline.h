@@ -1,8 +1,9 @@
-// Pipeline: one configured pipeline running as threads: ingest (the source), N parse workers,
-// filter, route; joined by byte-bounded BatchQueues. Order is restored after parallel parse by
-// batch sequence number. Stopping is two-step: request_stop() makes the source stop reading and
-// everything already read drains through to the sinks; abort() (after the shutdown timeout)
-// makes every blocked stage give up.
+// Pipeline: one configured pipeline running as threads: ingest (the source), N workers and route;
+// joined by byte-bounded BatchQueues. A worker takes a whole batch through parse, filter, routing
+// and encoding while its bytes are still in that core's cache; the route thread restores batch
+// order (by sequence number) and hands the encoded batches to the sinks. Stopping is two-step:
+// request_stop() makes the source stop reading and everything already read drains through to the
+// sinks; abort() (after the shutdown timeout) makes every blocked stage give up.
 #pragma once
 
 #include <atomic>
@@ -51,7 +52,8 @@ class Pipeline : private SourceContext {
   uint64_t bytes_in() const { return bytes_in_.load(std::memory_order_relaxed); }
   const LatencyHistogram& latency() const { return *latency_; }
   uint64_t dead_lettered() const { return dead_lettered_.load(std::memory_order_relaxed); }
-  // Queue fill in front of a stage (parse, filter, route).
+  // Queue fill in front of a stage (parse: the workers; route). Filtering runs in the workers
+  // and has no queue of its own.
   size_t queue_bytes(Stage s) const;
   size_t queue_capacity(Stage s) const;
   // An error the source ended with (unreadable stdin...), empty if none.
@@ -66,22 +68,27 @@ class Pipeline : private SourceContext {
   bool emit(BatchPtr batch) override;
 
   void run_ingest();
-  void run_parse(size_t worker);
-  void run_filter();
+  void run_worker(size_t index);
+  void process(Batch& batch, size_t worker);
   void run_route();
   void pin(std::thread& t, size_t index);
   void thread_done() { finished_stages_.fetch_add(1); }
 
   struct Target {
     SinkRunner* sink;
-    std::unique_ptr<Encoder> encoder;
+    std::unique_ptr<Encoder> encoder;  // for the sink's start (a CSV header)
+  };
+  // What one worker thread owns: its parser and an encoder per target (encoders keep caches).
+  struct Worker {
+    std::unique_ptr<Parser> parser;
+    std::vector<std::unique_ptr<Encoder>> encoders;
   };
 
   PipelineConfig config_;
   MemoryBudget& budget_;
   Schema schema_;
   std::unique_ptr<Source> source_;
-  std::vector<std::unique_ptr<Parser>> parsers_;
+  std::vector<Worker> workers_;
   std::optional<EventFilter> filter_;
   std::optional<Router> router_;
   std::vector<Target> targets_;
@@ -89,9 +96,8 @@ class Pipeline : private SourceContext {
   std::shared_ptr<BatchRecycler> recycler_;
   std::shared_ptr<LatencyHistogram> latency_ = std::make_shared<LatencyHistogram>();
   BatchQueue<BatchPtr> to_parse_;
-  BatchQueue<BatchPtr> to_filter_;
   BatchQueue<BatchPtr> to_route_;
-  std::atomic<int> parse_workers_running_{0};
+  std::atomic<int> workers_running_{0};
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> abort_{false};

@@ -9,7 +9,7 @@
 
 namespace sluice {
 namespace {
-constexpr size_t kWriteChunk = 1 << 20;  // write once this much is encoded
+constexpr size_t kWriteChunk = 1 << 20;  // write once this much is pending
 }
 
 SinkRunner::SinkRunner(std::string name, std::unique_ptr<Sink> sink, size_t queue_bytes)
@@ -48,13 +48,11 @@ void SinkRunner::join() {
 }
 
 void SinkRunner::run() {
-  std::string buffer;
-  buffer.reserve(kWriteChunk * 2);
   while (!abort_.load()) {
     SinkItem item;
     if (!queue_.pop(item, std::chrono::milliseconds(20))) {
-      if (!buffer.empty() || !unacknowledged_.empty()) {
-        write_out(buffer);
+      if (!pending_.empty() || !unacknowledged_.empty()) {
+        write_out();
       }
       if (queue_.closed_and_empty()) {
         break;
@@ -64,19 +62,26 @@ void SinkRunner::run() {
     if (!started_output_) {
       started_output_ = true;
       if (sink_->at_start()) {
-        item.encoder->begin(buffer);
+        item.encoder->begin(header_);
+        if (!header_.empty()) {
+          pending_.push_back(header_);
+          pending_bytes_ += header_.size();
+        }
       }
     }
-    const auto& events = item.batch->targets[item.target];
-    item.encoder->encode(*item.batch, events, buffer);
-    events_.fetch_add(events.size(), std::memory_order_relaxed);
+    const std::string& bytes = item.batch->encoded[item.target];
+    events_.fetch_add(item.batch->targets[item.target].size(), std::memory_order_relaxed);
+    if (!bytes.empty()) {
+      pending_.push_back(bytes);
+      pending_bytes_ += bytes.size();
+    }
     unacknowledged_.push_back(std::move(item.batch));
-    if (buffer.size() >= kWriteChunk) {
-      write_out(buffer);
+    if (pending_bytes_ >= kWriteChunk) {
+      write_out();
     }
   }
   if (!abort_.load()) {
-    write_out(buffer);
+    write_out();
   } else {
     // Shutdown timed out: whatever was not written stays unacknowledged, so sources that
     // checkpoint will read it again on the next start.
@@ -88,14 +93,21 @@ void SinkRunner::run() {
   finished_.store(true);
 }
 
-void SinkRunner::write_out(std::string& buffer) {
-  std::string_view rest(buffer);
+void SinkRunner::write_out() {
+  std::span<std::string_view> rest(pending_);
   auto backoff = std::chrono::milliseconds(50);
   std::string last_error;
   while (!abort_.load()) {
     size_t written = 0;
     Status s = rest.empty() ? Status() : sink_->write(rest, written);
-    rest.remove_prefix(written);
+    // Step over what was written, so a retry starts at the first byte not yet written.
+    while (!rest.empty() && written >= rest.front().size()) {
+      written -= rest.front().size();
+      rest = rest.subspan(1);
+    }
+    if (!rest.empty()) {
+      rest.front().remove_prefix(written);
+    }
     if (s.ok()) {
       s = sink_->flush();
     }
@@ -113,7 +125,8 @@ void SinkRunner::write_out(std::string& buffer) {
   if (abort_.load() && !rest.empty()) {
     return;  // run() abandons the unacknowledged batches
   }
-  buffer.clear();
+  pending_.clear();
+  pending_bytes_ = 0;
   unacknowledged_.clear();  // the last reference to each batch: this acknowledges them
 }
 

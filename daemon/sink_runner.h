@@ -1,6 +1,7 @@
 // SinkRunner: the thread that owns one sink. It takes (batch, target) items from its bounded
-// queue, encodes the events routed to it, writes them in large chunks, and releases each batch
-// only after the write is flushed, which is what acknowledges the batch to its source. A write
+// queue, writes the bytes the pipeline's workers encoded for this target, gathering about 1 MiB
+// per write, and releases each batch only after the write is flushed, which is what acknowledges
+// the batch to its source. A write
 // that fails is retried with backoff (counted in errors), so a broken output is backpressure.
 // Several pipelines may feed one sink; the queue closes when the last of them is done.
 #pragma once
@@ -21,8 +22,8 @@ namespace sluice {
 
 struct SinkItem {
   SharedBatch batch;
-  Encoder* encoder = nullptr;
-  uint32_t target = 0;  // index into batch->targets
+  Encoder* encoder = nullptr;  // writes what a new output starts with (a CSV header)
+  uint32_t target = 0;         // index into batch->targets and batch->encoded
 };
 
 class SinkRunner {
@@ -33,7 +34,8 @@ class SinkRunner {
   const std::string& name() const { return name_; }
   Status open() { return sink_->open(); }
 
-  // Producer side (route stages). Each producer registers before start and says when done.
+  // Producer side (pipelines' route threads). Each producer registers before start and says when
+  // done.
   void add_producer() { producers_.fetch_add(1); }
   void producer_done();
   bool push(SinkItem item, const std::atomic<bool>& abort, std::atomic<uint64_t>* blocked_ns);
@@ -52,7 +54,8 @@ class SinkRunner {
 
  private:
   void run();
-  void write_out(std::string& buffer);
+  // Writes `pending_` (retrying with backoff) and then acknowledges the batches it came from.
+  void write_out();
 
   std::string name_;
   std::unique_ptr<Sink> sink_;
@@ -63,6 +66,9 @@ class SinkRunner {
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> errors_{0};
   std::vector<SharedBatch> unacknowledged_;
+  std::vector<std::string_view> pending_;  // bytes of unacknowledged_ batches (and header_)
+  size_t pending_bytes_ = 0;
+  std::string header_;
   bool started_output_ = false;
   std::thread thread_;
 };

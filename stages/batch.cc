@@ -25,6 +25,9 @@ Batch::~Batch() {
 void Batch::update_lease() {
   size_t held = text.capacity() + events.capacity() * sizeof(Event) +
                 fields.capacity() * sizeof(Field) + slot_fields.capacity() * sizeof(int32_t);
+  for (const std::string& e : encoded) {
+    held += e.capacity();
+  }
   lease.resize(held);
 }
 

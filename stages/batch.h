@@ -1,7 +1,7 @@
 // Batch: the only thing that crosses a queue. A batch owns one contiguous text buffer (the input
 // bytes a source read, followed by any bytes a parser had to produce, such as unescaped values);
 // its events and fields refer to that buffer by offset, so no stage copies event data.
-// A batch is owned by exactly one stage at a time (moved through queues) until the route stage
+// A batch is owned by exactly one stage at a time (moved through queues) until the route thread
 // shares it read-only with the sinks; when the last sink releases it, it acknowledges its source.
 #pragma once
 
@@ -90,8 +90,11 @@ class Batch {
   uint64_t sequence = 0;  // per pipeline, from ingest: restores order after parallel parse
   std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
 
-  // Set by the route stage: for each route target of the pipeline, the events it receives.
+  // Set by the router: for each route target of the pipeline, the events it receives.
   std::vector<std::vector<uint32_t>> targets;
+  // Set after routing: per target, its events already encoded for the target's sink, so a sink
+  // thread only writes bytes and encoding runs in parallel on the pipeline's workers.
+  std::vector<std::string> encoded;
 
   // Acknowledgement: fired once, from the destructor, unless abandon() was called.
   void set_ack(Acknowledger* target, uint64_t cookie) {

@@ -1,7 +1,7 @@
-// BatchRecycler: keeps the buffers of finished batches (text, events, fields, slots, targets) so
-// the next batch of the pipeline reuses their capacity instead of allocating, page-faulting and
-// zeroing fresh memory for every batch. Holds at most `max_pooled` buffer sets, a small fixed
-// amount next to the queues. Thread-safe: sinks give back, the ingest thread takes.
+// BatchRecycler: keeps the buffers of finished batches (text, events, fields, slots, targets,
+// encoded output) so the next batch of the pipeline reuses their capacity instead of allocating,
+// page-faulting and zeroing fresh memory for every batch. Holds at most `max_pooled` buffer sets, a
+// small fixed amount next to the queues. Thread-safe: sinks give back, the ingest thread takes.
 #pragma once
 
 #include <concurrentqueue.h>
@@ -33,6 +33,7 @@ class BatchRecycler {
     std::vector<Field> fields;
     std::vector<int32_t> slot_fields;
     std::vector<std::vector<uint32_t>> targets;
+    std::vector<std::string> encoded;
   };
   const size_t max_pooled_;
   std::atomic<size_t> pooled_{0};

@@ -1,6 +1,6 @@
 // EventFilter: the pipeline's `filter:` step. Marks parsed events that fail the expression as
-// kFiltered (they are dropped and counted, never written). Called once per batch by the filter
-// stage's thread.
+// kFiltered (they are dropped and counted, never written). Called once per batch by a pipeline
+// worker.
 #pragma once
 
 #include <cstdint>

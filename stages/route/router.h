@@ -1,7 +1,7 @@
 // Router: decides, per event, which of the pipeline's targets (sink + encoding) receive it.
 // Routes are tried in order; the first match wins unless the route says `continue`. Parse errors
-// go to the dead-letter target when there is one. Built once at load; route() is called by the
-// route stage's thread once per batch and fills Batch::targets.
+// go to the dead-letter target when there is one. Built once at load; route() is called by a
+// pipeline worker once per batch and fills Batch::targets.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // CsvEncoder: writes each event as one RFC 4180 record ending in "\n". The columns are `columns`,
-// else `fields`, else every top-level field in parse order. One instance per sink; encode() and
-// begin() are called from the sink's thread only.
+// else `fields`, else every top-level field in parse order. One instance per (worker, sink);
+// not thread-safe.
 //
 // Header (`header: true`): with known columns, begin() writes it. Without, the columns are only
 // known from the data, so begin() marks the header due and the next encode() writes it from that

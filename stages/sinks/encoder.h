@@ -1,6 +1,6 @@
 // Encoder: writes events as bytes for a sink: json (one object per line), csv, or raw (`_raw`).
-// Built once per (pipeline, sink) at load against the pipeline's schema; encode() is called once
-// per batch from the sink's thread. Output is appended to a caller-owned buffer that is reused.
+// Built per (pipeline worker, sink) at load against the pipeline's schema; encode() is called once
+// per batch from that worker's thread. Output is appended to a caller-owned buffer that is reused.
 #pragma once
 
 #include <memory>

@@ -1,14 +1,19 @@
-// Writes a whole buffer to a file descriptor, resuming after EINTR and short writes, and
-// reporting how far it got when the descriptor fails (EPIPE, ENOSPC, EIO...).
+// Writes whole buffers to a file descriptor (gathered with writev), resuming after EINTR and short
+// writes, and reporting how far it got when the descriptor fails (EPIPE, ENOSPC, EIO...).
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string_view>
 
 #include "stages/status.h"
 
 namespace sluice {
 
-Status write_all(int fd, std::string_view bytes, size_t& written, std::string_view what);
+Status write_all(int fd, std::span<const std::string_view> parts, size_t& written,
+                 std::string_view what);
+inline Status write_all(int fd, std::string_view bytes, size_t& written, std::string_view what) {
+  return write_all(fd, std::span(&bytes, 1), written, what);
+}
 
 }  // namespace sluice

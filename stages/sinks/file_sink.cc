@@ -40,7 +40,7 @@ Status FileSink::open() {
   return Status();
 }
 
-Status FileSink::write(std::string_view bytes, size_t& written) {
+Status FileSink::write(std::span<const std::string_view> parts, size_t& written) {
   written = 0;
   if (fd_ >= 0 && !still_at_path()) {
     // The file was removed or replaced (its directory deleted, rotated away): writing on would
@@ -51,7 +51,7 @@ Status FileSink::write(std::string_view bytes, size_t& written) {
   if (Status s = open(); !s.ok()) {
     return s;
   }
-  Status s = write_all(fd_, bytes, written, path_);
+  Status s = write_all(fd_, parts, written, path_);
   if (!s.ok()) {
     ::close(fd_);
     fd_ = -1;

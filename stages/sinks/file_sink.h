@@ -15,12 +15,13 @@ class FileSink : public Sink {
   explicit FileSink(std::string path) : path_(std::move(path)) {}
   ~FileSink() override;
   Status open() override;
-  Status write(std::string_view bytes, size_t& written) override;
+  Status write(std::span<const std::string_view> parts, size_t& written) override;
   Status flush() override;
   bool at_start() const override { return at_start_; }
 
  private:
-  // True when the open file is still the one at `path_` (one stat per write of up to 1 MiB).
+  // True when the open file is still the one at `path_` (one stat per write call, which
+  // gathers about 1 MiB).
   bool still_at_path() const;
 
   std::string path_;

@@ -1,7 +1,7 @@
 // JsonEncoder: writes each event as one JSON object per line: every top-level parsed field in parse
 // order, or exactly the `fields` listed (metadata `_raw`, `_source`, `_error` allowed there). A
-// dead-letter sink uses it with `_raw`, `_source`, `_error`. One instance per sink; encode() is
-// called from the sink's thread only (it keeps per-layout key caches and a scratch buffer).
+// dead-letter sink uses it with `_raw`, `_source`, `_error`. One instance per (worker, sink);
+// not thread-safe (it keeps per-layout key caches and a scratch buffer).
 #pragma once
 
 #include <memory>

@@ -6,8 +6,8 @@
 
 namespace sluice {
 
-Status StdoutSink::write(std::string_view bytes, size_t& written) {
-  return write_all(STDOUT_FILENO, bytes, written, "stdout");
+Status StdoutSink::write(std::span<const std::string_view> parts, size_t& written) {
+  return write_all(STDOUT_FILENO, parts, written, "stdout");
 }
 
 }  // namespace sluice

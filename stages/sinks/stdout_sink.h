@@ -9,15 +9,18 @@ namespace sluice {
 class StdoutSink : public Sink {
  public:
   Status open() override { return Status(); }
-  Status write(std::string_view bytes, size_t& written) override;
+  Status write(std::span<const std::string_view> parts, size_t& written) override;
   Status flush() override { return Status(); }
 };
 
 class NullSink : public Sink {
  public:
   Status open() override { return Status(); }
-  Status write(std::string_view bytes, size_t& written) override {
-    written = bytes.size();
+  Status write(std::span<const std::string_view> parts, size_t& written) override {
+    written = 0;
+    for (std::string_view p : parts) {
+      written += p.size();
+    }
     return Status();
   }
   Status flush() override { return Status(); }
