@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "daemon/sink_runner.h"
+#include "daemon/wakeup.h"
 #include "stages/batch_queue.h"
 #include "stages/batch_recycler.h"
 #include "stages/filter/event_filter.h"
@@ -40,6 +41,8 @@ class Pipeline : private SourceContext {
                                                  MemoryBudget& budget);
   ~Pipeline() override;
 
+  // Told each time one of this pipeline's threads exits (set before start()).
+  void set_wakeup(Wakeup* wakeup) { wakeup_ = wakeup; }
   void start();
   void request_stop() { stop_.store(true); }
   void abort();
@@ -72,7 +75,12 @@ class Pipeline : private SourceContext {
   void process(Batch& batch, size_t worker);
   void run_route();
   void pin(std::thread& t, size_t index);
-  void thread_done() { finished_stages_.fetch_add(1); }
+  void thread_done() {
+    finished_stages_.fetch_add(1);
+    if (wakeup_ != nullptr) {
+      wakeup_->notify();
+    }
+  }
 
   struct Target {
     SinkRunner* sink;
@@ -109,6 +117,7 @@ class Pipeline : private SourceContext {
   std::vector<std::thread> threads_;
   int total_threads_ = 0;
   std::atomic<int> finished_stages_{0};
+  Wakeup* wakeup_ = nullptr;
 };
 
 }  // namespace sluice

@@ -1,4 +1,6 @@
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,7 +13,7 @@
 namespace sluice {
 namespace {
 
-// Signals are taken synchronously by the main thread (sigtimedwait), so no handler runs on a
+// Signals are taken synchronously by the main thread (signalfd), so no handler runs on a
 // stage thread and no async-signal-safety puzzles arise. Blocked before any thread starts, so
 // every thread inherits the mask.
 sigset_t block_control_signals() {
@@ -47,21 +49,30 @@ int run_command(const std::string& config_path, const std::string& config_text, 
   }
   log_info("running " + std::to_string(rt.pipelines().size()) + " pipeline(s)");
 
-  bool stopping = false;
+  // Sleep until a control signal arrives or a thread exits (the run may be over): no timer.
+  int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC);
   while (!rt.finished()) {
-    timespec timeout{0, 100 * 1000 * 1000};
-    siginfo_t info;
-    int sig = sigtimedwait(&signals, &info, &timeout);
-    if (sig == SIGTERM || sig == SIGINT) {
-      if (!stopping) {
-        log_info("stopping: draining queues and flushing sinks");
-        stopping = true;
-        rt.request_stop();
-        break;
-      }
-    } else if (sig == SIGHUP) {
+    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {rt.wakeup().fd(), POLLIN, 0}};
+    if (::poll(fds, 2, signal_fd < 0 ? 100 : -1) < 0) {
+      continue;  // EINTR
+    }
+    rt.wakeup().clear();
+    signalfd_siginfo info{};
+    if (signal_fd < 0 || (fds[0].revents & POLLIN) == 0 ||
+        ::read(signal_fd, &info, sizeof(info)) != sizeof(info)) {
+      continue;
+    }
+    if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
+      log_info("stopping: draining queues and flushing sinks");
+      rt.request_stop();
+      break;
+    }
+    if (info.ssi_signo == SIGHUP) {
       log_warning("SIGHUP: configuration reload is not supported yet; keeping the running one");
     }
+  }
+  if (signal_fd >= 0) {
+    ::close(signal_fd);
   }
   bool clean = rt.wait_drained(std::chrono::duration<double>(config->shutdown_timeout_s));
   std::string summary = rt.summary();

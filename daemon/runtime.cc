@@ -72,6 +72,7 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const Config& config) {
     }
     rt->sinks_.push_back(
         std::make_unique<SinkRunner>(sc.name, std::move(sink.value()), kSinkQueueBytes));
+    rt->sinks_.back()->set_wakeup(rt->wakeup_.get());
     by_name[sc.name] = rt->sinks_.back().get();
   }
   for (const PipelineConfig& pc : config.pipelines) {
@@ -80,6 +81,7 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const Config& config) {
       return p.status();
     }
     rt->pipelines_.push_back(std::move(p.value()));
+    rt->pipelines_.back()->set_wakeup(rt->wakeup_.get());
   }
   return rt;
 }
@@ -124,8 +126,11 @@ bool Runtime::finished() const {
 bool Runtime::wait_drained(std::chrono::duration<double> timeout) {
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
-  while (!finished() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (auto now = std::chrono::steady_clock::now(); !finished() && now < deadline;
+       now = std::chrono::steady_clock::now()) {
+    // Checked again at least every 100 ms in case a notification was taken by another waiter.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    wakeup_->wait(std::min(left + std::chrono::milliseconds(1), std::chrono::milliseconds(100)));
   }
   bool clean = finished();
   if (!clean) {

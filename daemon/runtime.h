@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "daemon/pipeline.h"
 #include "daemon/sink_runner.h"
+#include "daemon/wakeup.h"
 #include "stages/memory_budget.h"
 
 namespace sluice {
@@ -26,6 +27,8 @@ class Runtime {
   void request_stop();
   // True when every pipeline has drained and every sink has written everything.
   bool finished() const;
+  // Readable (for poll) when a thread has exited, so finished() may have become true.
+  Wakeup& wakeup() { return *wakeup_; }
   // Waits for the drain; after `timeout`, aborts what is left. False when it had to abort.
   bool wait_drained(std::chrono::duration<double> timeout);
 
@@ -43,6 +46,7 @@ class Runtime {
 
   Config config_;
   std::unique_ptr<MemoryBudget> budget_;
+  std::unique_ptr<Wakeup> wakeup_ = std::make_unique<Wakeup>();
   std::vector<std::unique_ptr<SinkRunner>> sinks_;
   std::vector<std::unique_ptr<Pipeline>> pipelines_;
   std::chrono::steady_clock::time_point started_;

@@ -91,6 +91,9 @@ void SinkRunner::run() {
     unacknowledged_.clear();
   }
   finished_.store(true);
+  if (wakeup_ != nullptr) {
+    wakeup_->notify();
+  }
 }
 
 void SinkRunner::write_out() {

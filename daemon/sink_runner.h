@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/wakeup.h"
 #include "stages/batch.h"
 #include "stages/batch_queue.h"
 #include "stages/sinks/encoder.h"
@@ -40,6 +41,8 @@ class SinkRunner {
   void producer_done();
   bool push(SinkItem item, const std::atomic<bool>& abort, std::atomic<uint64_t>* blocked_ns);
 
+  // Told when the sink's thread exits (set before start()).
+  void set_wakeup(Wakeup* wakeup) { wakeup_ = wakeup; }
   void start();
   // Gives up on retries and pending data (after the shutdown timeout); join() returns soon.
   void abort() { abort_.store(true); }
@@ -70,6 +73,7 @@ class SinkRunner {
   size_t pending_bytes_ = 0;
   std::string header_;
   bool started_output_ = false;
+  Wakeup* wakeup_ = nullptr;
   std::thread thread_;
 };
 

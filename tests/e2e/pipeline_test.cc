@@ -178,21 +178,20 @@ sinks:
   EXPECT_EQ(r.err, v.err);
 }
 
+// c.yaml: follows `paths` and writes every line unchanged to out.log.
+void write_follow_config(TempDir& dir, const std::string& paths) {
+  write_file(dir.file("c.yaml"), "pipelines:\n  p:\n    source: { type: file, paths: [" + paths +
+                                     "], follow: true }\n    parse: { format: none }\n"
+                                     "    routes: [ { to: out } ]\nsinks:\n"
+                                     "  out: { type: file, path: " +
+                                     dir.file("out.log") + ", encoding: raw }\n");
+}
+
 TEST(Pipeline, SigtermDrainsAFollowedFileAndExitsZero) {
   TempDir dir;
   RunResult gen = run_sluice({"gen", "--format", "csv", "--count", "50000", "--seed", "2"});
   write_file(dir.file("in.csv"), gen.out);
-  write_file(dir.file("c.yaml"), R"(
-pipelines:
-  p:
-    source: { type: file, paths: [)" +
-                                     dir.file("*.csv") + R"(], follow: true }
-    parse: { format: none }
-    routes: [ { to: out } ]
-sinks:
-  out: { type: file, path: )" + dir.file("out.log") +
-                                     R"(, encoding: raw }
-)");
+  write_follow_config(dir, dir.file("*.csv"));
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_GT(pid, 0);
   // Wait (bounded) until everything is through, then append more and stop at once.
@@ -203,6 +202,22 @@ sinks:
   kill(pid, SIGTERM);
   EXPECT_EQ(wait_exit(pid), 0) << read_file(dir.file("sluice.err"));
   EXPECT_EQ(read_file(dir.file("out.log")), gen.out);
+}
+
+TEST(Pipeline, SighupKeepsTheRunningConfigAndTheDaemonServing) {
+  TempDir dir;
+  write_file(dir.file("in.log"), "one\ntwo\n");
+  write_follow_config(dir, dir.file("in.log"));
+  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return read_file(dir.file("out.log")) == "one\ntwo\n"; }));
+  kill(pid, SIGHUP);
+  ASSERT_TRUE(wait_until(
+      [&] { return read_file(dir.file("sluice.err")).find("SIGHUP") != std::string::npos; }));
+  append_file(dir.file("in.log"), "three\n");
+  EXPECT_TRUE(wait_until([&] { return read_file(dir.file("out.log")) == "one\ntwo\nthree\n"; }));
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid), 0) << read_file(dir.file("sluice.err"));
 }
 
 TEST(Pipeline, StalledSinkStopsTheSourceAndMemoryStaysFlat) {
