@@ -62,14 +62,30 @@ Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
     return Status::error("pipeline " + config.name + ": " + message);
   };
 
-  if (!config.filter.empty()) {
+  // The filter and the routes' conditions are compiled once per worker: an RE2 keeps a
+  // lock-protected cache, and two cores sharing one bounce its cache line on every match.
+  auto compile_filter = [&]() -> Result<EventFilter> {
+    if (config.filter.empty()) {
+      return EventFilter(std::nullopt);
+    }
     auto expr = Expression::compile(config.filter, p->schema_);
     if (!expr.ok()) {
       return fail("filter: " + expr.status().to_string());
     }
-    p->filter_.emplace(std::move(expr.value()));
-  } else {
-    p->filter_.emplace(std::nullopt);
+    return EventFilter(std::move(expr.value()));
+  };
+  auto compile_when = [&](const RouteConfig& rc, Route& route) -> Status {
+    if (!rc.when.empty()) {
+      auto expr = Expression::compile(rc.when, p->schema_);
+      if (!expr.ok()) {
+        return fail("route: " + expr.status().to_string());
+      }
+      route.when.emplace(std::move(expr.value()));
+    }
+    return Status();
+  };
+  if (auto filter = compile_filter(); !filter.ok()) {
+    return filter.status();
   }
 
   // Targets: one per (sink, dead-letter or not) this pipeline writes to.
@@ -103,12 +119,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
   for (const RouteConfig& rc : config.routes) {
     Route route;
     route.continue_ = rc.continue_;
-    if (!rc.when.empty()) {
-      auto expr = Expression::compile(rc.when, p->schema_);
-      if (!expr.ok()) {
-        return fail("route: " + expr.status().to_string());
-      }
-      route.when.emplace(std::move(expr.value()));
+    if (Status st = compile_when(rc, route); !st.ok()) {
+      return st;
     }
     for (const std::string& sink : rc.to) {
       auto t = target_for(sink, false);
@@ -130,13 +142,23 @@ Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
   for (const auto& [name, type] : config.parse.types) {
     p->schema_.declare_type(p->schema_.intern(name), type);
   }
-  p->router_.emplace(std::move(routes), dead_letter, p->targets_.size());
 
   // The schema is complete now: parsers and framers may be built against it. Each worker gets
   // its own parser and encoders, which keep per-thread caches.
   int workers = std::max(1, config.parse_threads);
   for (int i = 0; i < workers; ++i) {
     Worker worker;
+    // Compiled fine above, so these cannot fail.
+    worker.filter.emplace(compile_filter().value());
+    std::vector<Route> own_routes;
+    for (size_t r = 0; r < routes.size(); ++r) {
+      Route route;
+      route.continue_ = routes[r].continue_;
+      route.targets = routes[r].targets;
+      (void)compile_when(config.routes[r], route);
+      own_routes.push_back(std::move(route));
+    }
+    worker.router.emplace(std::move(own_routes), dead_letter, p->targets_.size());
     auto parser = make_parser(config.parse, p->schema_);
     if (!parser.ok()) {
       return fail("parse: " + parser.status().to_string());
@@ -344,12 +366,12 @@ void Pipeline::process(Batch& batch, size_t worker) {
   parse.add_in(n);
   parse.add_out(n - errors);
 
-  uint64_t filtered = filter_->apply(batch);
+  uint64_t filtered = w.filter->apply(batch);
   filter.add_in(n - errors);
   filter.add_out(n - errors - filtered);
   filter.add_dropped(DropReason::kFiltered, filtered);
 
-  RouteCounts rc = router_->route(batch);
+  RouteCounts rc = w.router->route(batch);
   route.add_in(rc.routed + rc.unrouted + rc.dead_lettered + rc.parse_errors_dropped);
   route.add_out(rc.routed);
   route.add_dropped(DropReason::kUnrouted, rc.unrouted);

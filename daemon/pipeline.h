@@ -86,9 +86,11 @@ class Pipeline : private SourceContext {
     SinkRunner* sink;
     std::unique_ptr<Encoder> encoder;  // for the sink's start (a CSV header)
   };
-  // What one worker thread owns: its parser and an encoder per target (encoders keep caches).
+  // What one worker thread owns: its stages and an encoder per target (they keep caches).
   struct Worker {
     std::unique_ptr<Parser> parser;
+    std::optional<EventFilter> filter;
+    std::optional<Router> router;
     std::vector<std::unique_ptr<Encoder>> encoders;
   };
 
@@ -97,8 +99,6 @@ class Pipeline : private SourceContext {
   Schema schema_;
   std::unique_ptr<Source> source_;
   std::vector<Worker> workers_;
-  std::optional<EventFilter> filter_;
-  std::optional<Router> router_;
   std::vector<Target> targets_;
 
   std::shared_ptr<BatchRecycler> recycler_;
