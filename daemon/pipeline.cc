@@ -143,6 +143,16 @@ Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
     p->schema_.declare_type(p->schema_.intern(name), type);
   }
 
+  // Lines passed through as they are (format none, no conversion, no condition, raw output)
+  // have no field anything reads and cannot fail to parse: the workers skip the parser.
+  p->parse_needed_ =
+      config.parse.format != ParseOptions::Format::kNone || !config.parse.types.empty() ||
+      !config.filter.empty() ||
+      std::any_of(config.routes.begin(), config.routes.end(),
+                  [](const RouteConfig& rc) { return !rc.when.empty(); }) ||
+      std::any_of(target_options.begin(), target_options.end(),
+                  [](const EncoderOptions& o) { return o.kind != EncoderOptions::Kind::kRaw; });
+
   // The schema is complete now: parsers and framers may be built against it. Each worker gets
   // its own parser and encoders, which keep per-thread caches.
   int workers = std::max(1, config.parse_threads);
@@ -355,8 +365,16 @@ void Pipeline::process(Batch& batch, size_t worker) {
   auto& route = counters_[static_cast<int>(Stage::kRoute)];
 
   uint64_t n = batch.events.size();
-  batch.slot_fields.reserve(n * schema_.size());
-  w.parser->parse(batch);
+  if (parse_needed_) {
+    batch.slot_fields.reserve(n * schema_.size());
+    w.parser->parse(batch);
+  } else {
+    for (Event& e : batch.events) {
+      if (e.state == EventState::kFramed) {
+        e.state = EventState::kParsed;
+      }
+    }
+  }
   uint64_t errors = 0;
   for (const Event& e : batch.events) {
     errors += e.state == EventState::kParseError;
@@ -381,9 +399,12 @@ void Pipeline::process(Batch& batch, size_t worker) {
 
   batch.encoded.resize(targets_.size());
   for (size_t t = 0; t < targets_.size(); ++t) {
-    batch.encoded[t].clear();
-    if (!batch.targets[t].empty()) {
-      w.encoders[t]->encode(batch, batch.targets[t], batch.encoded[t]);
+    Batch::Output& out = batch.encoded[t];
+    out.bytes.clear();
+    out.text_ranges.clear();
+    const auto& events = batch.targets[t];
+    if (!events.empty() && !w.encoders[t]->encode_in_place(batch, events, out.text_ranges)) {
+      w.encoders[t]->encode(batch, events, out.bytes);
     }
   }
   batch.update_lease();

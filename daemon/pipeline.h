@@ -99,6 +99,7 @@ class Pipeline : private SourceContext {
   Schema schema_;
   std::unique_ptr<Source> source_;
   std::vector<Worker> workers_;
+  bool parse_needed_ = true;
   std::vector<Target> targets_;
 
   std::shared_ptr<BatchRecycler> recycler_;

@@ -69,11 +69,16 @@ void SinkRunner::run() {
         }
       }
     }
-    const std::string& bytes = item.batch->encoded[item.target];
-    events_.fetch_add(item.batch->targets[item.target].size(), std::memory_order_relaxed);
-    if (!bytes.empty()) {
-      pending_.push_back(bytes);
-      pending_bytes_ += bytes.size();
+    const Batch& batch = *item.batch;
+    const Batch::Output& out = batch.encoded[item.target];
+    events_.fetch_add(batch.targets[item.target].size(), std::memory_order_relaxed);
+    if (!out.bytes.empty()) {
+      pending_.push_back(out.bytes);
+      pending_bytes_ += out.bytes.size();
+    }
+    for (Span range : out.text_ranges) {
+      pending_.push_back(batch.str(range));
+      pending_bytes_ += range.len;
     }
     unacknowledged_.push_back(std::move(item.batch));
     if (pending_bytes_ >= kWriteChunk) {

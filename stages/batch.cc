@@ -25,8 +25,8 @@ Batch::~Batch() {
 void Batch::update_lease() {
   size_t held = text.capacity() + events.capacity() * sizeof(Event) +
                 fields.capacity() * sizeof(Field) + slot_fields.capacity() * sizeof(int32_t);
-  for (const std::string& e : encoded) {
-    held += e.capacity();
+  for (const Output& e : encoded) {
+    held += e.bytes.capacity() + e.text_ranges.capacity() * sizeof(Span);
   }
   lease.resize(held);
 }

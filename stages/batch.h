@@ -94,7 +94,13 @@ class Batch {
   std::vector<std::vector<uint32_t>> targets;
   // Set after routing: per target, its events already encoded for the target's sink, so a sink
   // thread only writes bytes and encoding runs in parallel on the pipeline's workers.
-  std::vector<std::string> encoded;
+  struct Output {
+    std::string bytes;
+    // Instead of `bytes`, when the encoding equals input text as it stands (raw lines): the
+    // ranges of `text` to write, so passthrough output is never copied.
+    std::vector<Span> text_ranges;
+  };
+  std::vector<Output> encoded;
 
   // Acknowledgement: fired once, from the destructor, unless abandon() was called.
   void set_ack(Acknowledger* target, uint64_t cookie) {

@@ -31,7 +31,8 @@ void BatchRecycler::give(Batch& batch) {
     t.clear();
   }
   for (auto& e : b.encoded) {
-    e.clear();
+    e.bytes.clear();
+    e.text_ranges.clear();
   }
   pool_.enqueue(std::move(b));
 }

@@ -33,7 +33,7 @@ class BatchRecycler {
     std::vector<Field> fields;
     std::vector<int32_t> slot_fields;
     std::vector<std::vector<uint32_t>> targets;
-    std::vector<std::string> encoded;
+    std::vector<Batch::Output> encoded;
   };
   const size_t max_pooled_;
   std::atomic<size_t> pooled_{0};

@@ -32,6 +32,16 @@ class Encoder {
   // json: parsed fields in parse order (or `fields`), typed fields keep their type, nested JSON
   // values are written as JSON, strings escaped, invalid UTF-8 replaced by U+FFFD.
   virtual void encode(const Batch& batch, std::span<const uint32_t> events, std::string& out) = 0;
+  // When the encoding of `events` is bytes already in `batch.text` (raw lines that end in "\n"),
+  // appends those ranges of the text to `ranges` and returns true; the caller then writes them
+  // instead of copying them through encode(). False (ranges untouched) otherwise.
+  virtual bool encode_in_place(const Batch& batch, std::span<const uint32_t> events,
+                               std::vector<Span>& ranges) {
+    (void)batch;
+    (void)events;
+    (void)ranges;
+    return false;
+  }
   // Appends what a new output starts with (the csv header line), if anything.
   virtual void begin(std::string& out) { (void)out; }
 };

@@ -21,4 +21,23 @@ void RawEncoder::encode(const Batch& batch, std::span<const uint32_t> events, st
   }
 }
 
+bool RawEncoder::encode_in_place(const Batch& batch, std::span<const uint32_t> events,
+                                 std::vector<Span>& ranges) {
+  const size_t first = ranges.size();
+  for (uint32_t index : events) {
+    const Span raw = batch.events[index].raw;
+    const size_t end = size_t{raw.off} + raw.len;  // where its "\n" must be
+    if (end >= batch.text.size() || batch.text[end] != '\n') {
+      ranges.resize(first);
+      return false;
+    }
+    if (ranges.size() > first && ranges.back().off + ranges.back().len == raw.off) {
+      ranges.back().len += raw.len + 1;
+    } else {
+      ranges.push_back(Span{raw.off, raw.len + 1});
+    }
+  }
+  return true;
+}
+
 }  // namespace sluice

@@ -4,6 +4,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "stages/batch.h"
 #include "stages/sinks/encoder.h"
@@ -13,6 +14,10 @@ namespace sluice {
 class RawEncoder final : public Encoder {
  public:
   void encode(const Batch& batch, std::span<const uint32_t> events, std::string& out) override;
+  // Raw lines read from a file or stream are followed by their "\n" in the batch text, and
+  // consecutive lines are adjacent: a whole batch is usually one range.
+  bool encode_in_place(const Batch& batch, std::span<const uint32_t> events,
+                       std::vector<Span>& ranges) override;
 };
 
 }  // namespace sluice

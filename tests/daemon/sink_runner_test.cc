@@ -80,7 +80,7 @@ SharedBatch encoded_batch(const std::string& bytes, uint32_t events, Acknowledge
   for (uint32_t i = 0; i < events; ++i) {
     batch->targets[0].push_back(i);
   }
-  batch->encoded.push_back(bytes);
+  batch->encoded.push_back(Batch::Output{bytes, {}});
   batch->set_ack(ack, 0);
   return SharedBatch(std::move(batch));
 }

@@ -77,6 +77,40 @@ sinks:
   EXPECT_EQ(short_form.out.rfind("{\"host\":\"web-", 0), 0u) << short_form.out;
 }
 
+// Plain lines passed through raw skip parsing; anything that reads the line, converts it or
+// encodes fields must still parse it.
+TEST(Formats, PlainLinesArePassedThroughOrParsedAsTheConfigNeeds) {
+  TempDir dir;
+  const std::string input = "1\nx\n22\n";
+  auto run = [&](const std::string& pipeline_keys, const std::string& encoding) {
+    write_file(dir.file("c.yaml"),
+               "pipelines:\n  p:\n    source: { type: stdin }\n    parse: { format: none" +
+                   pipeline_keys +
+                   "\n    routes: [ { to: out } ]\nsinks:\n  out: { type: stdout, "
+                   "encoding: " +
+                   encoding + " }\n  bad: { type: file, path: " + dir.file("bad.log") +
+                   ", encoding: raw }\n");
+    return run_sluice({"run", "-c", dir.file("c.yaml")}, input);
+  };
+  RunResult raw = run(" }", "raw");
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  EXPECT_EQ(raw.out, input);
+
+  RunResult filtered = run(" }\n    filter: 'message != \"x\"'", "raw");
+  ASSERT_EQ(filtered.exit_code, 0) << filtered.err;
+  EXPECT_EQ(filtered.out, "1\n22\n");
+  EXPECT_EQ(summary_value(filtered.err, "p", "filtered"), 1);
+
+  RunResult typed = run(", types: { message: int } }\n    dead_letter: bad", "raw");
+  ASSERT_EQ(typed.exit_code, 0) << typed.err;
+  EXPECT_EQ(typed.out, "1\n22\n");
+  EXPECT_EQ(read_file(dir.file("bad.log")), "x\n");
+
+  RunResult json = run(" }", "json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.out, "{\"message\":\"1\"}\n{\"message\":\"x\"}\n{\"message\":\"22\"}\n");
+}
+
 TEST(Formats, EnvironmentVariablesFillTheConfig) {
   TempDir dir;
   write_file(dir.file("c.yaml"), R"(

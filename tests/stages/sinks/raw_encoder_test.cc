@@ -83,3 +83,81 @@ TEST(RawEncoder, BeginWritesNothing) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// A batch as a line reader leaves it: lines back to back in the text, each raw span without its
+// "\n".
+void read_lines(Batch& b, std::string_view text) {
+  b.text.assign(text);
+  uint32_t start = 0;
+  for (uint32_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      Event e;
+      e.raw = Span{start, i - start};
+      e.state = EventState::kParsed;
+      b.events.push_back(e);
+      start = i + 1;
+    }
+  }
+}
+
+std::string concat(const Batch& b, const std::vector<Span>& ranges) {
+  std::string out;
+  for (Span r : ranges) {
+    out.append(b.str(r));
+  }
+  return out;
+}
+
+TEST(RawEncoderInPlace, AdjacentLinesAreOneRangeOfTheInput) {
+  Schema schema;
+  auto encoder = raw_encoder(schema);
+  Batch b;
+  read_lines(b, "one\ntwo\n\nfour\n");
+  std::vector<uint32_t> all = {0, 1, 2, 3};
+  std::vector<Span> ranges;
+  ASSERT_TRUE(encoder->encode_in_place(b, all, ranges));
+  ASSERT_EQ(ranges.size(), 1u);
+  EXPECT_EQ(concat(b, ranges), "one\ntwo\n\nfour\n");
+  std::string copied;
+  encoder->encode(b, all, copied);
+  EXPECT_EQ(copied, concat(b, ranges));
+}
+
+TEST(RawEncoderInPlace, SkippedEventsSplitTheRanges) {
+  Schema schema;
+  auto encoder = raw_encoder(schema);
+  Batch b;
+  read_lines(b, "a\nb\nc\nd\n");
+  std::vector<uint32_t> some = {0, 2, 3};
+  std::vector<Span> ranges;
+  ASSERT_TRUE(encoder->encode_in_place(b, some, ranges));
+  EXPECT_EQ(ranges.size(), 2u);
+  EXPECT_EQ(concat(b, ranges), "a\nc\nd\n");
+}
+
+TEST(RawEncoderInPlace, DeclinesWhenARawIsNotFollowedByANewline) {
+  Schema schema;
+  auto encoder = raw_encoder(schema);
+  // The last record had no final newline (the reader appended nothing after it), and a record
+  // whose raw was cut (oversized) is followed by other bytes: both must be copied, with "\n".
+  Batch b;
+  read_lines(b, "a\nb\n");
+  b.text.append("tail");
+  Event last;
+  last.raw = Span{4, 4};
+  last.state = EventState::kParsed;
+  b.events.push_back(last);
+  std::vector<uint32_t> all = {0, 1, 2};
+  std::vector<Span> ranges = {Span{0, 1}};
+  EXPECT_FALSE(encoder->encode_in_place(b, all, ranges));
+  EXPECT_EQ(ranges.size(), 1u);  // what was there before is untouched
+  std::string copied;
+  encoder->encode(b, all, copied);
+  EXPECT_EQ(copied, "a\nb\ntail\n");
+}
+
+}  // namespace
+}  // namespace sluice
