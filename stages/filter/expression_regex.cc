@@ -26,6 +26,7 @@ Result<std::unique_ptr<ExpressionRegex>> ExpressionRegex::compile(std::string_vi
   }
   std::unique_ptr<ExpressionRegex> regex(new ExpressionRegex());
   regex->re_ = std::move(re);
+  regex->anchored_ = AnchoredPattern::compile(pattern);
 
   // A pattern without any metacharacter matches exactly where its bytes occur.
   bool plain = pattern.find_first_of("\\^$.|?*+()[]{}") == std::string_view::npos;
@@ -75,6 +76,12 @@ Result<std::unique_ptr<ExpressionRegex>> ExpressionRegex::compile(std::string_vi
 ExpressionRegex::~ExpressionRegex() = default;
 
 bool ExpressionRegex::match(std::string_view text) const {
+  if (anchored_) {
+    AnchoredPattern::Outcome o = anchored_->match(text);
+    if (o != AnchoredPattern::Outcome::kUndecided) {
+      return o == AnchoredPattern::Outcome::kMatch;
+    }
+  }
   switch (shortcut_) {
     case Shortcut::kContains:
       return text.find(literal_) != std::string_view::npos;

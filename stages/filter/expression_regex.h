@@ -1,13 +1,16 @@
 // ExpressionRegex: the pattern of one `=~` / `!~`, compiled once at load with RE2 and matched
 // unanchored (partial match, as Vector does). Patterns that are a plain literal, or that start with
-// `^literal`, are answered or pre-screened with a byte compare before RE2 runs.
+// `^literal`, are answered or pre-screened with a byte compare before RE2 runs; simple anchored
+// shapes (`^/api/v[0-9]+/orders`) are answered by an AnchoredPattern.
 // Immutable after compile; match() may run from any thread concurrently (RE2 is thread-safe).
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "stages/filter/anchored_pattern.h"
 #include "stages/status.h"
 
 namespace re2 {
@@ -37,6 +40,7 @@ class ExpressionRegex {
   };
   Shortcut shortcut_ = Shortcut::kNone;
   std::string literal_;
+  std::optional<AnchoredPattern> anchored_;  // answers first when set; RE2 when undecided
 };
 
 }  // namespace sluice
