@@ -365,6 +365,8 @@ void Pipeline::process(Batch& batch, size_t worker) {
   auto& route = counters_[static_cast<int>(Stage::kRoute)];
 
   uint64_t n = batch.events.size();
+  batch.fields.swap(w.fields);
+  batch.slot_fields.swap(w.slot_fields);
   if (parse_needed_) {
     batch.slot_fields.reserve(n * schema_.size());
     w.parser->parse(batch);
@@ -407,6 +409,10 @@ void Pipeline::process(Batch& batch, size_t worker) {
       w.encoders[t]->encode(batch, events, out.bytes);
     }
   }
+  w.fields.swap(batch.fields);
+  w.slot_fields.swap(batch.slot_fields);
+  w.fields.clear();
+  w.slot_fields.clear();
   batch.update_lease();
 }
 

@@ -92,6 +92,10 @@ class Pipeline : private SourceContext {
     std::optional<EventFilter> filter;
     std::optional<Router> router;
     std::vector<std::unique_ptr<Encoder>> encoders;
+    // The parsed fields are dead once a batch is encoded; the worker keeps their buffers for
+    // its next batch, so batches waiting for the sinks hold only their text and output.
+    std::vector<Field> fields;
+    std::vector<int32_t> slot_fields;
   };
 
   PipelineConfig config_;
