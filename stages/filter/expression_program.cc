@@ -70,8 +70,13 @@ bool Expression::Program::test(uint32_t n, const Batch& batch, const Event& even
       return compare(eval(node.a, batch, event), node.op, eval(node.b, batch, event));
     case NodeKind::kCompareFieldConst: {
       const Field* field = batch.field(event, node.aux);
+      const Value& constant = constants[node.b];
+      if (field != nullptr && field->type == FieldType::kInt &&
+          constant.kind == Value::Kind::kInt) {
+        return compare_ints(field->num.i, node.op, constant.i);  // what compare() would do
+      }
       return compare(field == nullptr ? Value::missing() : field_value(batch, *field), node.op,
-                     constants[node.b]);
+                     constant);
     }
     case NodeKind::kIn: {
       Value v = eval(node.a, batch, event);
@@ -88,6 +93,14 @@ bool Expression::Program::test(uint32_t n, const Batch& batch, const Event& even
       return found != node.negate;
     }
     case NodeKind::kMatch: {
+      if (nodes[node.a].kind == NodeKind::kField) {
+        // A field's text as it is: what eval() would give, without building a Value.
+        const Field* field = batch.field(event, nodes[node.a].aux);
+        if (field == nullptr) {
+          return node.negate;
+        }
+        return regexes[node.aux]->match(batch.str(field->value)) != node.negate;
+      }
       Value v = eval(node.a, batch, event);
       if (v.kind == Value::Kind::kMissing) {
         return node.negate;

@@ -57,6 +57,25 @@ bool parse_number(std::string_view text, Value& v);
 // - other mixes (bool against number) are incomparable: every operator is false.
 bool compare(const Value& a, CompareOp op, const Value& b);
 
+// compare() for two ints (typed field against an int constant, the most common condition).
+inline bool compare_ints(int64_t a, CompareOp op, int64_t b) {
+  switch (op) {
+    case CompareOp::kEq:
+      return a == b;
+    case CompareOp::kNe:
+      return a != b;
+    case CompareOp::kLt:
+      return a < b;
+    case CompareOp::kLe:
+      return a <= b;
+    case CompareOp::kGt:
+      return a > b;
+    case CompareOp::kGe:
+      return a >= b;
+  }
+  return false;
+}
+
 // A bare operand used as a condition: missing, null, false, 0, "" and the words false/no/0 (any
 // case) are false; everything else is true.
 bool truthy(const Value& v);
