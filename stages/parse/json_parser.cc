@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -31,13 +32,42 @@ std::string_view trim_right(std::string_view s) {
   return s;
 }
 
-// The escaped text of a key, from just after its opening quote up to its closing quote.
-std::string_view raw_key(const char* start) {
+// The escaped text of a key, from just after its opening quote up to its closing quote; `escaped`
+// tells whether it holds a backslash (else it reads the same unescaped, and needs no copy).
+std::string_view raw_key(const char* start, bool& escaped) {
   size_t i = 0;
+  escaped = false;
   while (start[i] != '"') {
-    i += start[i] == '\\' ? 2 : 1;
+    if (start[i] == '\\') {
+      escaped = true;
+      i += 2;
+    } else {
+      ++i;
+    }
   }
   return std::string_view(start, i);
+}
+
+static_assert(std::endian::native == std::endian::little, "has_backslash assumes it");
+
+// Whether s holds a backslash. Reads up to 7 bytes past its end, which simdjson's padding after
+// the line makes safe; a word at a time beats a memchr call on the short strings of a log line.
+bool has_backslash(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  for (size_t i = 0; i < s.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    const uint64_t x = word ^ (kOnes * '\\');  // zero bytes where word has a backslash
+    uint64_t zero = (x - kOnes) & ~x & kHighs;
+    if (s.size() - i < 8) {
+      zero &= (uint64_t{1} << ((s.size() - i) * 8)) - 1;  // bytes past the end do not count
+    }
+    if (zero != 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // A scalar getter reports a malformed literal, number or string as INCORRECT_TYPE, which reads
@@ -63,7 +93,7 @@ simdjson::error_code scalar_error(od::json_type type, std::string_view token,
 
 // Writes `value` to `out` without insignificant whitespace, validating it on the way (On Demand
 // only checks what is read). Strings, numbers and keys keep their original spelling.
-simdjson::error_code write_minified(od::value value, std::string& out) {
+simdjson::error_code write_minified(od::value& value, std::string& out) {
   if (value.current_depth() >= kMaxDepth) {
     return simdjson::DEPTH_ERROR;
   }
@@ -80,14 +110,17 @@ simdjson::error_code write_minified(od::value value, std::string& out) {
       out.push_back('{');
       bool first = true;
       for (auto result : object) {
-        od::field field;
-        if (auto error = std::move(result).get(field)) {
+        if (auto error = result.error()) {
           return error;
         }
-        const std::string_view key = raw_key(field.key().raw());
+        od::field& field = result.value_unsafe();  // a copy would cost a store-forwarding stall
+        bool escaped = false;
+        const std::string_view key = raw_key(field.key().raw(), escaped);
         std::string_view unescaped;
-        if (auto error = field.unescaped_key().get(unescaped)) {
-          return error;
+        if (escaped) {
+          if (auto error = field.unescaped_key().get(unescaped)) {
+            return error;  // a bad escape
+          }
         }
         if (!first) {
           out.push_back(',');
@@ -111,10 +144,10 @@ simdjson::error_code write_minified(od::value value, std::string& out) {
       out.push_back('[');
       bool first = true;
       for (auto result : array) {
-        od::value element;
-        if (auto error = result.get(element)) {
+        if (auto error = result.error()) {
           return error;
         }
+        od::value& element = result.value_unsafe();
         if (!first) {
           out.push_back(',');
         }
@@ -133,8 +166,12 @@ simdjson::error_code write_minified(od::value value, std::string& out) {
   simdjson::error_code error = simdjson::SUCCESS;
   switch (type) {
     case od::json_type::string: {
+      if (!has_backslash(token.substr(1, token.size() - 2))) {
+        error = value.get_raw_json_string().error();  // read past, without get_string's copy
+        break;
+      }
       std::string_view s;
-      error = value.get_string().get(s);
+      error = value.get_string().get(s);  // checks the escapes
       break;
     }
     case od::json_type::number: {
@@ -188,7 +225,7 @@ struct JsonParser::Impl {
   bool parse_event(Batch& batch, Event& event);
   const Name* find(std::string_view key) const;
   // Fills field.type, value and num from `value`, then applies the declared type of `name`.
-  bool fill_value(od::value value, const Name* name, std::string_view field_name, Batch& batch,
+  bool fill_value(od::value& value, const Name* name, std::string_view field_name, Batch& batch,
                   const Event& event, Field& field);
   void fail_json(simdjson::error_code error);
   void fail_conversion(std::string_view name, std::string_view value, FieldType type);
@@ -281,7 +318,7 @@ void JsonParser::Impl::fail_conversion(std::string_view name, std::string_view v
   message.append(field_type_name(type));
 }
 
-bool JsonParser::Impl::fill_value(od::value value, const Name* name, std::string_view field_name,
+bool JsonParser::Impl::fill_value(od::value& value, const Name* name, std::string_view field_name,
                                   Batch& batch, const Event& event, Field& field) {
   od::json_type type;
   if (auto error = value.type().get(type)) {
@@ -315,20 +352,23 @@ bool JsonParser::Impl::fill_value(od::value value, const Name* name, std::string
   const std::string_view token = trim_right(value.raw_json_token());
   switch (type) {
     case od::json_type::string: {
+      const std::string_view inner = token.substr(1, token.size() - 2);
+      field.type = FieldType::kString;
+      if (!has_backslash(inner)) {
+        // Reads the same unescaped and cannot hold a bad escape: consume it (On Demand would
+        // skip an unread value without checking what follows) but skip the copy get_string makes.
+        error = value.get_raw_json_string().error();
+        field.value = raw_span(inner);
+        text = inner;
+        break;
+      }
       std::string_view s;
       error = value.get_string().get(s);
       if (error) {
         break;
       }
-      std::string_view inner = token.substr(1, token.size() - 2);
-      field.type = FieldType::kString;
-      if (std::memchr(inner.data(), '\\', inner.size()) == nullptr) {
-        field.value = raw_span(inner);
-        text = inner;
-      } else {
-        field.value = batch.append(s);  // s lives in simdjson's buffer, not in batch.text
-        text = s;
-      }
+      field.value = batch.append(s);  // s lives in simdjson's buffer, not in batch.text
+      text = s;
       break;
     }
     case od::json_type::number: {
@@ -384,7 +424,11 @@ bool JsonParser::Impl::fill_value(od::value value, const Name* name, std::string
   }
   // A declared type converts the value; null stays null (absent data is not a bad value).
   if (name != nullptr && name->typed && field.type != FieldType::kNull) {
-    if (name->type == FieldType::kString) {
+    if (name->type == field.type &&
+        (field.type == FieldType::kInt || field.type == FieldType::kBool)) {
+      // Already exact: a JSON integer that fits int64 (or true/false) is what from_chars (or the
+      // bool conversion) would read from the same text.
+    } else if (name->type == FieldType::kString) {
       field.type = FieldType::kString;
       field.num.i = 0;
     } else if (!convert_field(text, name->type, field)) {
@@ -418,35 +462,34 @@ bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
   }
   int32_t* slot_field = batch.slot_fields.data() + event.slot_base;
   for (auto result : object) {
-    od::field member;
-    if (auto error = std::move(result).get(member)) {
+    if (auto error = result.error()) {
       fail_json(error);
       return false;
     }
+    // Used where it is: copying the field out costs a store-forwarding stall per key.
+    od::field& member = result.value_unsafe();
     const char* raw = member.key().raw();
-    std::string_view key;
-    if (auto error = member.unescaped_key().get(key)) {
-      fail_json(error);
-      return false;
-    }
-    Field field;
-    // A key without escapes reads the same in the raw line: point there instead of copying.
-    const size_t plain = std::strcspn(raw, "\"\\");
-    if (plain == key.size() && raw[plain] == '"') {
+    bool escaped = false;
+    std::string_view key = raw_key(raw, escaped);
+    // Built in place: fill_value appends to batch.text only, so the reference stays valid.
+    Field& field = batch.fields.emplace_back();
+    if (!escaped) {
+      // A key without escapes reads the same in the raw line: point there instead of copying.
       field.name = Span{event.raw.off + static_cast<uint32_t>(raw - padded.data()),
                         static_cast<uint32_t>(key.size())};
     } else {
+      if (auto error = member.unescaped_key().get(key)) {
+        fail_json(error);
+        return false;
+      }
       field.name = batch.append(key);
     }
     const Name* name = find(key);
     if (!fill_value(member.value(), name, key, batch, event, field)) {
       return false;
     }
-    const auto index = static_cast<int32_t>(batch.fields.size());
-    batch.fields.push_back(field);
-    slot_field = batch.slot_fields.data() + event.slot_base;
     if (name != nullptr && name->slot >= 0 && slot_field[name->slot] < 0) {
-      slot_field[name->slot] = index;
+      slot_field[name->slot] = static_cast<int32_t>(batch.fields.size() - 1);
     }
   }
   // On Demand does not look past the root value by itself: anything after it is an error.
@@ -464,14 +507,13 @@ bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
     if (doc.at_pointer(path.pointer).get(value) != simdjson::SUCCESS) {
       continue;  // no such path, or it runs through a scalar: absent
     }
-    Field field;
+    Field& field = batch.fields.emplace_back();
     field.flags = Field::kHidden;
     if (!fill_value(value, &name, name.name, batch, event, field)) {
       return false;
     }
     field.name = batch.append(name.name);
-    slot_field[name.slot] = static_cast<int32_t>(batch.fields.size());
-    batch.fields.push_back(field);
+    slot_field[name.slot] = static_cast<int32_t>(batch.fields.size() - 1);
   }
   return true;
 }

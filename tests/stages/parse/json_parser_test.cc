@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/stages/parse/json_mutation.h"
+
 namespace sluice {
 namespace {
 
@@ -33,6 +35,16 @@ class JsonParserTest : public ::testing::Test {
     add(batch_, line);
     p->parse(batch_);
     return batch_.events.back();
+  }
+
+  // `line`, parsed alone in a batch of its own, is a parse error reported as invalid JSON.
+  void expect_invalid_json(std::string_view line) {
+    Batch batch;
+    auto p = parser();
+    add(batch, line);
+    p->parse(batch);
+    EXPECT_EQ(batch.events[0].state, EventState::kParseError) << line;
+    EXPECT_EQ(batch.str(batch.events[0].error).rfind("invalid JSON: ", 0), 0u) << line;
   }
 
   // name=value pairs of the event's top-level fields, in order.
@@ -92,6 +104,37 @@ TEST_F(JsonParserTest, EscapesAreUnescaped) {
   ASSERT_EQ(e.state, EventState::kParsed);
   EXPECT_EQ(fields(e), (std::vector<std::string>{"nl=a\nb", "tab=\t", "q=say \"hi\"", "bs=c:\\d",
                                                  "sl=/", "e=caf\xc3\xa9"}));
+}
+
+// The backslash check of a plain string reads a word at a time, past the closing quote: a
+// backslash just after the string (here in the next key) must not make the string look escaped.
+TEST_F(JsonParserTest, PlainStringBeforeAnEscapeStaysInTheRawLine) {
+  for (size_t len = 0; len <= 17; ++len) {
+    Batch batch;
+    auto p = parser();
+    const std::string value(len, 'x');
+    add(batch, "{\"a\":\"" + value + "\",\"\\\\\":\"\\\"\"}");
+    p->parse(batch);
+    const Event& e = batch.events[0];
+    ASSERT_EQ(e.state, EventState::kParsed) << len;
+    const Field& a = batch.fields[e.first_field];
+    EXPECT_EQ(a.value.off, e.raw.off + 6) << len;  // in the line, not a copy
+    EXPECT_EQ(batch.str(a.value), value);
+    const Field& escaped = batch.fields[e.first_field + 1];
+    EXPECT_EQ(batch.field_name(escaped), "\\");
+    EXPECT_EQ(batch.str(escaped.value), "\"");
+  }
+}
+
+// A string needs no unescaping, but is still read: what follows it must be ',' or '}'. (On
+// Demand skips a value left unread by nesting depth alone, which would take `"b":{"c":1}}` for
+// one value and parse the line.)
+TEST_F(JsonParserTest, StringValueFollowedByAnythingButACommaIsParseError) {
+  for (const char* line :
+       {R"({"a":"b":{"c":1}},"d":2})", R"({"a":"b":[{"c":1}]},"d":2})",
+        R"({"o":{"k":"v":{"c":1}}},"d":2})", R"({"a":"b":[1]})", R"({"a":"b" "c"})"}) {
+    expect_invalid_json(line);
+  }
 }
 
 TEST_F(JsonParserTest, SurrogatePairBecomesOneUtf8Character) {
@@ -186,12 +229,7 @@ TEST_F(JsonParserTest, NestedValuesAreMinifiedJsonText) {
 TEST_F(JsonParserTest, InvalidNestedValueIsParseError) {
   for (const char* line : {R"({"a":[1,,2]})", R"({"a":{"b":tru}})", R"({"a":{"b" 1}})",
                            R"({"a":[1,2}})", R"({"a":{"b":"\q"}})", R"({"a":[01]})"}) {
-    Batch batch;
-    auto p = parser();
-    add(batch, line);
-    p->parse(batch);
-    EXPECT_EQ(batch.events[0].state, EventState::kParseError) << line;
-    EXPECT_EQ(batch.str(batch.events[0].error).rfind("invalid JSON: ", 0), 0u) << line;
+    expect_invalid_json(line);
   }
 }
 
@@ -307,6 +345,20 @@ TEST_F(JsonParserTest, DeclaredTypesConvertStrings) {
   EXPECT_EQ(field(e, 3).num.f, 3.0);
 }
 
+TEST_F(JsonParserTest, DeclaredIntAndBoolKeepJsonIntsAndBools) {
+  options_.types = {{"n", FieldType::kInt}, {"m", FieldType::kInt}, {"b", FieldType::kBool}};
+  const Event& e = parse_line(R"({"n":-9223372036854775808,"m":0,"b":false})");
+  ASSERT_EQ(e.state, EventState::kParsed);
+  EXPECT_EQ(field(e, 0).type, FieldType::kInt);
+  EXPECT_EQ(field(e, 0).num.i, INT64_MIN);
+  EXPECT_EQ(batch_.str(field(e, 0).value), "-9223372036854775808");
+  EXPECT_EQ(field(e, 1).type, FieldType::kInt);
+  EXPECT_EQ(field(e, 1).num.i, 0);
+  EXPECT_EQ(field(e, 2).type, FieldType::kBool);
+  EXPECT_EQ(field(e, 2).num.i, 0);
+  EXPECT_EQ(batch_.str(field(e, 2).value), "false");
+}
+
 TEST_F(JsonParserTest, DeclaredStringKeepsTheTextOfScalars) {
   options_.types = {{"code", FieldType::kString}, {"flag", FieldType::kString}};
   const Event& e = parse_line(R"({"code":404,"flag":true})");
@@ -397,23 +449,13 @@ TEST_F(JsonParserTest, GarbageIsParseError) {
 
 TEST_F(JsonParserTest, EmptyAndBlankLinesAreParseErrors) {
   for (const char* line : {"", "   "}) {
-    Batch batch;
-    auto p = parser();
-    add(batch, line);
-    p->parse(batch);
-    EXPECT_EQ(batch.events[0].state, EventState::kParseError) << line;
-    EXPECT_EQ(batch.str(batch.events[0].error).rfind("invalid JSON: ", 0), 0u) << line;
+    expect_invalid_json(line);
   }
 }
 
 TEST_F(JsonParserTest, TrailingContentIsParseError) {
   for (const char* line : {R"({"a":1} x)", R"({"a":1}})", R"({"a":1}{"b":2})", R"({"a":1},)"}) {
-    Batch batch;
-    auto p = parser();
-    add(batch, line);
-    p->parse(batch);
-    EXPECT_EQ(batch.events[0].state, EventState::kParseError) << line;
-    EXPECT_EQ(batch.str(batch.events[0].error).rfind("invalid JSON: ", 0), 0u) << line;
+    expect_invalid_json(line);
   }
 }
 
@@ -467,30 +509,9 @@ TEST_F(JsonParserTest, MutatedLinesNeverBreakTheBatch) {
   auto p = parser();
   const std::string seed =
       R"({"s":"x\n\u00e9\ud83d\ude00","n":12,"f":-1.5e3,"a":{"b":[true,null,{"c":"d"}]},"t":false})";
-  using namespace std::string_literals;
-  const std::string alphabet = "{}[]\",:\\ tfnu0123456789.eE-+\x00\xff\xc3"s;
   std::mt19937 rng(12345);
   for (int round = 0; round < 3000; ++round) {
-    std::string line = seed;
-    const int edits = 1 + static_cast<int>(rng() % 4);
-    for (int k = 0; k < edits; ++k) {
-      const size_t at = rng() % line.size();
-      const char c = alphabet[rng() % alphabet.size()];
-      switch (rng() % 3) {
-        case 0:
-          line[at] = c;
-          break;
-        case 1:
-          line.insert(line.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          line.erase(at, 1 + rng() % 8);
-          break;
-      }
-      if (line.empty()) {
-        line = "{";
-      }
-    }
+    const std::string line = mutate_json_line(seed, 1 + static_cast<int>(rng() % 4), rng);
     Batch batch;
     add(batch, line);
     p->parse(batch);
