@@ -17,6 +17,13 @@
 
 namespace sluice {
 
+// moodycamel's default is to spin up to 10,000 times on an empty queue before sleeping. With
+// more stage threads than cores, that spinning takes the core from the very thread that would
+// fill the queue, so a waiting stage goes to sleep at once.
+struct SleepingQueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
+  static const int MAX_SEMA_SPINS = 0;
+};
+
 template <typename T>
 class BatchQueue {
  public:
@@ -108,7 +115,7 @@ class BatchQueue {
   std::atomic<size_t> bytes_{0};
   std::atomic<size_t> count_{0};
   std::atomic<bool> closed_{false};
-  moodycamel::BlockingConcurrentQueue<std::pair<T, size_t>> items_;
+  moodycamel::BlockingConcurrentQueue<std::pair<T, size_t>, SleepingQueueTraits> items_;
   std::mutex mu_;
   std::condition_variable space_;
   std::atomic<int> space_waiters_{0};  // producers asleep on a full queue
