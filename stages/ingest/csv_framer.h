@@ -24,14 +24,9 @@ class CsvFramer final : public RecordFramer {
   void skip_lines(uint64_t n) override { line_ += n; }
 
  private:
-  struct RecordScan {
-    size_t end;         // the record's terminating '\n', or the end of the bytes
-    uint64_t newlines;  // line breaks inside quoted fields
-    bool complete;      // a terminating '\n' was found
-    bool open;          // the bytes ended inside a quoted field
-  };
-  // Scans one record that holds a quote with the states of Python's csv reader.
-  RecordScan scan_record(const char* p, size_t pos, size_t end) const;
+  // Takes batch.text[from, to) as a record (to: its '\n', or the end of the data), without a
+  // trailing '\r': an event, the header, or nothing for a blank line. Counts its lines.
+  void take_record(Batch& batch, size_t from, size_t to, uint64_t quoted_newlines);
   void take_header(std::string_view record);
 
   const ParseOptions options_;

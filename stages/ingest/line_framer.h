@@ -21,6 +21,10 @@ class LineFramer final : public RecordFramer {
   void skip_lines(uint64_t n) override { line_ += n; }
 
  private:
+  // Takes batch.text[from, to) as a line (to: its '\n', or the end of the data), without a
+  // trailing '\r'; a blank line is counted but is no record.
+  void take_line(Batch& batch, size_t from, size_t to);
+
   std::shared_ptr<const Layout> layout_;
   uint64_t line_ = 0;  // lines of the stream framed so far
 };

@@ -18,16 +18,26 @@ StreamReader::StreamReader(std::unique_ptr<RecordFramer> framer,
   options_.max_event_bytes = std::max(options_.max_event_bytes, size_t{4096});
 }
 
+BatchPtr StreamReader::new_read_batch(SourceContext& ctx, size_t bytes) {
+  BatchPtr batch = ctx.new_batch(bytes);
+  if (!batch) {
+    return nullptr;
+  }
+  batch->source = name_;
+  batch->text.resize(bytes);
+  // A fresh batch (none recycled yet) would otherwise grow its events by doubling, copying them.
+  batch->events.reserve(last_batch_events_ + last_batch_events_ / 4);
+  return batch;
+}
+
 bool StreamReader::ensure_batch(SourceContext& ctx) {
   if (batch_) {
     return true;
   }
-  batch_ = ctx.new_batch(options_.batch_bytes);
+  batch_ = new_read_batch(ctx, options_.batch_bytes);
   if (!batch_) {
     return false;
   }
-  batch_->source = name_;
-  batch_->text.resize(options_.batch_bytes);
   used_ = 0;
   framed_upto_ = 0;
   return true;
@@ -131,12 +141,10 @@ bool StreamReader::emit_framed(SourceContext& ctx) {
   size_t tail = used_ - framed_upto_;
   BatchPtr next;
   if (tail > 0) {
-    next = ctx.new_batch(std::max(options_.batch_bytes, tail * 2));
+    next = new_read_batch(ctx, std::max(options_.batch_bytes, tail * 2));
     if (!next) {
       return false;
     }
-    next->source = name_;
-    next->text.resize(std::max(options_.batch_bytes, tail * 2));
     std::memcpy(next->text.data(), batch_->text.data() + framed_upto_, tail);
   }
   batch_->text.resize(framed_upto_);
@@ -147,6 +155,7 @@ bool StreamReader::emit_framed(SourceContext& ctx) {
   if (done->events.empty()) {
     return true;
   }
+  last_batch_events_ = done->events.size();
   done->update_lease();
   return ctx.emit(std::move(done));
 }

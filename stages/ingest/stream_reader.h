@@ -43,6 +43,8 @@ class StreamReader {
   uint64_t bytes_read() const { return bytes_read_; }
 
  private:
+  // A batch from ctx with a `bytes`-long text to read into; null when stopping.
+  BatchPtr new_read_batch(SourceContext& ctx, size_t bytes);
   bool ensure_batch(SourceContext& ctx);
   bool emit_framed(SourceContext& ctx);
   void handle_oversized_record();
@@ -55,6 +57,7 @@ class StreamReader {
   size_t framed_upto_ = 0;  // bytes of batch_->text already framed into events
   bool skipping_ = false;   // discarding the rest of an oversized record, up to its newline
   uint64_t bytes_read_ = 0;
+  size_t last_batch_events_ = 0;  // events of the last batch emitted: the next one's estimate
   std::string error_;
 };
 

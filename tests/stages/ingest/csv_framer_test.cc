@@ -7,7 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "stages/ingest/byte_masks.h"
 #include "stages/parse/parser.h"
+#include "tests/stages/ingest/framing_util.h"
 
 namespace sluice {
 namespace {
@@ -398,6 +400,182 @@ TEST_F(CsvFramerTest, RandomInputsMatchReferenceAtEverySplit) {
           << input << " split at " << split;
     }
   }
+}
+
+// The framer scans 64-byte blocks: the tests below put quotes, `""` pairs and line breaks on
+// both sides of block boundaries, and start framing at offsets that are not block-aligned.
+
+// Frames `input` the way a stream reader fills one batch: `chunk` more bytes at a time, each call
+// starting where the previous one stopped, then the rest at the end of the stream.
+std::vector<Record> frame_csv_in_chunks(const ParseOptions& options, const Schema& schema,
+                                        std::string_view input, size_t chunk) {
+  CsvFramer framer(options, schema);
+  Batch batch;
+  frame_in_chunks(framer, batch, input, chunk);
+  return records(batch);
+}
+
+// Checks `input` against the reference framer whole, split in two at every byte, and in chunks.
+void expect_like_reference(const ParseOptions& options, const Schema& schema,
+                           const std::string& input) {
+  std::vector<Record> expected = reference_frame(input);
+  for (size_t split = 0; split <= input.size(); ++split) {
+    Batch first;
+    Batch second;
+    ASSERT_EQ(frame_in_two(options, schema, input, split, first, second), expected)
+        << input << " split at " << split;
+  }
+  for (size_t chunk : {1, 7, 63, 64, 65}) {
+    ASSERT_EQ(frame_csv_in_chunks(options, schema, input, chunk), expected)
+        << input << " in chunks of " << chunk;
+  }
+}
+
+TEST_F(CsvFramerTest, EscapedQuotePairAcrossBlockBoundary) {
+  // Bytes 63 and 64 are `""`: still inside the quoted field, so the line break after it is too.
+  std::string input = "\"" + std::string(62, 'x') + "\"\"\ny\",b\nc,d\n";
+  ASSERT_EQ(input[63], '"');
+  ASSERT_EQ(input[64], '"');
+  EXPECT_EQ(frame_all(input), (std::vector<Record>{ok(input.substr(0, 70), 1), ok("c,d", 3)}));
+  expect_like_reference(options_, schema_, input);
+}
+
+TEST_F(CsvFramerTest, ClosingQuoteEndsBlockAndNewlineStartsNext) {
+  std::string input = "\"" + std::string(62, 'x') + "\"\ne,f\n";
+  ASSERT_EQ(input[64], '\n');
+  EXPECT_EQ(frame_all(input), (std::vector<Record>{ok(input.substr(0, 64), 1), ok("e,f", 2)}));
+  expect_like_reference(options_, schema_, input);
+}
+
+TEST_F(CsvFramerTest, QuoteOpensAtFirstByteOfABlock) {
+  // A delimiter at 63, then a quoted field from 64 holding a line break.
+  std::string input = std::string(63, 'a') + ",\"p\nq\"\nr,s\n";
+  EXPECT_EQ(frame_all(input),
+            (std::vector<Record>{ok(std::string(63, 'a') + ",\"p\nq\"", 1), ok("r,s", 3)}));
+  expect_like_reference(options_, schema_, input);
+}
+
+TEST_F(CsvFramerTest, RecordStartingAtABlockOpensAQuote) {
+  std::string input = std::string(63, 'a') + "\n\"b\nc\",d\n";
+  EXPECT_EQ(frame_all(input),
+            (std::vector<Record>{ok(std::string(63, 'a'), 1), ok("\"b\nc\",d", 2)}));
+  expect_like_reference(options_, schema_, input);
+}
+
+TEST_F(CsvFramerTest, MidFieldQuoteAtABlockStartIsLiteral) {
+  std::string input = std::string(64, 'a') + "\"b\nc,d\n";
+  EXPECT_EQ(frame_all(input),
+            (std::vector<Record>{ok(std::string(64, 'a') + "\"b", 1), ok("c,d", 2)}));
+  expect_like_reference(options_, schema_, input);
+}
+
+TEST_F(CsvFramerTest, QuotedLineBreaksOnBothSidesOfABlockBoundary) {
+  std::string input = "\"" + std::string(62, 'x') + "\n\n\r\ny\",z\nlast\n";
+  ASSERT_EQ(input[63], '\n');
+  ASSERT_EQ(input[64], '\n');
+  EXPECT_EQ(frame_all(input), (std::vector<Record>{ok(input.substr(0, 71), 1), ok("last", 5)}));
+  expect_like_reference(options_, schema_, input);
+}
+
+TEST_F(CsvFramerTest, CrLfSplitByABlockBoundary) {
+  std::string input = std::string(63, 'a') + "\r\nb,c\r\n";
+  EXPECT_EQ(frame_all(input), (std::vector<Record>{ok(std::string(63, 'a'), 1), ok("b,c", 2)}));
+  expect_like_reference(options_, schema_, input);
+}
+
+TEST_F(CsvFramerTest, RecordsOf63And64And65Bytes) {
+  for (size_t length : {62, 63, 64, 65, 66, 127, 128, 129}) {
+    std::string input;
+    std::vector<Record> expected;
+    for (int r = 0; r < 5; ++r) {
+      // Half of them quote their second field, as access logs quote user agents.
+      std::string record = r % 2 == 0 ? "a," : "a,\"";
+      record.append(length - 1 - record.size() - (r % 2), static_cast<char>('b' + r));
+      if (r % 2 == 1) {
+        record += '"';
+      }
+      ASSERT_EQ(record.size() + 1, length);
+      expected.push_back(ok(record, static_cast<uint64_t>(r) + 1));
+      input += record + "\n";
+    }
+    EXPECT_EQ(frame_all(input), expected) << length;
+    EXPECT_EQ(returned_, input.size());
+    expect_like_reference(options_, schema_, input);
+  }
+}
+
+TEST_F(CsvFramerTest, UnterminatedQuoteSpanningBlocksAtEof) {
+  std::string input = "a,b\nc,\"" + std::string(200, 'd') + "\n" + std::string(70, 'e');
+  EXPECT_EQ(frame_all(input, false), (std::vector<Record>{ok("a,b", 1)}));
+  EXPECT_EQ(returned_, 4u);
+  EXPECT_EQ(frame_all(input),
+            (std::vector<Record>{ok("a,b", 1), Record{input.substr(4), 2, EventState::kParseError,
+                                                      "unterminated quoted field"}}));
+  expect_like_reference(options_, schema_, input);
+}
+
+TEST_F(CsvFramerTest, LongRandomInputsMatchReference) {
+  // Mostly plain bytes, so records and quoted fields run across blocks.
+  std::mt19937 rng(4242);
+  const char alphabet[] = {'a', 'a', 'a', 'a', 'a', 'a', 'a',  'a',
+                           'a', 'a', ',', ',', '"', '"', '\n', '\r'};
+  for (int round = 0; round < 300; ++round) {
+    std::string input;
+    size_t length = 60 + rng() % 200;
+    for (size_t i = 0; i < length; ++i) {
+      input.push_back(alphabet[rng() % sizeof(alphabet)]);
+    }
+    ASSERT_EQ(frame_all(input), reference_frame(input)) << input;
+    expect_like_reference(options_, schema_, input);
+  }
+}
+
+TEST_F(CsvFramerTest, QuoteHeavyRandomInputsMatchReference) {
+  // Runs of quotes of every length land on every block offset.
+  std::mt19937 rng(99);
+  const char alphabet[] = {'a', ',', '"', '"', '"', '"', '\n'};
+  for (int round = 0; round < 300; ++round) {
+    std::string input;
+    size_t length = 100 + rng() % 100;
+    for (size_t i = 0; i < length; ++i) {
+      input.push_back(alphabet[rng() % sizeof(alphabet)]);
+    }
+    expect_like_reference(options_, schema_, input);
+  }
+}
+
+TEST_F(CsvFramerTest, EscapedQuotePairAcrossChunkBoundary) {
+  // The masks are made a chunk at a time: the `""` pair straddles two chunks.
+  std::string input = "\"" + std::string(kMaskChunkBytes - 2, 'x') + "\"\"\ny\",b\nc,d\n";
+  ASSERT_EQ(input[kMaskChunkBytes - 1], '"');
+  ASSERT_EQ(input[kMaskChunkBytes], '"');
+  EXPECT_EQ(frame_all(input),
+            (std::vector<Record>{ok(input.substr(0, kMaskChunkBytes + 6), 1), ok("c,d", 3)}));
+  expect_like_reference(options_, schema_, input);
+}
+
+TEST_F(CsvFramerTest, RandomInputsOverSeveralChunksMatchReference) {
+  std::mt19937 rng(31337);
+  const char alphabet[] = {'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',  'a',
+                           'a', 'a', 'a', 'a', ',', ',', '"', '"', '\n', '\r'};
+  for (int round = 0; round < 8; ++round) {
+    std::string input;
+    size_t length = kMaskChunkBytes / 2 + rng() % (2 * kMaskChunkBytes);
+    for (size_t i = 0; i < length; ++i) {
+      input.push_back(alphabet[rng() % sizeof(alphabet)]);
+    }
+    expect_like_reference(options_, schema_, input);
+  }
+}
+
+TEST_F(CsvFramerTest, HeaderSpanningBlocksWithByteOrderMark) {
+  options_.header = true;
+  options_.columns.clear();
+  std::string name(70, 'n');
+  std::string input = "\xEF\xBB\xBF" + name + ",\"q\nr\"\r\n1,2\n";
+  EXPECT_EQ(frame_all(input), (std::vector<Record>{ok("1,2", 3)}));
+  ASSERT_NE(batch_.layout, nullptr);
+  EXPECT_EQ(batch_.layout->names, (std::vector<std::string>{name, "q\nr"}));
 }
 
 TEST_F(CsvFramerTest, HeaderAndTypesEndToEnd) {

@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "stages/ingest/byte_masks.h"
+#include "tests/stages/ingest/framing_util.h"
 
 namespace sluice {
 namespace {
@@ -29,6 +33,10 @@ class LineFramerTest : public ::testing::Test {
     returned_ = framer.frame(batch_, 0, batch_.text.size(), at_eof);
     return lines(batch_);
   }
+
+  // `count` lines of `length` bytes (with their "\n") come out whole, framed at once and in
+  // each of the chunk sizes.
+  void expect_whole_lines(size_t length, uint64_t count, std::initializer_list<size_t> chunks);
 
   ParseOptions options_;
   Schema schema_;
@@ -111,6 +119,100 @@ TEST_F(LineFramerTest, EverySplitPointGivesSameLines) {
       got.push_back(line);
     }
     EXPECT_EQ(got, whole) << "split at " << split;
+  }
+}
+
+// The framer scans 64-byte blocks: lines that end on both sides of block boundaries, and framing
+// that starts at offsets that are not block-aligned.
+
+// Splits at every '\n', dropping one trailing '\r' and blank lines: what the framer must find.
+Lines reference_lines(const std::string& input) {
+  Lines out;
+  uint64_t line = 0;
+  size_t start = 0;
+  while (start < input.size()) {
+    size_t end = input.find('\n', start);
+    size_t next = end == std::string::npos ? input.size() : end + 1;
+    end = end == std::string::npos ? input.size() : end;
+    ++line;
+    std::string text = input.substr(start, end - start);
+    if (!text.empty() && text.back() == '\r') {
+      text.pop_back();
+    }
+    if (!text.empty()) {
+      out.emplace_back(text, line);
+    }
+    start = next;
+  }
+  return out;
+}
+
+// Frames `input` the way a stream reader fills one batch: `chunk` more bytes at a time.
+Lines frame_lines_in_chunks(const ParseOptions& options, const Schema& schema,
+                            const std::string& input, size_t chunk) {
+  LineFramer framer(options, schema);
+  Batch batch;
+  frame_in_chunks(framer, batch, input, chunk);
+  return lines(batch);
+}
+
+void LineFramerTest::expect_whole_lines(size_t length, uint64_t count,
+                                        std::initializer_list<size_t> chunks) {
+  std::string input;
+  Lines expected;
+  for (uint64_t n = 1; n <= count; ++n) {
+    std::string line(length - 1, static_cast<char>('a' + n));
+    expected.emplace_back(line, n);
+    input += line + "\n";
+  }
+  EXPECT_EQ(frame_all(input), expected) << length;
+  EXPECT_EQ(returned_, input.size());
+  for (size_t chunk : chunks) {
+    EXPECT_EQ(frame_lines_in_chunks(options_, schema_, input, chunk), expected)
+        << length << " in chunks of " << chunk;
+  }
+}
+
+TEST_F(LineFramerTest, LinesOf63And64And65Bytes) {
+  for (size_t length : {2, 3, 62, 63, 64, 65, 66, 127, 128, 129, 200}) {
+    expect_whole_lines(length, 5, {1, 63, 64, 65, 100});
+  }
+}
+
+TEST_F(LineFramerTest, LinesAroundChunkBoundaries) {
+  // The masks are made a chunk at a time: lines end just before, at and after chunk ends.
+  for (size_t length : {kMaskChunkBytes - 1, kMaskChunkBytes, kMaskChunkBytes + 1}) {
+    expect_whole_lines(length, 3, {1000, 4095, 4097});
+  }
+}
+
+TEST_F(LineFramerTest, CrLfSplitByABlockBoundary) {
+  std::string input = std::string(63, 'a') + "\r\nb\r\n";
+  EXPECT_EQ(frame_all(input), (Lines{{std::string(63, 'a'), 1}, {"b", 2}}));
+}
+
+TEST_F(LineFramerTest, LastLineWithoutNewlineEndingInsideABlock) {
+  std::string input = std::string(64, 'a') + "\n" + std::string(70, 'b');
+  EXPECT_EQ(frame_all(input, false), (Lines{{std::string(64, 'a'), 1}}));
+  EXPECT_EQ(returned_, 65u);
+  EXPECT_EQ(frame_all(input), (Lines{{std::string(64, 'a'), 1}, {std::string(70, 'b'), 2}}));
+}
+
+TEST_F(LineFramerTest, RandomInputsMatchReferenceInChunks) {
+  std::mt19937 rng(5);
+  const char alphabet[] = {'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', '\n', '\r'};
+  for (int round = 0; round < 500; ++round) {
+    std::string input;
+    size_t length = rng() % 300;
+    for (size_t i = 0; i < length; ++i) {
+      input.push_back(alphabet[rng() % sizeof(alphabet)]);
+    }
+    Lines expected = reference_lines(input);
+    ASSERT_EQ(frame_all(input), expected) << input;
+    for (size_t chunk : {1, 13, 64, 65}) {
+      ASSERT_EQ(frame_lines_in_chunks(options_, schema_, input, chunk), expected)
+          << input << " in chunks of " << chunk;
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "stages/batch_recycler.h"
 #include "stages/ingest/record_framer.h"
 
 namespace sluice {
@@ -139,6 +140,80 @@ TEST(StreamReader, OversizedRecordBecomesATruncatedParseError) {
     }
   }
   EXPECT_NE(with_error, nullptr);
+}
+
+// Hands out batches through a BatchRecycler, as Pipeline::new_batch does, but with texts that are
+// not empty: junk full of line breaks and quotes, shorter and longer than the reader's buffer.
+// The reader must read over it, never frame it.
+class RecyclingContext : public SourceContext {
+ public:
+  bool stopping() const override { return false; }
+  BatchPtr new_batch(size_t capacity) override {
+    auto b = std::make_unique<Batch>();
+    recycler_->take(*b);
+    size_t junk_bytes = fresh_++ % 2 == 0 ? capacity / 2 : capacity * 2;
+    for (size_t i = 0; i < junk_bytes; ++i) {
+      b->text.push_back("\n\"j,"[i % 4]);
+    }
+    b->recycler = recycler_;
+    b->text.reserve(capacity);
+    return b;
+  }
+  bool emit(BatchPtr batch) override {
+    for (const Event& e : batch->events) {
+      std::string record(batch->str(e.raw));
+      if (e.state == EventState::kParseError) {
+        record += " <" + std::string(batch->str(e.error)) + ">";
+      }
+      records.push_back(std::move(record));
+    }
+    return true;  // the batch is destroyed here, and its buffers go back to the recycler
+  }
+  std::vector<std::string> records;
+
+ private:
+  std::shared_ptr<BatchRecycler> recycler_ = std::make_shared<BatchRecycler>(3);
+  size_t fresh_ = 0;
+};
+
+TEST(StreamReader, RecycledTextWithOldBytesGivesTheSameRecords) {
+  Schema schema;
+  ParseOptions options;
+  options.format = ParseOptions::Format::kCsv;
+  options.columns = {"a", "b"};
+  std::string data;
+  for (int i = 0; i < 3000; ++i) {
+    data += std::to_string(i) + (i % 3 == 0 ? ",\"quoted\nline " : ",plain ") +
+            std::string(i % 70, 'x') + (i % 3 == 0 ? "\"\r\n" : "\n");
+  }
+  data += "last,\"never closed\n";
+  // The reference: the whole input framed in one fresh batch.
+  std::vector<std::string> expected;
+  {
+    Batch batch;
+    batch.text = data;
+    make_framer(options, schema)->frame(batch, 0, data.size(), /*at_eof=*/true);
+    for (const Event& e : batch.events) {
+      std::string record(batch.str(e.raw));
+      if (e.state == EventState::kParseError) {
+        record += " <" + std::string(batch.str(e.error)) + ">";
+      }
+      expected.push_back(std::move(record));
+    }
+  }
+  ASSERT_EQ(expected.size(), 3001u);
+  ASSERT_EQ(expected.back(), "last,\"never closed\n <unterminated quoted field>");
+  std::thread writer;
+  int fd = pipe_with(data, writer);
+  RecyclingContext ctx;
+  StreamReaderOptions ro;
+  ro.batch_bytes = 4096;
+  StreamReader reader(make_framer(options, schema), std::make_shared<const std::string>("test"),
+                      ro);
+  EXPECT_EQ(reader.pump(fd, ctx, true), StreamReader::Outcome::kEndOfData);
+  writer.join();
+  close(fd);
+  EXPECT_EQ(ctx.records, expected);
 }
 
 }  // namespace
