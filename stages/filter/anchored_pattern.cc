@@ -146,6 +146,24 @@ std::optional<AnchoredPattern> AnchoredPattern::compile(std::string_view p) {
       return std::nullopt;
     }
   }
+  // Merge runs of single literal bytes (an unrepeated set of one member) into literal atoms.
+  std::vector<Atom> merged;
+  for (const Atom& atom : out.atoms_) {
+    int members = __builtin_popcountll(atom.set.bits[0]) + __builtin_popcountll(atom.set.bits[1]);
+    if (atom.repeat != Repeat::kOnce || members != 1) {
+      merged.push_back(atom);
+      continue;
+    }
+    unsigned char byte = 0;
+    while (!atom.set.has(byte)) {
+      ++byte;
+    }
+    if (merged.empty() || merged.back().literal.empty()) {
+      merged.emplace_back();
+    }
+    merged.back().literal.push_back(static_cast<char>(byte));
+  }
+  out.atoms_ = std::move(merged);
   return out;
 }
 
@@ -154,6 +172,14 @@ AnchoredPattern::Outcome AnchoredPattern::match(std::string_view text) const {
   const size_t n = text.size();
   size_t pos = 0;
   for (const Atom& atom : atoms_) {
+    if (!atom.literal.empty()) {
+      const size_t len = atom.literal.size();
+      if (n - pos < len || std::memcmp(t + pos, atom.literal.data(), len) != 0) {
+        return Outcome::kNoMatch;
+      }
+      pos += len;
+      continue;
+    }
     if (atom.repeat == Repeat::kOnce) {
       if (pos == n) {
         return Outcome::kNoMatch;

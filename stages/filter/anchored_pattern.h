@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +32,10 @@ class AnchoredPattern {
   struct Atom {
     ByteSet set;
     Repeat repeat = Repeat::kOnce;
+    // Set when the atom is a run of literal bytes (consecutive single-byte atoms, merged after
+    // compile): compared with one memcmp. An ASCII literal never equals a non-ASCII byte, so a
+    // literal needs no kUndecided check.
+    std::string literal;
   };
 
   std::vector<Atom> atoms_;
