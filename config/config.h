@@ -62,8 +62,8 @@ struct PipelineConfig {
   std::vector<RouteConfig> routes;
   std::string dead_letter;  // sink name; empty = drop and count parse errors
   uint64_t queue_max_bytes = 64ull << 20;
-  bool drop_newest = false;  // queue.on_full: block (default) | drop_newest
-  int parse_threads = 1;
+  bool drop_newest = false;   // queue.on_full: block (default) | drop_newest
+  int parse_threads = 0;      // threads.parse: workers; 0 = one per CPU the process may use
   std::vector<int> cpus;      // threads.cpus: CPUs the pipeline's stage threads are pinned to
   bool exactly_once = false;  // delivery: exactly_once
 };

@@ -23,6 +23,18 @@ size_t share_of(uint64_t max_bytes, int parts) {
   return std::max<size_t>(static_cast<size_t>(max_bytes) / static_cast<size_t>(parts), 1 << 20);
 }
 
+// Without `threads.parse`: one worker per CPU the pipeline may run on (its `cpus`, else the
+// process's affinity mask, which honours taskset and cgroup cpusets), at most 16.
+int default_workers(const std::vector<int>& cpus) {
+  int n = static_cast<int>(cpus.size());
+  if (n == 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+  }
+  return std::clamp(n, 1, 16);
+}
+
 }  // namespace
 
 const char* stage_name(Stage stage) {
@@ -155,7 +167,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
 
   // The schema is complete now: parsers and framers may be built against it. Each worker gets
   // its own parser and encoders, which keep per-thread caches.
-  int workers = std::max(1, config.parse_threads);
+  int workers = config.parse_threads > 0 ? config.parse_threads : default_workers(config.cpus);
   for (int i = 0; i < workers; ++i) {
     Worker worker;
     // Compiled fine above, so these cannot fail.

@@ -69,7 +69,7 @@ TEST(ConfigLoader, MinimalConfigUsesDefaults) {
   EXPECT_EQ(p.dead_letter, "");
   EXPECT_EQ(p.queue_max_bytes, 64ull << 20);
   EXPECT_FALSE(p.drop_newest);
-  EXPECT_EQ(p.parse_threads, 1);
+  EXPECT_EQ(p.parse_threads, 0);  // one worker per CPU
   EXPECT_TRUE(p.cpus.empty());
   EXPECT_FALSE(p.exactly_once);
   ASSERT_EQ(p.routes.size(), 1u);

@@ -2,10 +2,13 @@
 // by counts, and that every event is accounted for (SPEC §3: nothing is lost silently).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <thread>
 
 #include "tests/e2e/e2e_util.h"
@@ -216,6 +219,26 @@ TEST(Pipeline, SighupKeepsTheRunningConfigAndTheDaemonServing) {
       [&] { return read_file(dir.file("sluice.err")).find("SIGHUP") != std::string::npos; }));
   append_file(dir.file("in.log"), "three\n");
   EXPECT_TRUE(wait_until([&] { return read_file(dir.file("out.log")) == "one\ntwo\nthree\n"; }));
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid), 0) << read_file(dir.file("sluice.err"));
+}
+
+TEST(Pipeline, RunsOneWorkerPerCpuUnlessToldOtherwise) {
+  TempDir dir;
+  write_file(dir.file("in.log"), "one\n");
+  write_follow_config(dir, dir.file("in.log"));
+  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return read_file(dir.file("out.log")) == "one\n"; }));
+  int workers = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    workers += read_file(task.path().string() + "/comm").rfind("worker", 0) == 0;
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
+  EXPECT_EQ(workers, std::min(CPU_COUNT(&set), 16));
   kill(pid, SIGTERM);
   EXPECT_EQ(wait_exit(pid), 0) << read_file(dir.file("sluice.err"));
 }
