@@ -75,10 +75,20 @@ class BatchQueue {
     return true;
   }
 
-  // Consumer side. Waits up to `timeout` for an item; false when none came.
+  // Consumer side. Waits up to `timeout` for an item; false when none came. Once the queue is
+  // closed it no longer waits, and a consumer asleep when close() came is woken at once.
   bool pop(T& out, std::chrono::microseconds timeout) {
     std::pair<T, size_t> entry;
-    if (!items_.wait_dequeue_timed(entry, timeout)) {
+    bool got = false;
+    sleepers_.fetch_add(1);
+    if (closed_.load()) {
+      sleepers_.fetch_sub(1);
+      got = items_.try_dequeue(entry);
+    } else {
+      got = items_.wait_dequeue_timed(entry, timeout);
+      sleepers_.fetch_sub(1);
+    }
+    if (!got || entry.second == kWakeToken) {
       return false;
     }
     out = std::move(entry.first);
@@ -92,7 +102,16 @@ class BatchQueue {
   }
 
   // Every producer is done: a consumer that finds the queue empty after this may finish.
-  void close() { closed_.store(true, std::memory_order_release); }
+  // Consumers asleep in pop() are each woken by a token that is not an item (not counted in
+  // bytes or items), so the end of a stream reaches the next stage at once, not after a pop
+  // timeout. A consumer counted here that did not sleep leaves one spare token behind; it is
+  // taken and dropped like the others.
+  void close() {
+    closed_.store(true);
+    for (int n = sleepers_.load(); n > 0; --n) {
+      items_.enqueue(std::pair<T, size_t>(T{}, kWakeToken));
+    }
+  }
   bool closed_and_empty() const {
     return closed_.load(std::memory_order_acquire) && count_.load(std::memory_order_acquire) == 0;
   }
@@ -111,6 +130,8 @@ class BatchQueue {
     items_.enqueue(std::pair<T, size_t>(std::move(item), bytes));
   }
 
+  static constexpr size_t kWakeToken = SIZE_MAX;  // no item is that large
+
   const size_t capacity_;
   std::atomic<size_t> bytes_{0};
   std::atomic<size_t> count_{0};
@@ -119,6 +140,7 @@ class BatchQueue {
   std::mutex mu_;
   std::condition_variable space_;
   std::atomic<int> space_waiters_{0};  // producers asleep on a full queue
+  std::atomic<int> sleepers_{0};       // consumers in pop(), maybe asleep
 };
 
 }  // namespace sluice

@@ -92,6 +92,53 @@ TEST(BatchQueue, ClosedAndEmptyOnlyAfterDrain) {
   EXPECT_TRUE(q.closed_and_empty());
 }
 
+// Consumers asleep in pop() with a timeout far longer than any test wake up when the queue is
+// closed (if they did not, this test would hang until ctest's timeout), and items pushed before
+// close() still come out, from several producers, before pop() says false.
+TEST(BatchQueue, CloseWakesEverySleepingConsumerAndKeepsTheItems) {
+  BatchQueue<Item> q(1000);
+  constexpr auto kHour = std::chrono::hours(1);
+  std::atomic<int> woken{0};
+  std::vector<std::thread> consumers;
+  for (int i = 0; i < 3; ++i) {
+    consumers.emplace_back([&] {
+      Item out;
+      while (q.pop(out, kHour)) {
+      }
+      woken.fetch_add(1);
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let them fall asleep
+  q.close();
+  for (auto& t : consumers) {
+    t.join();
+  }
+  EXPECT_EQ(woken.load(), 3);
+  EXPECT_TRUE(q.closed_and_empty());
+
+  BatchQueue<Item> with_items(1000);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> producers;
+  for (int p = 0; p < 3; ++p) {
+    producers.emplace_back([&, p] {
+      for (int i = 0; i < 10; ++i) {
+        ASSERT_TRUE(with_items.push(std::make_unique<int>(p * 10 + i), 1, stop, nullptr));
+      }
+    });
+  }
+  for (auto& t : producers) {
+    t.join();
+  }
+  with_items.close();
+  int popped = 0;
+  Item out;
+  while (!with_items.closed_and_empty()) {
+    popped += with_items.pop(out, kHour) ? 1 : 0;
+  }
+  EXPECT_EQ(popped, 30);
+  EXPECT_FALSE(with_items.pop(out, kHour));  // closed and drained: no wait
+}
+
 TEST(BatchQueue, ManyProducersOneConsumerLoseNothing) {
   BatchQueue<Item> q(64);
   std::atomic<bool> stop{false};
