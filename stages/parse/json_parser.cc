@@ -4,12 +4,17 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "stages/parse/type_conversion.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sluice {
 namespace {
@@ -32,42 +37,75 @@ std::string_view trim_right(std::string_view s) {
   return s;
 }
 
-// The escaped text of a key, from just after its opening quote up to its closing quote; `escaped`
-// tells whether it holds a backslash (else it reads the same unescaped, and needs no copy).
-std::string_view raw_key(const char* start, bool& escaped) {
-  size_t i = 0;
-  escaped = false;
-  while (start[i] != '"') {
-    if (start[i] == '\\') {
-      escaped = true;
-      i += 2;
-    } else {
-      ++i;
-    }
-  }
-  return std::string_view(start, i);
+static_assert(std::endian::native == std::endian::little, "the word scans assume it");
+
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighs = 0x8080808080808080ULL;
+
+// High bit set in each byte of `word` that equals `c`.
+inline uint64_t bytes_equal(uint64_t word, char c) {
+  const uint64_t x = word ^ (kOnes * static_cast<uint8_t>(c));
+  return (x - kOnes) & ~x & kHighs;
 }
 
-static_assert(std::endian::native == std::endian::little, "has_backslash assumes it");
-
-// Whether s holds a backslash. Reads up to 7 bytes past its end, which simdjson's padding after
-// the line makes safe; a word at a time beats a memchr call on the short strings of a log line.
-bool has_backslash(std::string_view s) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
-  for (size_t i = 0; i < s.size(); i += 8) {
+// The escaped text of a key, from just after its opening quote up to its closing quote; `escaped`
+// tells whether it holds a backslash (else it reads the same unescaped, and needs no copy).
+// Reads a word at a time, up to 7 bytes past the closing quote: the padding makes that safe.
+[[gnu::always_inline]] inline std::string_view raw_key(const char* start, bool& escaped) {
+  for (size_t i = 0;; i += 8) {
     uint64_t word;
-    std::memcpy(&word, s.data() + i, 8);
-    const uint64_t x = word ^ (kOnes * '\\');  // zero bytes where word has a backslash
-    uint64_t zero = (x - kOnes) & ~x & kHighs;
-    if (s.size() - i < 8) {
-      zero &= (uint64_t{1} << ((s.size() - i) * 8)) - 1;  // bytes past the end do not count
+    std::memcpy(&word, start + i, 8);
+    const uint64_t quote = bytes_equal(word, '"');
+    const uint64_t backslash = bytes_equal(word, '\\');
+    if ((quote | backslash) == 0) {
+      continue;
     }
-    if (zero != 0) {
+    // Bits below the first hit are exact; borrows in the zero-byte trick only run upward.
+    const uint64_t first = (quote | backslash) & (~(quote | backslash) + 1);
+    if (quote & first) {
+      escaped = false;
+      return std::string_view(start, i + static_cast<size_t>(std::countr_zero(quote)) / 8);
+    }
+    // A backslash comes first: step over escape pairs byte by byte (rare).
+    escaped = true;
+    size_t j = i + static_cast<size_t>(std::countr_zero(backslash)) / 8;
+    while (start[j] != '"') {
+      j += start[j] == '\\' ? 2 : 1;
+    }
+    return std::string_view(start, j);
+  }
+}
+
+// Whether s holds a backslash. Reads up to 15 bytes past its end, which simdjson's padding after
+// the line makes safe; no call, and a block or two covers most values of a log line.
+bool has_backslash(std::string_view s) {
+#if defined(__SSE2__)
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (size_t i = 0; i < s.size(); i += 16) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    uint32_t hits = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, backslash)));
+    if (s.size() - i < 16) {
+      hits &= (1u << (s.size() - i)) - 1;  // bytes past the end do not count
+    }
+    if (hits != 0) {
       return true;
     }
   }
   return false;
+#else
+  for (size_t i = 0; i < s.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    uint64_t hits = bytes_equal(word, '\\');
+    if (s.size() - i < 8) {
+      hits &= (uint64_t{1} << ((s.size() - i) * 8)) - 1;  // bytes past the end do not count
+    }
+    if (hits != 0) {
+      return true;
+    }
+  }
+  return false;
+#endif
 }
 
 // A scalar getter reports a malformed literal, number or string as INCORRECT_TYPE, which reads
@@ -203,6 +241,23 @@ simdjson::error_code write_minified(od::value& value, std::string& out) {
   return simdjson::SUCCESS;
 }
 
+// The first 16 bytes of a key, zero past its end. `readable`: 16 bytes from p may be read.
+inline void load_head(const char* p, size_t length, bool readable, uint64_t head[2]) {
+  if (readable) {
+    std::memcpy(head, p, 16);
+  } else {
+    char copy[16] = {};
+    std::memcpy(copy, p, std::min<size_t>(length, 16));
+    std::memcpy(head, copy, 16);
+  }
+  if (length < 16) {
+    const size_t bits = length * 8;
+    // Shifts stay below 64: the mask of a word the key does not reach is 0.
+    head[0] &= bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+    head[1] &= bits <= 64 ? 0 : (uint64_t{1} << (bits - 64)) - 1;
+  }
+}
+
 }  // namespace
 
 struct JsonParser::Impl {
@@ -223,20 +278,52 @@ struct JsonParser::Impl {
   void parse(Batch& batch);
   // Parses one line; false with message set when it fails.
   bool parse_event(Batch& batch, Event& event);
-  const Name* find(std::string_view key) const;
+  // The common line without simdjson: a flat object of plain values. False when the line is
+  // anything else, having appended fields the caller drops; see the definition.
+  bool parse_flat(Batch& batch, const Event& event, const char* line, int32_t* slot_field);
+  // Applies the declared type of `name` to a filled-in scalar `field` whose text is `text`.
+  // `exact_float`: field.num.f is what from_chars would read from text.
+  bool apply_declared_type(const Name* name, std::string_view field_name, std::string_view text,
+                           bool exact_float, Field& field);
+  // The name spelled `key`, or nullptr. `readable`: 16 bytes from key.data() may be read (the key
+  // is in the padded line), so it is loaded without a copy.
+  [[gnu::always_inline]] const Name* find(std::string_view key, bool readable) const;
   // Fills field.type, value and num from `value`, then applies the declared type of `name`.
   bool fill_value(od::value& value, const Name* name, std::string_view field_name, Batch& batch,
                   const Event& event, Field& field);
+  // Copies `line` into `padded`, followed by simdjson's padding (zeros); returns the copy.
+  const char* copy_padded(std::string_view line);
   void fail_json(simdjson::error_code error);
   void fail_conversion(std::string_view name, std::string_view value, FieldType type);
 
+  size_t key_slot(uint64_t head, size_t length) const {
+    return static_cast<size_t>(((head ^ length) * 0x9E3779B97F4A7C15ULL) >> key_shift);
+  }
+
   const Schema& schema;
   std::vector<Name> names;
-  std::vector<std::vector<uint32_t>> names_by_length;  // per key length: indexes into names
+  // Open addressing over the names: a key's first 16 bytes (zero past its end) and its length
+  // find it with one multiply and, usually, one probe, without a call or a pointer chase.
+  struct KeyEntry {
+    uint64_t head[2] = {0, 0};
+    uint32_t length = 0;  // 0: an empty entry (the empty name is never looked up)
+    uint32_t name = 0;    // into names
+  };
+  std::vector<KeyEntry> key_table;  // a power of two in size, at most a quarter full
+  uint32_t key_shift = 64;
   std::vector<Path> paths;
   od::parser parser;
-  std::string padded;   // the line copied with simdjson's padding; reused
-  std::string message;  // reused per error
+  enum class FlatPath { kAdaptive, kAlways, kNever };
+  FlatPath flat_path = FlatPath::kAdaptive;
+  // Lines of a stream are mostly alike: when the flat path declines line after line (nested
+  // values, escapes), it only costs time, so it pauses for a while, then tries again.
+  static constexpr uint32_t kFlatDeclinesBeforePause = 16;
+  static constexpr uint32_t kFlatPauseLines = 1024;
+  uint32_t flat_declined = 0;        // in a row
+  uint32_t flat_pause = 0;           // lines left to parse with simdjson only
+  std::vector<uint64_t> quote_bits;  // parse_flat's, per line; reused
+  std::string padded;                // the line copied with simdjson's padding; reused
+  std::string message;               // reused per error
 };
 
 JsonParser::Impl::Impl(const ParseOptions& options, const Schema& schema) : schema(schema) {
@@ -260,15 +347,26 @@ JsonParser::Impl::Impl(const ParseOptions& options, const Schema& schema) : sche
     n.type = type;
     n.typed = true;
   }
+  size_t table_size = 4;
+  while (table_size < names.size() * 4) {
+    table_size *= 2;
+  }
+  key_table.resize(table_size);
+  key_shift = static_cast<uint32_t>(64 - std::countr_zero(table_size));
   for (uint32_t i = 0; i < names.size(); ++i) {
     const std::string& name = names[i].name;
     if (name.empty()) {
       continue;
     }
-    if (names_by_length.size() <= name.size()) {
-      names_by_length.resize(name.size() + 1);
+    KeyEntry entry;
+    load_head(name.data(), name.size(), false, entry.head);
+    entry.length = static_cast<uint32_t>(name.size());
+    entry.name = i;
+    size_t slot = key_slot(entry.head[0], name.size());
+    while (key_table[slot].length != 0) {
+      slot = (slot + 1) & (key_table.size() - 1);
     }
-    names_by_length[name.size()].push_back(i);
+    key_table[slot] = entry;
     if (names[i].slot >= 0 && name.find('.') != std::string::npos) {
       Path path{i, "/"};
       for (char c : name) {
@@ -287,17 +385,35 @@ JsonParser::Impl::Impl(const ParseOptions& options, const Schema& schema) : sche
   }
 }
 
-const JsonParser::Impl::Name* JsonParser::Impl::find(std::string_view key) const {
-  if (key.empty() || key.size() >= names_by_length.size()) {
+inline const JsonParser::Impl::Name* JsonParser::Impl::find(std::string_view key,
+                                                            bool readable) const {
+  if (key.empty()) {
     return nullptr;
   }
-  for (uint32_t i : names_by_length[key.size()]) {
-    const std::string& name = names[i].name;
-    if (name[0] == key[0] && std::memcmp(name.data(), key.data(), key.size()) == 0) {
-      return &names[i];
+  uint64_t head[2];
+  load_head(key.data(), key.size(), readable, head);
+  for (size_t slot = key_slot(head[0], key.size());; slot = (slot + 1) & (key_table.size() - 1)) {
+    const KeyEntry& entry = key_table[slot];
+    if (entry.length == 0) {
+      return nullptr;
+    }
+    if (entry.length == key.size() && entry.head[0] == head[0] && entry.head[1] == head[1] &&
+        (key.size() <= 16 ||
+         std::memcmp(names[entry.name].name.data() + 16, key.data() + 16, key.size() - 16) == 0)) {
+      return &names[entry.name];
     }
   }
-  return nullptr;
+}
+
+const char* JsonParser::Impl::copy_padded(std::string_view line) {
+  static_assert(simdjson::SIMDJSON_PADDING >= 64, "parse_flat reads 64 bytes past a line");
+  // Grown only, never shrunk or zero-filled whole: the line and its padding are written below.
+  if (padded.size() < line.size() + simdjson::SIMDJSON_PADDING) {
+    padded.resize(std::max(padded.size() * 2, line.size() + simdjson::SIMDJSON_PADDING));
+  }
+  std::memcpy(padded.data(), line.data(), line.size());
+  std::memset(padded.data() + line.size(), 0, simdjson::SIMDJSON_PADDING);
+  return padded.data();
 }
 
 void JsonParser::Impl::fail_json(simdjson::error_code error) {
@@ -330,7 +446,8 @@ bool JsonParser::Impl::fill_value(od::value& value, const Name* name, std::strin
     return Span{event.raw.off + static_cast<uint32_t>(s.data() - padded.data()),
                 static_cast<uint32_t>(s.size())};
   };
-  std::string_view text;  // the value as convert_field sees it
+  std::string_view text;     // the value as convert_field sees it
+  bool exact_float = false;  // field.num.f is what convert_field would read from text
   simdjson::error_code error = simdjson::SUCCESS;
   if (type == od::json_type::object || type == od::json_type::array) {
     const size_t start = batch.text.size();
@@ -389,6 +506,9 @@ bool JsonParser::Impl::fill_value(od::value& value, const Name* name, std::strin
         case simdjson::ondemand::number_type::floating_point_number:
           field.type = FieldType::kFloat;
           field.num.f = n.get_double();
+          // Correctly rounded, as from_chars is; only for zero and subnormals (which from_chars
+          // may report out of range) could a declared float read the text differently.
+          exact_float = std::isnormal(field.num.f);
           break;
       }
       field.value = raw_span(token);
@@ -422,12 +542,18 @@ bool JsonParser::Impl::fill_value(od::value& value, const Name* name, std::strin
     fail_json(scalar_error(type, token, error));
     return false;
   }
+  return apply_declared_type(name, field_name, text, exact_float, field);
+}
+
+inline bool JsonParser::Impl::apply_declared_type(const Name* name, std::string_view field_name,
+                                                  std::string_view text, bool exact_float,
+                                                  Field& field) {
   // A declared type converts the value; null stays null (absent data is not a bad value).
   if (name != nullptr && name->typed && field.type != FieldType::kNull) {
     if (name->type == field.type &&
-        (field.type == FieldType::kInt || field.type == FieldType::kBool)) {
-      // Already exact: a JSON integer that fits int64 (or true/false) is what from_chars (or the
-      // bool conversion) would read from the same text.
+        (field.type == FieldType::kInt || field.type == FieldType::kBool || exact_float)) {
+      // Already exact: a JSON integer that fits int64 (or true/false, or a normal double) is what
+      // from_chars (or the bool conversion) would read from the same text.
     } else if (name->type == FieldType::kString) {
       field.type = FieldType::kString;
       field.num.i = 0;
@@ -439,10 +565,274 @@ bool JsonParser::Impl::fill_value(od::value& value, const Name* name, std::strin
   return true;
 }
 
+namespace {
+
+// parse_flat's whitespace: mark_quotes has sent lines with tabs, CRs or LFs to simdjson.
+inline const char* skip_spaces(const char* p, const char* end) {
+  while (p < end && *p == ' ') {
+    ++p;
+  }
+  return p;
+}
+
+// Marks the quotes of `line` (bit i of word i / 64 for byte i) in `quotes`, a word per 64 bytes;
+// returns whether the line holds a byte the flat path leaves to simdjson: a backslash, a control
+// character (tabs and CRs included, which lines rarely hold) or a byte >= 0x80. Reads up to 63
+// bytes past the line. Marking every quote up front, in independent steps, lets the walk find a
+// string's end with a shift and a count instead of a scan it would have to wait for.
+bool mark_quotes(const char* line, size_t size, std::vector<uint64_t>& quotes) {
+  const size_t words = (size + 63) / 64;
+  if (quotes.size() < words) {
+    quotes.resize(words);
+  }
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t quote = 0;
+    uint64_t other = 0;
+    for (int k = 0; k < 4; ++k) {
+#if defined(__SSE2__)
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(line + w * 64 + k * 16));
+      quote |= static_cast<uint64_t>(
+                   static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')))))
+               << (k * 16);
+      // A signed compare with 0x20 catches control characters and every byte >= 0x80 at once.
+      other |=
+          static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(
+              _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')), _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))))))
+          << (k * 16);
+#else
+      for (int b = 0; b < 16; ++b) {
+        const auto c = static_cast<unsigned char>(line[w * 64 + k * 16 + b]);
+        quote |= static_cast<uint64_t>(c == '"') << (k * 16 + b);
+        other |= static_cast<uint64_t>(c == '\\' || c < 0x20 || c >= 0x80) << (k * 16 + b);
+      }
+#endif
+    }
+    if (w + 1 == words && size % 64 != 0) {
+      const uint64_t inside = (uint64_t{1} << (size % 64)) - 1;  // bytes past the line do not count
+      quote &= inside;
+      other &= inside;
+    }
+    if (other != 0) {
+      return true;
+    }
+    quotes[w] = quote;
+  }
+  return false;
+}
+
+// The offset of the first quote at or after offset i of a line of `size` bytes, or size.
+inline size_t next_quote(const std::vector<uint64_t>& quotes, size_t i, size_t size) {
+  if (i >= size) {
+    return size;
+  }
+  size_t w = i / 64;
+  uint64_t bits = quotes[w] & (~uint64_t{0} << (i % 64));
+  const size_t words = (size + 63) / 64;
+  while (bits == 0) {
+    if (++w == words) {
+      return size;
+    }
+    bits = quotes[w];
+  }
+  return w * 64 + static_cast<size_t>(std::countr_zero(bits));
+}
+
+// Divisors of the plain decimals parse_flat reads: exact doubles, as Clinger's fast path needs.
+constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                             1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+}  // namespace
+
+// A flat object whose keys and string values are printable ASCII without escapes (the line holds
+// no control character at all), whose numbers are plain (`-?I` up to 18 digits, `-?I.F` up to 15)
+// and whose other values are true, false and null, is read here in one pass, without simdjson's
+// two. It takes only lines simdjson would accept, and fills them in the same way: the numbers are
+// the same correctly rounded values (simdjson's own fast path for them is the same division),
+// every byte is checked (so no UTF-8 check is skipped), and a flat object leaves every dotted path
+// absent. Everything else, malformed lines and failed conversions included, returns false and
+// goes to simdjson, which reports errors as it always did.
+// REQUIRES: 64 bytes past the line's end are readable.
+bool JsonParser::Impl::parse_flat(Batch& batch, const Event& event, const char* line,
+                                  int32_t* slot_field) {
+  const size_t size = event.raw.len;
+  if (mark_quotes(line, size, quote_bits)) {
+    return false;
+  }
+  const char* end = line + size;
+  const char* p = skip_spaces(line, end);
+  if (p == end || *p != '{') {
+    return false;
+  }
+  p = skip_spaces(p + 1, end);
+  if (p < end && *p == '}') {
+    return skip_spaces(p + 1, end) == end;
+  }
+  auto span = [&](const char* begin, const char* stop) {
+    return Span{event.raw.off + static_cast<uint32_t>(begin - line),
+                static_cast<uint32_t>(stop - begin)};
+  };
+  while (true) {
+    if (p == end || *p != '"') {
+      return false;
+    }
+    const char* key_begin = p + 1;
+    const char* key_end =
+        line + next_quote(quote_bits, static_cast<size_t>(key_begin - line), size);
+    if (key_end == end) {
+      return false;
+    }
+    p = skip_spaces(key_end + 1, end);
+    if (p == end || *p != ':') {
+      return false;
+    }
+    p = skip_spaces(p + 1, end);
+    if (p == end) {
+      return false;
+    }
+    Field& field = batch.fields.emplace_back();
+    field.name = span(key_begin, key_end);
+    const std::string_view key(key_begin, static_cast<size_t>(key_end - key_begin));
+    const char* value_begin = p;
+    bool exact_float = false;
+    switch (*p) {
+      case '"': {
+        const char* stop = line + next_quote(quote_bits, static_cast<size_t>(p + 1 - line), size);
+        if (stop == end) {
+          return false;
+        }
+        field.type = FieldType::kString;
+        field.value = span(p + 1, stop);
+        p = stop + 1;
+        break;
+      }
+      case '-':
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9': {
+        const bool negative = *p == '-';
+        p += negative;
+        const char* digits = p;
+        uint64_t mantissa = 0;
+        while (p < end && static_cast<unsigned>(*p - '0') < 10) {
+          mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
+          ++p;
+        }
+        const size_t int_digits = static_cast<size_t>(p - digits);
+        if (int_digits == 0 || (*digits == '0' && int_digits > 1) || int_digits > 18) {
+          return false;
+        }
+        if (p < end && *p == '.') {
+          const char* fraction = ++p;
+          while (p < end && static_cast<unsigned>(*p - '0') < 10) {
+            mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
+            ++p;
+          }
+          const size_t fraction_digits = static_cast<size_t>(p - fraction);
+          if (fraction_digits == 0 || int_digits + fraction_digits > 15) {
+            return false;
+          }
+          // Below 10^15 < 2^53 over an exact power of ten: one correctly rounded division.
+          double d = static_cast<double>(mantissa) / kPow10[fraction_digits];
+          field.type = FieldType::kFloat;
+          field.num.f = negative ? -d : d;
+          exact_float = std::isnormal(d);
+        } else {
+          if (negative && mantissa == 0) {
+            return false;  // "-0" is left to simdjson, whatever it makes of the sign
+          }
+          field.type = FieldType::kInt;
+          const int64_t magnitude = static_cast<int64_t>(mantissa);  // below 10^18
+          field.num.i = negative ? -magnitude : magnitude;
+        }
+        if (p < end && (*p == 'e' || *p == 'E')) {
+          return false;
+        }
+        field.value = span(value_begin, p);
+        break;
+      }
+      case 't':
+        if (end - p < 4 || std::memcmp(p, "true", 4) != 0) {
+          return false;
+        }
+        field.type = FieldType::kBool;
+        field.num.i = 1;
+        p += 4;
+        field.value = span(value_begin, p);
+        break;
+      case 'f':
+        if (end - p < 5 || std::memcmp(p, "false", 5) != 0) {
+          return false;
+        }
+        field.type = FieldType::kBool;
+        field.num.i = 0;
+        p += 5;
+        field.value = span(value_begin, p);
+        break;
+      case 'n':
+        if (end - p < 4 || std::memcmp(p, "null", 4) != 0) {
+          return false;
+        }
+        field.type = FieldType::kNull;
+        p += 4;
+        field.value = span(value_begin, p);
+        break;
+      default:
+        return false;  // a nested object or array, or no value at all
+    }
+    // What follows the value is checked before it is used: `1x` or `truex` are not values.
+    const char* after = skip_spaces(p, end);
+    if (after == end || (*after != ',' && *after != '}')) {
+      return false;
+    }
+    const Name* name = find(key, true);
+    if (name != nullptr) {
+      const std::string_view text =
+          field.type == FieldType::kString
+              ? std::string_view(value_begin + 1, static_cast<size_t>(p - value_begin - 2))
+              : std::string_view(value_begin, static_cast<size_t>(p - value_begin));
+      if (!apply_declared_type(name, key, text, exact_float, field)) {
+        return false;
+      }
+      if (name->slot >= 0 && slot_field[name->slot] < 0) {
+        slot_field[name->slot] = static_cast<int32_t>(batch.fields.size() - 1);
+      }
+    }
+    p = skip_spaces(after + 1, end);
+    if (*after == '}') {
+      return p == end;
+    }
+  }
+}
+
 bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
   const std::string_view line = batch.str(event.raw);
-  padded.assign(line);
-  padded.resize(line.size() + simdjson::SIMDJSON_PADDING, '\0');
+  int32_t* slot_field = batch.slot_fields.data() + event.slot_base;
+  if (flat_path == FlatPath::kAlways || (flat_path == FlatPath::kAdaptive && flat_pause == 0)) {
+    // Read in place, with the rest of the batch as padding; the batch's last lines, which lack
+    // it, from a padded copy.
+    const char* text_end = batch.text.data() + batch.text.size();
+    const bool padded_in_place = text_end - (line.data() + line.size()) >= 64;
+    if (parse_flat(batch, event, padded_in_place ? line.data() : copy_padded(line), slot_field)) {
+      flat_declined = 0;
+      return true;
+    }
+    batch.fields.resize(event.first_field);
+    std::fill(slot_field, slot_field + schema.size(), -1);
+    if (flat_path == FlatPath::kAdaptive && ++flat_declined == kFlatDeclinesBeforePause) {
+      flat_declined = 0;
+      flat_pause = kFlatPauseLines;
+    }
+  } else if (flat_pause > 0) {
+    --flat_pause;
+  }
+  copy_padded(line);
   od::document doc;
   if (auto error = parser.iterate(padded.data(), line.size(), padded.size()).get(doc)) {
     fail_json(error);
@@ -460,7 +850,6 @@ bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
     }
     return false;
   }
-  int32_t* slot_field = batch.slot_fields.data() + event.slot_base;
   for (auto result : object) {
     if (auto error = result.error()) {
       fail_json(error);
@@ -484,7 +873,7 @@ bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
       }
       field.name = batch.append(key);
     }
-    const Name* name = find(key);
+    const Name* name = find(key, !escaped);
     if (!fill_value(member.value(), name, key, batch, event, field)) {
       return false;
     }
@@ -549,6 +938,10 @@ JsonParser::JsonParser(const ParseOptions& options, const Schema& schema)
 JsonParser::~JsonParser() = default;
 
 void JsonParser::parse(Batch& batch) { impl_->parse(batch); }
+
+void JsonParser::set_flat_path(bool enabled) {
+  impl_->flat_path = enabled ? Impl::FlatPath::kAlways : Impl::FlatPath::kNever;
+}
 
 Result<std::unique_ptr<Parser>> make_json_parser(const ParseOptions& options,
                                                  const Schema& schema) {

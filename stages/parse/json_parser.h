@@ -23,6 +23,11 @@ class JsonParser final : public Parser {
   // with minified text. A key that appears twice yields two fields; its slot takes the first.
   void parse(Batch& batch) override;
 
+  // Most lines are flat objects of plain values, which a one-pass reader of its own takes without
+  // simdjson, giving the same events. By default it pauses while lines keep declining it; for
+  // tests, `enabled` tries it on every line, and `!enabled` on none.
+  void set_flat_path(bool enabled);
+
  private:
   struct Impl;  // keeps simdjson's large header out of every includer
   std::unique_ptr<Impl> impl_;

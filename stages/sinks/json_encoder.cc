@@ -10,24 +10,26 @@
 namespace sluice {
 namespace {
 
-// The most bytes write_value() writes for `f`.
-inline size_t value_max_size(const Field& f) {
-  return json_string_max_size(f.value.len) + kJsonNumberMaxSize;
+// The room write_value() needs for `f`.
+inline size_t value_room(const Field& f) {
+  return json_string_room(f.value.len) + kJsonNumberMaxSize;
 }
 
 inline char* write_literal(std::string_view s, char* dst) {
   return copy_bytes(dst, s.data(), s.size());
 }
 
-char* write_value(const Batch& batch, const Field& f, char* dst) {
+// `text_end`: the end of batch.text, up to where the string writer may read.
+inline char* write_value(const Batch& batch, const Field& f, const char* text_end, char* dst) {
   switch (f.type) {
     case FieldType::kString:
     case FieldType::kTimestamp:  // the original RFC 3339 text
-      return write_json_string(view(batch, f.value), dst);
+      return write_json_string(view(batch, f.value), text_end, dst);
     case FieldType::kInt:
       return write_json_int(f.num.i, dst);
     case FieldType::kFloat:
-      return write_json_float(f.num.f, dst);
+      // Parsers keep the number's text: usually already the form to_chars would write.
+      return write_json_float(f.num.f, view(batch, f.value), dst);
     case FieldType::kBool:
       return write_literal(f.num.i != 0 ? "true" : "false", dst);
     case FieldType::kNull:
@@ -87,6 +89,7 @@ void JsonEncoder::encode_all(const Batch& batch, std::span<const uint32_t> event
     cache_layout(batch);
   }
   ByteWriter w(out, estimate_.guess(events.size()));
+  const char* text_end = batch.text.data() + batch.text.size();
   for (uint32_t index : events) {
     const Event& e = batch.events[index];
     w.put('{');
@@ -103,18 +106,18 @@ void JsonEncoder::encode_all(const Batch& batch, std::span<const uint32_t> event
           continue;  // no such column: a parser bug, but never read out of bounds
         }
         const std::string& key = layout_keys_[f->name.off];
-        d = w.room(key.size() + value_max_size(*f));
+        d = w.room(key.size() + value_room(*f));
         d = write_literal(std::string_view(key).substr(first ? 1 : 0), d);
       } else {
         std::string_view name = view(batch, f->name);
-        d = w.room(2 + json_string_max_size(name.size()) + value_max_size(*f));
+        d = w.room(2 + json_string_room(name.size()) + value_room(*f));
         if (!first) {
           *d++ = ',';
         }
-        d = write_json_string(name, d);
+        d = write_json_string(name, text_end, d);
         *d++ = ':';
       }
-      d = write_value(batch, *f, d);
+      d = write_value(batch, *f, text_end, d);
       w.commit(d);
       first = false;
     }
@@ -125,6 +128,7 @@ void JsonEncoder::encode_all(const Batch& batch, std::span<const uint32_t> event
 void JsonEncoder::encode_selected(const Batch& batch, std::span<const uint32_t> events,
                                   std::string& out) {
   ByteWriter w(out, estimate_.guess(events.size()));
+  const char* text_end = batch.text.data() + batch.text.size();
   for (uint32_t index : events) {
     const Event& e = batch.events[index];
     w.put('{');
@@ -138,9 +142,9 @@ void JsonEncoder::encode_selected(const Batch& batch, std::span<const uint32_t> 
           if (f == nullptr) {
             continue;  // a missing field is left out
           }
-          char* d = w.room(key.size() + value_max_size(*f));
+          char* d = w.room(key.size() + value_room(*f));
           d = write_literal(key, d);
-          w.commit(write_value(batch, *f, d));
+          w.commit(write_value(batch, *f, text_end, d));
           first = false;
           continue;
         }

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 #include "stages/sinks/byte_writer.h"
 
@@ -201,11 +202,14 @@ bool is_valid_utf8(std::string_view s) {
 }
 
 char* write_json_string(std::string_view s, char* dst) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  const unsigned char* const begin = p;
-  const unsigned char* run = p;  // start of the bytes not written yet, all clean
+  const auto* begin = reinterpret_cast<const unsigned char*>(s.data());
   *dst++ = '"';
+  return write_json_string_rest(begin, begin, begin + s.size(), dst);
+}
+
+char* write_json_string_rest(const unsigned char* begin, const unsigned char* p,
+                             const unsigned char* end, char* dst) {
+  const unsigned char* run = p;  // start of the bytes not written yet, all clean
   while (true) {
     p = find_stop(begin, p, end);
     if (p == end) {
@@ -253,6 +257,112 @@ char* write_json_float(double v, char* dst) {
     return dst + 4;
   }
   return std::to_chars(dst, dst + kJsonNumberMaxSize, v).ptr;
+}
+
+namespace {
+
+// Whether `text` is what to_chars writes for the value it spells, judged from the text alone:
+// a plain decimal `-?I.F` or `-?I` with at most 15 significant digits (so no shorter decimal reads
+// back as the same double: 15 digits always round-trip), without a redundant zero (a leading zero
+// in I, a trailing zero in F) and without a form printf's %e would write shorter (to_chars picks
+// the shorter of %f and %e, %f on a tie). Sets `mantissa` (the digits as an integer, < 10^15) and
+// `scale` (the digits after the point). Zero is left to to_chars (its sign would need care).
+bool is_shortest_plain_decimal(std::string_view text, uint64_t& mantissa, uint32_t& scale) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  if (p != end && *p == '-') {
+    ++p;
+  }
+  if (p == end || *p < '0' || *p > '9') {
+    return false;
+  }
+  uint64_t m = 0;
+  uint32_t significant = 0;
+  const char* int_begin = p;
+  while (p != end && *p >= '0' && *p <= '9') {
+    m = m * 10 + static_cast<uint64_t>(*p - '0');
+    ++p;
+    if (++significant > 15) {
+      return false;
+    }
+  }
+  const size_t int_digits = static_cast<size_t>(p - int_begin);
+  const bool int_zero = int_digits == 1 && *int_begin == '0';
+  if (*int_begin == '0' && !int_zero) {
+    return false;  // a leading zero
+  }
+  if (p == end) {
+    if (int_zero) {
+      return false;
+    }
+    // %e writes d[.ddd]e+XX: with m significant digits and t trailing zeros, %f is no longer
+    // than it while t <= 4 (t <= 5 once m > 1); keep to the bound that holds for both.
+    size_t trailing_zeros = 0;
+    for (const char* q = end - 1; q > int_begin && *q == '0'; --q) {
+      ++trailing_zeros;
+    }
+    if (trailing_zeros > 4) {
+      return false;
+    }
+    mantissa = m;
+    scale = 0;
+    return true;
+  }
+  if (*p != '.') {
+    return false;
+  }
+  ++p;
+  const char* frac_begin = p;
+  if (int_zero) {
+    significant = 0;  // the integer part's zero is not a significant digit
+  }
+  uint32_t leading_zeros = 0;  // of the fraction, when the integer part is 0
+  while (p != end && *p >= '0' && *p <= '9') {
+    m = m * 10 + static_cast<uint64_t>(*p - '0');
+    if (m == 0) {
+      ++leading_zeros;
+    } else if (++significant > 15) {
+      return false;
+    }
+    ++p;
+  }
+  if (p != end || p == frac_begin || end[-1] == '0') {
+    return false;  // not a plain decimal, no digits after the point, or a trailing zero
+  }
+  // 0.0..0d..d: %f writes 2 + z + m bytes, %e writes m + 5 (5 when m == 1); %f wins for z <= 2.
+  if (int_zero && leading_zeros > 2) {
+    return false;
+  }
+  mantissa = m;
+  scale = static_cast<uint32_t>(end - frac_begin);
+  return true;
+}
+
+}  // namespace
+
+char* write_json_float(double v, std::string_view text, char* dst) {
+  uint64_t mantissa = 0;
+  uint32_t scale = 0;
+  if (text.size() <= kJsonNumberMaxSize && is_shortest_plain_decimal(text, mantissa, scale)) {
+    // mantissa < 2^53 and scale <= 17, so one division is the correctly rounded value of the
+    // text (Clinger's fast path): equal bits mean the text spells exactly v.
+    static constexpr double kPow10[] = {1e0, 1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                        1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+    if (scale < std::size(kPow10)) {
+      double read = static_cast<double>(mantissa) / kPow10[scale];
+      if (text[0] == '-') {
+        read = -read;
+      }
+      uint64_t read_bits;
+      uint64_t v_bits;
+      std::memcpy(&read_bits, &read, 8);
+      std::memcpy(&v_bits, &v, 8);
+      if (read_bits == v_bits) {
+        return copy_bytes(dst, text.data(), text.size());
+      }
+    }
+  }
+  return write_json_float(v, dst);
 }
 
 char* write_float_or_nothing(double v, char* dst) {

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -247,6 +250,120 @@ TEST(JsonEscape, StringViewIntoLargerBufferReadsOnlyItsBytes) {
   std::string out;
   append_json_string(std::string_view(buffer).substr(0, 10), out);
   EXPECT_EQ(out, "\"abcdefghij\"");
+}
+
+// The overload that reads and writes whole 16-byte blocks must write the same literal as the plain
+// one, wherever the bytes that need work sit and however much readable text follows the string.
+TEST(JsonEscape, BlockWriterMatchesPlainWriter) {
+  const std::string specials[] = {"\"", "\\", "\n", "\x01", "\x7f", "\xc3\xa9", "\xff", "\xe2\x82"};
+  for (size_t len = 0; len <= 70; ++len) {
+    for (size_t pos = 0; pos <= len; pos += (len > 20 ? 3 : 1)) {
+      for (const std::string& special : specials) {
+        std::string in(len, 'a');
+        if (len > 0) {
+          in.replace(pos == len ? len - 1 : pos, 1, special);
+        }
+        const std::string expected = json_literal(in);
+        for (size_t slack : {0, 1, 15, 16, 17, 64}) {
+          // The string sits inside a larger text whose bytes after it (clean ones, then ones that
+          // need work) must not leak in.
+          std::string after(slack, '"');
+          for (size_t i = 0; i < slack; i += 2) {
+            after[i] = 'x';
+          }
+          std::string text = "\"\\" + in + after;
+          const std::string_view s = std::string_view(text).substr(2, in.size());
+          std::string out(json_string_room(in.size()) + 8, '#');
+          char* end = write_json_string(s, text.data() + text.size(), out.data());
+          ASSERT_EQ(std::string(out.data(), end), expected)
+              << "len " << len << " pos " << pos << " slack " << slack;
+        }
+      }
+    }
+  }
+}
+
+std::string float_from_text(double v, std::string_view text) {
+  char buf[kJsonNumberMaxSize];
+  return std::string(buf, write_json_float(v, text, buf));
+}
+
+// Given the text a value was read from, the writer copies the text when it already is the
+// shortest form, and formats the value otherwise: either way the bytes are to_chars's.
+TEST(JsonNumber, FloatFromTextIsAlwaysTheShortestForm) {
+  const char* const texts[] = {"529.9",
+                               "0.5",
+                               "-0.5",
+                               "0.05",
+                               "0.005",
+                               "0.0005",
+                               "0.00005",
+                               "1.5",
+                               "147.0",
+                               "147",
+                               "1500",
+                               "15000",
+                               "150000",
+                               "1500000",
+                               "1e3",
+                               "1.5e-7",
+                               "0.1",
+                               "0.30000000000000004",
+                               "123456789012345",
+                               "1234567890123456",
+                               "12345.6789012345",
+                               "0.123456789012345",
+                               "0.0123456789012345",
+                               "100000",
+                               "10000",
+                               "-1000000",
+                               "007",
+                               "+5",
+                               "5.",
+                               ".5",
+                               "0",
+                               "-0",
+                               "0.0",
+                               "-0.0",
+                               " 1.5",
+                               "1.5 ",
+                               "9007199254740993",
+                               "4.9e-324",
+                               "",
+                               "-",
+                               "1.50",
+                               "2.2250738585072014e-308"};
+  for (const char* text : texts) {
+    double v = 0;
+    std::from_chars(text, text + std::strlen(text), v);
+    EXPECT_EQ(float_from_text(v, text), float_text(v)) << text;
+    // Text that does not spell v is never copied.
+    EXPECT_EQ(float_from_text(v + 1, text), float_text(v + 1)) << text;
+    EXPECT_EQ(float_from_text(-v, text), float_text(-v)) << text;
+  }
+  EXPECT_EQ(float_from_text(0.25, "unrelated"), "0.25");
+  EXPECT_EQ(float_from_text(std::nan(""), "1.5"), "null");
+}
+
+TEST(JsonNumber, FloatFromRandomDecimalTextIsTheShortestForm) {
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 200000; ++i) {
+    std::string text = rng() % 4 == 0 ? "-" : "";
+    const int int_digits = 1 + static_cast<int>(rng() % 17);
+    for (int d = 0; d < int_digits; ++d) {
+      text.push_back(static_cast<char>('0' + rng() % 10));
+    }
+    if (rng() % 3 != 0) {
+      text.push_back('.');
+      const int fraction_digits = 1 + static_cast<int>(rng() % 17);
+      for (int d = 0; d < fraction_digits; ++d) {
+        text.push_back(static_cast<char>('0' + (rng() % 4 == 0 ? 0 : rng() % 10)));
+      }
+    }
+    double v = 0;
+    std::from_chars(text.data(), text.data() + text.size(), v);
+    ASSERT_EQ(float_from_text(v, text), float_text(v)) << text;
+  }
 }
 
 TEST(Utf8, ValidText) {
