@@ -267,4 +267,31 @@ long long summary_value(const std::string& err, const std::string& pipeline,
   return std::strtoll(line.c_str() + k + key.size(), nullptr, 10);
 }
 
+FollowedDaemon::FollowedDaemon(const TempDir& dir, const std::string& pipeline_body,
+                               const std::string& sinks)
+    : dir_(dir), input_(dir.file("in.log")) {
+  write_file(input_, "");
+  write_file(dir.file("c.yaml"), "data_dir: " + dir.file("data") +
+                                     "\npipelines:\n  p:\n    source: { type: file, paths: [" +
+                                     input_ + "], follow: true }\n" + pipeline_body + "sinks:\n" +
+                                     sinks);
+  pid_ = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+}
+
+FollowedDaemon::~FollowedDaemon() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    wait_exit(pid_, 100);
+  }
+}
+
+int FollowedDaemon::stop() {
+  kill(pid_, SIGTERM);
+  int code = wait_exit(pid_, 600);
+  pid_ = -1;
+  return code;
+}
+
+std::string FollowedDaemon::err() const { return read_file(dir_.file("sluice.err")); }
+
 }  // namespace sluice::e2e

@@ -59,4 +59,27 @@ bool wait_until(const std::function<bool()>& done, int polls = 400);
 long long summary_value(const std::string& err, const std::string& pipeline,
                         const std::string& name);
 
+// A daemon whose one pipeline follows dir/in.log (created empty), so it keeps running after
+// each input; `pipeline_body` holds the pipeline's keys after `source`, `sinks` the sinks' lines.
+// Killed (SIGKILL) when it goes out of scope unless stop() ended it.
+class FollowedDaemon {
+ public:
+  FollowedDaemon(const TempDir& dir, const std::string& pipeline_body, const std::string& sinks);
+  ~FollowedDaemon();
+  FollowedDaemon(const FollowedDaemon&) = delete;
+  FollowedDaemon& operator=(const FollowedDaemon&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::string& input() const { return input_; }
+  void append(const std::string& data) { append_file(input_, data); }
+  // SIGTERM, then the exit code (bounded wait); the stderr is in err().
+  int stop();
+  std::string err() const;
+
+ private:
+  const TempDir& dir_;
+  std::string input_;
+  pid_t pid_ = -1;
+};
+
 }  // namespace sluice::e2e

@@ -109,42 +109,6 @@ std::string expected_lines(const std::string& input) {
   return out;
 }
 
-// A daemon whose one pipeline follows dir/in.log, so it keeps running after each input.
-class FollowedDaemon {
- public:
-  FollowedDaemon(const TempDir& dir, const std::string& pipeline_body, const std::string& sinks)
-      : dir_(dir), input_(dir.file("in.log")) {
-    write_file(input_, "");
-    write_file(dir.file("c.yaml"), "data_dir: " + dir.file("data") +
-                                       "\npipelines:\n  p:\n    source: { type: file, paths: [" +
-                                       input_ + "], follow: true }\n" + pipeline_body + "sinks:\n" +
-                                       sinks);
-    pid_ = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
-  }
-  ~FollowedDaemon() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      wait_exit(pid_, 100);
-    }
-  }
-  pid_t pid() const { return pid_; }
-  const std::string& input() const { return input_; }
-  void append(const std::string& data) { append_file(input_, data); }
-  // SIGTERM, then the exit code (bounded wait); the stderr is in err().
-  int stop() {
-    kill(pid_, SIGTERM);
-    int code = wait_exit(pid_, 600);
-    pid_ = -1;
-    return code;
-  }
-  std::string err() const { return read_file(dir_.file("sluice.err")); }
-
- private:
-  const TempDir& dir_;
-  std::string input_;
-  pid_t pid_ = -1;
-};
-
 TEST(HostileInput, BinaryGarbageAndNulBytesPassThroughAndJsonStaysValid) {
   TempDir dir;
   FollowedDaemon d(dir, R"(    parse: { format: none }

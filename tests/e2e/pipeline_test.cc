@@ -181,66 +181,55 @@ sinks:
   EXPECT_EQ(r.err, v.err);
 }
 
-// c.yaml: follows `paths` and writes every line unchanged to out.log.
-void write_follow_config(TempDir& dir, const std::string& paths) {
-  write_file(dir.file("c.yaml"), "pipelines:\n  p:\n    source: { type: file, paths: [" + paths +
-                                     "], follow: true }\n    parse: { format: none }\n"
-                                     "    routes: [ { to: out } ]\nsinks:\n"
-                                     "  out: { type: file, path: " +
-                                     dir.file("out.log") + ", encoding: raw }\n");
+// Every line of the followed input, unchanged, to out.log.
+constexpr const char* kPassThrough = "    parse: { format: none }\n    routes: [ { to: out } ]\n";
+std::string out_log_sink(const TempDir& dir) {
+  return "  out: { type: file, path: " + dir.file("out.log") + ", encoding: raw }\n";
 }
 
 TEST(Pipeline, SigtermDrainsAFollowedFileAndExitsZero) {
   TempDir dir;
   RunResult gen = run_sluice({"gen", "--format", "csv", "--count", "50000", "--seed", "2"});
-  write_file(dir.file("in.csv"), gen.out);
-  write_follow_config(dir, dir.file("*.csv"));
-  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
-  ASSERT_GT(pid, 0);
-  // Wait (bounded) until everything is through, then append more and stop at once.
-  for (int i = 0; i < 600 && count_lines(read_file(dir.file("out.log"))) < 50000; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  FollowedDaemon d(dir, kPassThrough, out_log_sink(dir));
+  ASSERT_GT(d.pid(), 0);
+  d.append(gen.out);
+  // Wait (bounded) until everything is through, then stop.
+  ASSERT_TRUE(
+      wait_until([&] { return count_lines(read_file(dir.file("out.log"))) >= 50000; }, 600));
   ASSERT_EQ(count_lines(read_file(dir.file("out.log"))), 50000u);
-  kill(pid, SIGTERM);
-  EXPECT_EQ(wait_exit(pid), 0) << read_file(dir.file("sluice.err"));
+  EXPECT_EQ(d.stop(), 0) << d.err();
   EXPECT_EQ(read_file(dir.file("out.log")), gen.out);
 }
 
 TEST(Pipeline, SighupKeepsTheRunningConfigAndTheDaemonServing) {
   TempDir dir;
-  write_file(dir.file("in.log"), "one\ntwo\n");
-  write_follow_config(dir, dir.file("in.log"));
-  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
-  ASSERT_GT(pid, 0);
+  FollowedDaemon d(dir, kPassThrough, out_log_sink(dir));
+  ASSERT_GT(d.pid(), 0);
+  d.append("one\ntwo\n");
   ASSERT_TRUE(wait_until([&] { return read_file(dir.file("out.log")) == "one\ntwo\n"; }));
-  kill(pid, SIGHUP);
-  ASSERT_TRUE(wait_until(
-      [&] { return read_file(dir.file("sluice.err")).find("SIGHUP") != std::string::npos; }));
-  append_file(dir.file("in.log"), "three\n");
+  kill(d.pid(), SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return d.err().find("SIGHUP") != std::string::npos; }));
+  d.append("three\n");
   EXPECT_TRUE(wait_until([&] { return read_file(dir.file("out.log")) == "one\ntwo\nthree\n"; }));
-  kill(pid, SIGTERM);
-  EXPECT_EQ(wait_exit(pid), 0) << read_file(dir.file("sluice.err"));
+  EXPECT_EQ(d.stop(), 0) << d.err();
 }
 
 TEST(Pipeline, RunsOneWorkerPerCpuUnlessToldOtherwise) {
   TempDir dir;
-  write_file(dir.file("in.log"), "one\n");
-  write_follow_config(dir, dir.file("in.log"));
-  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
-  ASSERT_GT(pid, 0);
+  FollowedDaemon d(dir, kPassThrough, out_log_sink(dir));
+  ASSERT_GT(d.pid(), 0);
+  d.append("one\n");
   ASSERT_TRUE(wait_until([&] { return read_file(dir.file("out.log")) == "one\n"; }));
   int workers = 0;
   for (const auto& task :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+       std::filesystem::directory_iterator("/proc/" + std::to_string(d.pid()) + "/task")) {
     workers += read_file(task.path().string() + "/comm").rfind("worker", 0) == 0;
   }
   cpu_set_t set;
   CPU_ZERO(&set);
   ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
   EXPECT_EQ(workers, std::min(CPU_COUNT(&set), 16));
-  kill(pid, SIGTERM);
-  EXPECT_EQ(wait_exit(pid), 0) << read_file(dir.file("sluice.err"));
+  EXPECT_EQ(d.stop(), 0) << d.err();
 }
 
 TEST(Pipeline, StalledSinkStopsTheSourceAndMemoryStaysFlat) {
