@@ -281,26 +281,25 @@ void Pipeline::join() {
   }
 }
 
-size_t Pipeline::queue_bytes(Stage s) const {
+const BatchQueue<BatchPtr>* Pipeline::queue_in_front_of(Stage s) const {
   switch (s) {
     case Stage::kParse:
-      return to_parse_.bytes();
+      return &to_parse_;
     case Stage::kRoute:
-      return to_route_.bytes();
+      return &to_route_;
     default:
-      return 0;
+      return nullptr;
   }
 }
 
+size_t Pipeline::queue_bytes(Stage s) const {
+  const auto* q = queue_in_front_of(s);
+  return q != nullptr ? q->bytes() : 0;
+}
+
 size_t Pipeline::queue_capacity(Stage s) const {
-  switch (s) {
-    case Stage::kParse:
-      return to_parse_.capacity();
-    case Stage::kRoute:
-      return to_route_.capacity();
-    default:
-      return 0;
-  }
+  const auto* q = queue_in_front_of(s);
+  return q != nullptr ? q->capacity() : 0;
 }
 
 BatchPtr Pipeline::new_batch(size_t capacity) {

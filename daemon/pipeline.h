@@ -70,6 +70,8 @@ class Pipeline : private SourceContext {
   BatchPtr new_batch(size_t capacity) override;
   bool emit(BatchPtr batch) override;
 
+  // The queue a stage takes its batches from; null for stages without one (ingest, filter).
+  const BatchQueue<BatchPtr>* queue_in_front_of(Stage s) const;
   void run_ingest();
   void run_worker(size_t index);
   void process(Batch& batch, size_t worker);
