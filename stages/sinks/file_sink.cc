@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -12,11 +13,39 @@
 #include "stages/sinks/fd_writer.h"
 
 namespace sluice {
+namespace {
+constexpr off_t kFirstReserve = off_t{1} << 20;
+constexpr off_t kMaxReserve = off_t{8} << 20;
+}  // namespace
 
-FileSink::~FileSink() {
-  if (fd_ >= 0) {
-    ::close(fd_);
+FileSink::~FileSink() { close_file(); }
+
+void FileSink::close_file() {
+  if (fd_ < 0) {
+    return;
   }
+  struct stat st {};
+  if (reserved_to_ > size_ && ::fstat(fd_, &st) == 0 && st.st_size == size_) {
+    // Truncating to the current size frees the blocks reserved beyond it (ext4, xfs).
+    (void)::ftruncate(fd_, size_);
+  }
+  ::close(fd_);
+  fd_ = -1;
+}
+
+void FileSink::reserve_ahead(size_t bytes) {
+  const off_t end = size_ + static_cast<off_t>(bytes);
+  if (!reserve_ok_ || end <= reserved_to_) {
+    return;
+  }
+  const off_t from = std::max(size_, reserved_to_);
+  const off_t to = end + reserve_step_;
+  if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, from, to - from) != 0) {
+    reserve_ok_ = false;
+    return;
+  }
+  reserved_to_ = to;
+  reserve_step_ = std::min(reserve_step_ * 2, kMaxReserve);
 }
 
 Status FileSink::open() {
@@ -36,7 +65,12 @@ Status FileSink::open() {
     return Status::error("cannot open " + path_ + ": " + std::strerror(errno));
   }
   struct stat st {};
-  at_start_ = ::fstat(fd_, &st) == 0 && st.st_size == 0;
+  const bool known = ::fstat(fd_, &st) == 0;
+  at_start_ = known && st.st_size == 0;
+  size_ = known ? st.st_size : 0;
+  reserved_to_ = 0;
+  reserve_step_ = kFirstReserve;
+  reserve_ok_ = known && S_ISREG(st.st_mode);
   return Status();
 }
 
@@ -51,10 +85,15 @@ Status FileSink::write(std::span<const std::string_view> parts, size_t& written)
   if (Status s = open(); !s.ok()) {
     return s;
   }
+  size_t bytes = 0;
+  for (std::string_view part : parts) {
+    bytes += part.size();
+  }
+  reserve_ahead(bytes);
   Status s = write_all(fd_, parts, written, path_);
+  size_ += static_cast<off_t>(written);
   if (!s.ok()) {
-    ::close(fd_);
-    fd_ = -1;
+    close_file();
   } else if (written > 0) {
     at_start_ = false;
   }
