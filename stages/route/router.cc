@@ -34,7 +34,11 @@ RouteCounts Router::route(Batch& batch) const {
       for (uint32_t t : r.targets) {
         // A target reached by two matching routes still gets the event once.
         auto& list = batch.targets[t];
-        if (list.empty() || list.back() != i) {
+        if (list.empty()) {
+          // Once per target and batch: a fresh batch's list would otherwise grow by doubling.
+          list.reserve(batch.events.size() - i);
+          list.push_back(i);
+        } else if (list.back() != i) {
           list.push_back(i);
         }
       }
