@@ -163,6 +163,13 @@ std::optional<AnchoredPattern> AnchoredPattern::compile(std::string_view p) {
     }
     merged.back().literal.push_back(static_cast<char>(byte));
   }
+  for (Atom& atom : merged) {
+    if (!atom.literal.empty() && atom.literal.size() <= sizeof(uint64_t)) {
+      const std::string ones(atom.literal.size(), '\xff');
+      std::memcpy(&atom.literal_word, atom.literal.data(), atom.literal.size());
+      std::memcpy(&atom.literal_mask, ones.data(), ones.size());
+    }
+  }
   out.atoms_ = std::move(merged);
   return out;
 }
@@ -174,7 +181,16 @@ AnchoredPattern::Outcome AnchoredPattern::match(std::string_view text) const {
   for (const Atom& atom : atoms_) {
     if (!atom.literal.empty()) {
       const size_t len = atom.literal.size();
-      if (n - pos < len || std::memcmp(t + pos, atom.literal.data(), len) != 0) {
+      if (n - pos < len) {
+        return Outcome::kNoMatch;
+      }
+      if (atom.literal_mask != 0 && n - pos >= sizeof(uint64_t)) {
+        uint64_t word;
+        std::memcpy(&word, t + pos, sizeof(word));
+        if (((word ^ atom.literal_word) & atom.literal_mask) != 0) {
+          return Outcome::kNoMatch;
+        }
+      } else if (std::memcmp(t + pos, atom.literal.data(), len) != 0) {
         return Outcome::kNoMatch;
       }
       pos += len;

@@ -36,6 +36,10 @@ class AnchoredPattern {
     // compile): compared with one memcmp. An ASCII literal never equals a non-ASCII byte, so a
     // literal needs no kUndecided check.
     std::string literal;
+    // A literal of at most 8 bytes, as one word, and the mask of its bytes in that word: the
+    // common short prefix (`/api/v`) is compared with one load instead of a memcmp call.
+    uint64_t literal_word = 0;
+    uint64_t literal_mask = 0;
   };
 
   std::vector<Atom> atoms_;

@@ -73,6 +73,9 @@ TEST(AnchoredPattern, AgreesWithRe2OnGeneratedTexts) {
                             "^\\s*GET",
                             "^[/a-z]+$",
                             "^p+i",
+                            "^/orders",       // a literal of exactly one word
+                            "^/api/v1/o",     // longer than one word
+                            "^a/api/v[0-9]",  // a word-sized literal after a byte
                             "^"};
   std::mt19937 rng(7);
   for (const char* pattern : patterns) {
