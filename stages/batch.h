@@ -49,10 +49,11 @@ struct Event {
   Span error;                // kParseError: the reason, in Batch::text
   uint32_t first_field = 0;  // into Batch::fields
   uint32_t field_count = 0;
-  uint32_t slot_base = 0;  // into Batch::slot_fields; Schema::size() entries
-  uint64_t position = 0;   // 1-based line number of the record's first line (files, stdin)
-  EventState state = EventState::kFramed;
+  uint32_t slot_base = 0;                  // into Batch::slot_fields; Schema::size() entries
+  EventState state = EventState::kFramed;  // here, in slot_base's padding: 40 bytes, not 48
+  uint64_t position = 0;  // 1-based line number of the record's first line (files, stdin)
 };
+static_assert(sizeof(Event) == 40, "every framed line writes one Event; keep it small");
 
 // Column names of a stream whose fields are fixed: CSV (header or `columns`), regex groups, none.
 // Built once per stream (for CSV headers) or once at load, shared by every batch of the stream.
