@@ -23,7 +23,9 @@
 namespace {
 std::atomic<uint64_t> g_allocations{0};
 
-void* counted_allocation(std::size_t size) {
+// Not inlined, so the compiler never sees malloc and free meet `new` and `delete` at a call
+// site (GCC's -Wmismatched-new-delete would).
+[[gnu::noinline]] void* counted_allocation(std::size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   void* p = std::malloc(size == 0 ? 1 : size);
   if (p == nullptr) {
@@ -31,15 +33,16 @@ void* counted_allocation(std::size_t size) {
   }
   return p;
 }
+[[gnu::noinline]] void release(void* p) noexcept { std::free(p); }
 }  // namespace
 
 // Replacing the plain forms replaces what the array and nothrow forms call by default.
 void* operator new(std::size_t size) { return counted_allocation(size); }
 void* operator new[](std::size_t size) { return counted_allocation(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { release(p); }
+void operator delete[](void* p) noexcept { release(p); }
+void operator delete(void* p, std::size_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t) noexcept { release(p); }
 
 namespace sluice {
 namespace {
