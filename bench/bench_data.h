@@ -23,7 +23,7 @@
 namespace sluice::bench {
 
 inline constexpr uint64_t kSeed = 1;
-// One batch: what StreamReader reads per read(2) by default.
+// The input of one benchmark iteration (a pipeline batch is StreamReaderOptions::batch_bytes).
 inline constexpr size_t kBatchBytes = 1 << 20;
 
 // The workload filter of W1, W2, W4.

@@ -6,13 +6,14 @@
 #include <vector>
 
 #include "bench/bench_data.h"
+#include "stages/ingest/stream_reader.h"
 #include "stages/sinks/encoder.h"
 
 namespace sluice::bench {
 namespace {
 
-// What StreamReader reads per batch in a pipeline by default (StreamReaderOptions::batch_bytes).
-constexpr size_t kPipelineBatchBytes = 256 * 1024;
+// What StreamReader reads per batch in a pipeline by default.
+const size_t kPipelineBatchBytes = StreamReaderOptions{}.batch_bytes;
 
 // `filtered`: only the events the workload filter keeps (W4 writes about 39% of them), from a
 // batch of the size a pipeline's reader fills: the encoder then skips through the batch, as it

@@ -84,7 +84,7 @@ class RecyclingContext : public SourceContext {
   uint64_t events = 0;
 
  private:
-  static constexpr size_t kInFlight = 12;  // 3 MiB of 256 KiB batches: more than an L2 cache
+  static constexpr size_t kInFlight = 12;  // 6 MiB of 512 KiB batches: more than an L2 cache
   std::deque<BatchPtr> in_flight_;
   std::shared_ptr<BatchRecycler> recycler_ = std::make_shared<BatchRecycler>(16);
 };
