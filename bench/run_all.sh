@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON \
   -DSLUICE_TESTS=OFF >/dev/null
-cmake --build "$BUILD" --target sluice sluice_bench
+cmake --build "$BUILD" --target sluice sluice_bench sluice_reference_w1
 
 echo "== micro-benchmarks (one core each; bytes/s = input bytes, for encoders output bytes) =="
 "$BUILD/sluice_bench" --benchmark_min_time="$MIN_TIME" \
@@ -23,4 +23,4 @@ echo "== micro-benchmarks (one core each; bytes/s = input bytes, for encoders ou
 
 echo
 echo "== end to end =="
-SLUICE="$BUILD/sluice" OUT="$OUT" "$ROOT/bench/run_e2e.sh"
+SLUICE="$BUILD/sluice" REFERENCE="$BUILD/sluice_reference_w1" OUT="$OUT" "$ROOT/bench/run_e2e.sh"
