@@ -1,7 +1,7 @@
 // The calibration loop of issue 3: a plain single-threaded scalar program written only for W1
-// (mmap, split, atoi, prefix check, hand-built JSON), the yardstick the W1 target was set
-// against (about 4.7 M events/s on the project's machines; W1 must reach 8 M). run_e2e.sh runs it
-// on the same file in the same run, so sluice's W1 can be read as a ratio to it on a machine
+// (mmap, split, atoi, prefix check, hand-built JSON), byte by byte, the yardstick the W1 target was
+// set against (about 4.7 M events/s on the project's machines; W1 must reach 8 M). run_e2e.sh runs
+// it on the same file in the same run, so sluice's W1 can be read as a ratio to it on a machine
 // whose speed drifts. Not a product: it knows W1's columns and assumes well-formed input.
 //
 // Usage: sluice_reference_w1 INPUT.csv OUTPUT.ndjson   (prints "events=N kept=K seconds=S")
@@ -21,26 +21,29 @@ namespace {
 struct Columns {
   const char* begin[8];
   size_t len[8];
+  int fields;
 };
 
-// Splits a W1 record: seven plain fields, then the agent (quoted when it holds a comma).
-bool split(const char* p, const char* end, Columns& c) {
-  for (int i = 0; i < 7; ++i) {
-    const auto* comma = static_cast<const char*>(std::memchr(p, ',', static_cast<size_t>(end - p)));
-    if (comma == nullptr) {
-      return false;
+// Splits the record at p: seven plain fields, then the agent (quoted when it holds a comma), up
+// to the newline, one byte at a time (scalar, like the loop the target was calibrated with).
+// Returns the end of the record (its newline, or `end`).
+const char* split(const char* p, const char* end, Columns& c) {
+  int field = 0;
+  c.begin[0] = p;
+  const char* q = p;
+  for (; q < end && *q != '\n'; ++q) {
+    if (*q == ',' && field < 7) {
+      c.len[field] = static_cast<size_t>(q - c.begin[field]);
+      c.begin[++field] = q + 1;
     }
-    c.begin[i] = p;
-    c.len[i] = static_cast<size_t>(comma - p);
-    p = comma + 1;
   }
-  if (p < end && *p == '"' && end - p >= 2 && end[-1] == '"') {
-    ++p;
-    --end;
+  c.len[field] = static_cast<size_t>(q - c.begin[field]);
+  if (field == 7 && c.len[7] >= 2 && c.begin[7][0] == '"' && c.begin[7][c.len[7] - 1] == '"') {
+    ++c.begin[7];
+    c.len[7] -= 2;
   }
-  c.begin[7] = p;
-  c.len[7] = static_cast<size_t>(end - p);
-  return true;
+  c.fields = field + 1;
+  return q;
 }
 
 long to_int(const char* p, size_t n) {
@@ -53,14 +56,26 @@ long to_int(const char* p, size_t n) {
 
 // path =~ "^/api/v[0-9]+/orders"
 bool api_orders(const char* p, size_t n) {
-  if (n < 7 || std::memcmp(p, "/api/v", 6) != 0) {
-    return false;
+  static const char kPrefix[] = "/api/v";
+  static const char kSuffix[] = "/orders";
+  size_t i = 0;
+  for (; i < 6; ++i) {
+    if (i >= n || p[i] != kPrefix[i]) {
+      return false;
+    }
   }
-  size_t i = 6;
   while (i < n && p[i] >= '0' && p[i] <= '9') {
     ++i;
   }
-  return i > 6 && n - i >= 7 && std::memcmp(p + i, "/orders", 7) == 0;
+  if (i == 6) {
+    return false;
+  }
+  for (size_t k = 0; k < 7; ++k, ++i) {
+    if (i >= n || p[i] != kSuffix[k]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void put(std::string& out, const char* s) { out.append(s); }
@@ -103,10 +118,9 @@ int main(int argc, char** argv) {
   const char* p = data;
   const char* const end = data + size;
   while (p < end) {
-    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-    const char* line_end = nl == nullptr ? end : nl;
     Columns c{};
-    if (split(p, line_end, c)) {
+    const char* line_end = split(p, end, c);
+    if (c.fields == 8) {
       ++events;
       const long status = to_int(c.begin[4], c.len[4]);
       const long bytes = to_int(c.begin[5], c.len[5]);
