@@ -148,6 +148,11 @@ bool StreamReader::emit_framed(SourceContext& ctx) {
     std::memcpy(next->text.data(), batch_->text.data() + framed_upto_, tail);
   }
   batch_->text.resize(framed_upto_);
+  if (framed_upto_ > options_.max_event_bytes) {
+    // A record can be longer than max_event_bytes and still fit the read buffer when the limit
+    // is set below the read size: it is cut here like one that overflows the buffer.
+    truncate_oversized_records(*batch_);
+  }
   BatchPtr done = std::move(batch_);
   batch_ = std::move(next);
   used_ = tail;
@@ -170,12 +175,26 @@ void StreamReader::handle_oversized_record() {
   e.raw = Span{0, static_cast<uint32_t>(text.size())};
   e.state = EventState::kParseError;
   e.position = framer_->lines_framed() + 1;
-  e.error = batch_->append("record longer than max_event_bytes (" +
-                           std::to_string(options_.max_event_bytes) + " bytes); truncated");
+  e.error = batch_->append(oversized_reason());
   batch_->events.push_back(e);
   used_ = text.size();
   framed_upto_ = used_;
   skipping_ = true;
+}
+
+std::string StreamReader::oversized_reason() const {
+  return "record longer than max_event_bytes (" + std::to_string(options_.max_event_bytes) +
+         " bytes); truncated";
+}
+
+void StreamReader::truncate_oversized_records(Batch& batch) const {
+  for (Event& e : batch.events) {
+    if (e.raw.len > options_.max_event_bytes && e.state != EventState::kParseError) {
+      e.raw.len = static_cast<uint32_t>(kOversizedRawPrefix);
+      e.state = EventState::kParseError;
+      e.error = batch.append(oversized_reason());
+    }
+  }
 }
 
 void StreamReader::reset() {

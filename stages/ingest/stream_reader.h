@@ -50,6 +50,10 @@ class StreamReader {
   bool ensure_batch(SourceContext& ctx);
   bool emit_framed(SourceContext& ctx);
   void handle_oversized_record();
+  // Turns every record of `batch` longer than max_event_bytes into a parse error whose `_raw` is
+  // its first KiB.
+  void truncate_oversized_records(Batch& batch) const;
+  std::string oversized_reason() const;
 
   std::unique_ptr<RecordFramer> framer_;
   std::shared_ptr<const std::string> name_;

@@ -142,6 +142,33 @@ TEST(StreamReader, OversizedRecordBecomesATruncatedParseError) {
   EXPECT_NE(with_error, nullptr);
 }
 
+TEST(StreamReader, OversizedRecordThatFitsTheBufferIsAlsoATruncatedParseError) {
+  // max_event_bytes below the read size: the record never overflows the buffer, yet it is
+  // longer than the limit, so it must end the same way as one that does.
+  Schema schema;
+  std::string long_line(20000, 'z');
+  std::string just_fits(8192, 'k');
+  std::thread writer;
+  int fd = pipe_with("a\n" + long_line + "\n" + just_fits + "\nb\n", writer);
+  CollectingContext ctx;
+  auto reader = line_reader(1 << 19, 8192, schema);
+  reader->pump(fd, ctx, true);
+  writer.join();
+  close(fd);
+  EXPECT_EQ(ctx.records(), (std::vector<std::string>{"a", std::string(1024, 'z'), just_fits, "b"}));
+  int errors = 0;
+  for (const auto& b : ctx.batches) {
+    for (const auto& e : b->events) {
+      if (e.state == EventState::kParseError) {
+        ++errors;
+        EXPECT_EQ(b->str(e.error), "record longer than max_event_bytes (8192 bytes); truncated");
+        EXPECT_EQ(e.position, 2u);
+      }
+    }
+  }
+  EXPECT_EQ(errors, 1);
+}
+
 // Hands out batches through a BatchRecycler, as Pipeline::new_batch does, but with texts that are
 // not empty: junk full of line breaks and quotes, shorter and longer than the reader's buffer.
 // The reader must read over it, never frame it.
