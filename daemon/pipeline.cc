@@ -14,9 +14,10 @@
 namespace sluice {
 namespace {
 
-// Stages wake at once when an item arrives; the timeout only bounds how late an idle stage
-// notices that its input closed, so it can be long enough to cost an idle pipeline nothing.
-constexpr auto kPollTimeout = std::chrono::milliseconds(200);
+// Stages wake at once when an item arrives, when their input closes and on abort(); the
+// timeout is only a safety net (a consumer just going to sleep as abort() wakes the others), so
+// it is long: every wake-up of an idle stage costs CPU, times three threads per pipeline.
+constexpr auto kPollTimeout = std::chrono::milliseconds(1000);
 
 size_t share_of(uint64_t max_bytes, int parts) {
   // The pipeline's queue budget is split over its queues; each holds at least one batch.
@@ -268,9 +269,25 @@ void Pipeline::start() {
   spawn([this] { run_route(); }, "route");
 }
 
+void Pipeline::request_stop() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stop_.store(true);
+  }
+  stop_cv_.notify_all();
+}
+
+bool Pipeline::wait_for_stop(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(stop_mu_);
+  stop_cv_.wait_for(lock, timeout, [this] { return stop_.load(); });
+  return stop_.load();
+}
+
 void Pipeline::abort() {
-  stop_.store(true);
+  request_stop();
   abort_.store(true);
+  to_parse_.wake_consumers();
+  to_route_.wake_consumers();
 }
 
 void Pipeline::join() {

@@ -7,9 +7,12 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,7 +47,7 @@ class Pipeline : private SourceContext {
   // Told each time one of this pipeline's threads exits (set before start()).
   void set_wakeup(Wakeup* wakeup) { wakeup_ = wakeup; }
   void start();
-  void request_stop() { stop_.store(true); }
+  void request_stop();
   void abort();
   // True once every stage has drained and exited.
   bool finished() const { return finished_stages_.load() == total_threads_; }
@@ -67,6 +70,7 @@ class Pipeline : private SourceContext {
 
   // SourceContext, called on the ingest thread.
   bool stopping() const override { return stop_.load(std::memory_order_relaxed); }
+  bool wait_for_stop(std::chrono::milliseconds timeout) override;
   BatchPtr new_batch(size_t capacity) override;
   bool emit(BatchPtr batch) override;
 
@@ -115,6 +119,9 @@ class Pipeline : private SourceContext {
   std::atomic<int> workers_running_{0};
 
   std::atomic<bool> stop_{false};
+  // Wakes a source sleeping in wait_for_stop() when stop_ is set.
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
   std::atomic<bool> abort_{false};
   uint64_t next_sequence_ = 0;
   StageCounters counters_[static_cast<int>(Stage::kCount)];

@@ -10,7 +10,10 @@
 namespace sluice {
 namespace {
 constexpr size_t kWriteChunk = 1 << 20;  // write once this much is pending
-}
+constexpr auto kPendingWait = std::chrono::milliseconds(20);
+// Bounds how late an idle sink notices abort() (shutdown_timeout reached).
+constexpr auto kIdleWait = std::chrono::milliseconds(200);
+}  // namespace
 
 SinkRunner::SinkRunner(std::string name, std::unique_ptr<Sink> sink, size_t queue_bytes)
     : name_(std::move(name)), sink_(std::move(sink)), queue_(queue_bytes) {}
@@ -50,7 +53,10 @@ void SinkRunner::join() {
 void SinkRunner::run() {
   while (!abort_.load()) {
     SinkItem item;
-    if (!queue_.pop(item, std::chrono::milliseconds(20))) {
+    // With bytes pending, wait briefly so a trickle is written within 20 ms; with nothing
+    // pending, sleep longer (close() and new batches wake the thread at once anyway).
+    const bool idle = pending_.empty() && unacknowledged_.empty();
+    if (!queue_.pop(item, idle ? kIdleWait : kPendingWait)) {
       if (!pending_.empty() || !unacknowledged_.empty()) {
         write_out();
       }

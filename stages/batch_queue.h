@@ -108,6 +108,11 @@ class BatchQueue {
   // taken and dropped like the others.
   void close() {
     closed_.store(true);
+    wake_consumers();
+  }
+  // Wakes the consumers asleep in pop() now (their pop returns false), so they look at their
+  // stop flag without waiting out their timeout.
+  void wake_consumers() {
     for (int n = sleepers_.load(); n > 0; --n) {
       items_.enqueue(std::pair<T, size_t>(T{}, kWakeToken));
     }

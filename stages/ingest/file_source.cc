@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <thread>
 
 #include "stages/log.h"
 
@@ -78,15 +77,7 @@ void FileSource::discover(bool first_scan) {
 }
 
 bool FileSource::sleep_interval(SourceContext& ctx) {
-  auto until =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.poll_interval_ms);
-  while (std::chrono::steady_clock::now() < until) {
-    if (ctx.stopping()) {
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return !ctx.stopping();
+  return !ctx.wait_for_stop(std::chrono::milliseconds(options_.poll_interval_ms));
 }
 
 Status FileSource::run(SourceContext& ctx) {

@@ -4,6 +4,7 @@
 // block: while they do, the source reads nothing.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 
 #include "stages/batch.h"
@@ -16,6 +17,10 @@ class SourceContext {
   virtual ~SourceContext() = default;
   // True once the pipeline is asked to stop (SIGTERM): the source should return soon.
   virtual bool stopping() const = 0;
+  // Sleeps up to `timeout`, or less when the pipeline is asked to stop; returns stopping().
+  // This default polls in 20 ms slices; a pipeline wakes its source at once instead, so an idle
+  // following source costs one wake-up per poll interval, not fifty a second.
+  virtual bool wait_for_stop(std::chrono::milliseconds timeout);
   // An empty batch whose text has `capacity` bytes reserved against the memory budget. Blocks
   // while the budget is exhausted; null when stopping.
   virtual BatchPtr new_batch(size_t capacity) = 0;

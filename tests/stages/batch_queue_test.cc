@@ -139,6 +139,37 @@ TEST(BatchQueue, CloseWakesEverySleepingConsumerAndKeepsTheItems) {
   EXPECT_FALSE(with_items.pop(out, kHour));  // closed and drained: no wait
 }
 
+TEST(BatchQueue, WakeConsumersEndsTheirWaitWithoutClosingTheQueue) {
+  BatchQueue<Item> q(1000);
+  constexpr auto kHour = std::chrono::hours(1);
+  std::atomic<bool> stop{false};
+  std::atomic<int> woken{0};
+  std::vector<std::thread> consumers;
+  for (int i = 0; i < 2; ++i) {
+    consumers.emplace_back([&] {
+      Item out;
+      // Each sleeps up to an hour; only wake_consumers() can end the wait (no item comes).
+      EXPECT_FALSE(q.pop(out, kHour));
+      woken.fetch_add(1);
+    });
+  }
+  // A consumer not yet asleep when wake_consumers() runs would miss it: repeat until both woke.
+  while (woken.load() < 2) {
+    q.wake_consumers();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (auto& t : consumers) {
+    t.join();
+  }
+  // Still open, and the spare wake tokens are never handed out as items.
+  EXPECT_FALSE(q.closed_and_empty());
+  ASSERT_TRUE(q.push(std::make_unique<int>(7), 1, stop, nullptr));
+  Item out;
+  while (!q.pop(out, kShort)) {
+  }
+  EXPECT_EQ(*out, 7);
+}
+
 TEST(BatchQueue, ManyProducersOneConsumerLoseNothing) {
   BatchQueue<Item> q(64);
   std::atomic<bool> stop{false};
