@@ -188,11 +188,15 @@ std::string StreamReader::oversized_reason() const {
 }
 
 void StreamReader::truncate_oversized_records(Batch& batch) const {
+  Span reason{};  // appended once, shared by every oversized record of the batch
   for (Event& e : batch.events) {
     if (e.raw.len > options_.max_event_bytes && e.state != EventState::kParseError) {
+      if (reason.len == 0) {
+        reason = batch.append(oversized_reason());
+      }
       e.raw.len = static_cast<uint32_t>(kOversizedRawPrefix);
       e.state = EventState::kParseError;
-      e.error = batch.append(oversized_reason());
+      e.error = reason;
     }
   }
 }
