@@ -78,9 +78,6 @@ bool api_orders(const char* p, size_t n) {
   return true;
 }
 
-void put(std::string& out, const char* s) { out.append(s); }
-void put(std::string& out, const char* p, size_t n) { out.append(p, n); }
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,14 +124,14 @@ int main(int argc, char** argv) {
       if (status >= 500 || api_orders(c.begin[3], c.len[3])) {
         ++kept;
         for (int i = 0; i < 8; ++i) {
-          put(buffer, kKeys[i]);
+          buffer.append(kKeys[i]);
           if (i == 4 || i == 5) {
             buffer += std::to_string(i == 4 ? status : bytes);
           } else {
-            put(buffer, c.begin[i], c.len[i]);
+            buffer.append(c.begin[i], c.len[i]);
           }
         }
-        put(buffer, "\"}\n");
+        buffer.append("\"}\n");
         if (buffer.size() >= (1 << 20)) {
           if (::write(out, buffer.data(), buffer.size()) != static_cast<ssize_t>(buffer.size())) {
             std::perror("write");
