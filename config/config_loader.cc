@@ -9,9 +9,11 @@
 #include <map>
 #include <utility>
 
+#include "config/size_parser.h"
 #include "config/suggestion.h"
 #include "config/yaml_reader.h"
 #include "stages/filter/expression.h"
+#include "stages/ingest/stream_reader.h"
 #include "stages/parse/parser.h"
 #include "stages/schema.h"
 #include "stages/sinks/encoder.h"
@@ -36,6 +38,20 @@ constexpr std::array<std::string_view, 1> kUdpKeys{"listen"};
 constexpr std::array<std::string_view, 5> kKafkaSourceKeys{"brokers", "topics", "group", "start",
                                                            "librdkafka"};
 constexpr std::array<std::string_view, 4> kGenerateKeys{"format", "count", "rate", "seed"};
+// The source and sink types the daemon builds today (daemon/pipeline.cc, daemon/runtime.cc). The
+// others belong to the contract (SPEC §2) but are refused here until they exist, so that
+// `validate` never accepts a configuration that `run` then rejects. Indexes match the type lists.
+constexpr std::array<bool, 6> kSourceTypeBuilt{true, true, false, false, false, true};
+constexpr std::array<bool, 5> kSinkTypeBuilt{true, true, false, false, true};
+
+// Pipeline and sink names end up in log lines, metric labels and the one-line-per-pipeline run
+// summary: long enough for any real name, short enough that a line stays readable.
+constexpr size_t kMaxNameBytes = 128;
+
+// The stream reader never frames with a max_event_bytes below this (stages/ingest/stream_reader.cc
+// floors it), so the memory a source needs is computed from it too.
+constexpr uint64_t kReaderMinEventBytes = 4096;
+
 const std::array<Names, 6> kSourceKeysByType{Names{kFileKeys},        Names{},
                                              Names{kTcpKeys},         Names{kUdpKeys},
                                              Names{kKafkaSourceKeys}, Names{kGenerateKeys}};
@@ -69,6 +85,49 @@ constexpr std::array<std::string_view, 3> kGenerateFormats{"csv", "text", "json"
 constexpr std::array<std::string_view, 2> kOnFull{"block", "drop_newest"};
 constexpr std::array<std::string_view, 2> kDelivery{"at_least_once", "exactly_once"};
 
+// `text` with control characters written as escapes (\n, \t, \x1b), so that a name or value
+// quoted in a message can never split the message's line or drive a terminal.
+std::string escape_controls(std::string_view text) {
+  static constexpr std::string_view kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
+
+// The first control character of `text`, C0, DEL or (UTF-8 encoded) C1, as its offset; npos if
+// none.
+size_t find_control(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte == 0x7f) {
+      return i;
+    }
+    if (byte == 0xc2 && i + 1 < text.size()) {
+      auto next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9f) {
+        return i;
+      }
+    }
+  }
+  return std::string_view::npos;
+}
+
 bool contains(Names names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -89,6 +148,7 @@ struct SinkRef {
 struct PipelineRefs {
   std::vector<SinkRef> sinks;
   ConfigPosition delivery_at;
+  bool source_type_known = false;  // false: source.type is only the default, say nothing of it
 };
 
 class ConfigLoader {
@@ -100,6 +160,18 @@ class ConfigLoader {
         config_(out->config) {}
 
   void run() {
+    try {
+      load();
+    } catch (const YAML::Exception& e) {
+      int line = e.mark.is_null() ? 1 : e.mark.line + 1;
+      int column = e.mark.is_null() ? 1 : e.mark.column + 1;
+      // yaml-cpp quotes some of the text it stumbled on, which may hold placeholders.
+      reader_.report({line, column}, "invalid YAML: " + reader_.restore(e.msg));
+    }
+  }
+
+ private:
+  void load() {
     YAML::Node root = YAML::Load(shield_.shielded());
     if (root.IsNull()) {
       reader_.report({1, 1}, "the configuration is empty; it needs at least 'pipelines'");
@@ -115,9 +187,16 @@ class ConfigLoader {
         config_.data_dir = *v;
       }
     }
+    // Where memory_limit is judged against what the pipelines need; nullopt when it is invalid
+    // (already reported). An absent memory_limit is the default, judged at the file's start.
+    std::optional<ConfigPosition> memory_limit_at = ConfigPosition{1, 1};
+    bool memory_limit_default = true;
     if (auto* n = top.get("memory_limit")) {
+      memory_limit_default = false;
+      memory_limit_at.reset();
       if (auto v = reader_.size(*n, "memory_limit", 1 << 20)) {
         config_.memory_limit = *v;
+        memory_limit_at = reader_.position(*n);
       }
     }
     if (const MapView::Entry* e = top.entry("metrics")) {
@@ -152,9 +231,11 @@ class ConfigLoader {
     }
     check_sink_references();
     check_encoders();
+    if (memory_limit_at) {
+      check_memory_limit(*memory_limit_at, memory_limit_default);
+    }
   }
 
- private:
   // Reports keys outside `allowed`; a key that belongs to another `kind` (source type, parse
   // format, ...) is named as such, since that is the likelier mistake than a typo.
   void check_typed_keys(const MapView& map, Names allowed, std::span<const Names> by_kind,
@@ -209,14 +290,18 @@ class ConfigLoader {
     }
   }
 
-  void load_source(const MapView::Entry& e, const std::string& path, SourceConfig& source) {
+  // Returns where the source's `type` value is when it names a type this build has.
+  std::optional<ConfigPosition> load_source(const MapView::Entry& e, const std::string& path,
+                                            SourceConfig& source) {
     MapView map(reader_, e.value, path, reader_.position(e.key_node));
     if (!map.ok()) {
-      return;
+      return std::nullopt;
     }
     std::optional<size_t> type;
+    std::optional<ConfigPosition> type_at;
     if (auto* n = map.require("type")) {
-      type = reader_.choice(*n, map.path_of("type"), kSourceTypes);
+      type = reader_.choice(*n, map.path_of("type"), kSourceTypes, kSourceTypeBuilt, "source type");
+      type_at = reader_.position(*n);
     }
     if (!type) {
       check_any_kind_keys(map, kSourceCommonKeys, kSourceKeysByType);
@@ -231,7 +316,7 @@ class ConfigLoader {
       }
     }
     if (!type) {
-      return;
+      return std::nullopt;
     }
     switch (source.type) {
       case SourceConfig::Type::kFile:
@@ -317,6 +402,7 @@ class ConfigLoader {
         }
         break;
     }
+    return type_at;
   }
 
   // The nodes make_parser's errors are reported at.
@@ -451,7 +537,7 @@ class ConfigLoader {
                    Schema& schema, PipelineRefs& refs) {
     if (!e.value.IsSequence()) {
       reader_.report(e.value.IsNull() ? reader_.position(e.key_node) : reader_.position(e.value),
-                     path + ": expected a list of routes, got " + YamlReader::describe(e.value));
+                     path + ": expected a list of routes, " + reader_.got(e.value));
       return;
     }
     if (e.value.size() == 0) {
@@ -505,6 +591,7 @@ class ConfigLoader {
     pipeline.name = e.key;
     const std::string path = "pipelines." + e.key;
     const ConfigPosition at = reader_.position(e.key_node);
+    check_name(e, "pipelines", "pipeline");
     MapView map(reader_, e.value, path, at);
     if (!map.ok()) {
       return;
@@ -516,7 +603,12 @@ class ConfigLoader {
     Schema schema;
 
     if (map.require("source") != nullptr) {
-      load_source(*map.entry("source"), map.path_of("source"), pipeline.source);
+      std::optional<ConfigPosition> type_at =
+          load_source(*map.entry("source"), map.path_of("source"), pipeline.source);
+      refs.source_type_known = type_at.has_value();
+      if (type_at && pipeline.source.type == SourceConfig::Type::kStdin) {
+        check_single_stdin(pipeline.name, *type_at, map.path_of("source") + ".type");
+      }
     }
     ParseNodes parse_nodes;
     parse_nodes.at = at;
@@ -569,9 +661,9 @@ class ConfigLoader {
       if (auto* n = threads.get("cpus")) {
         // Only the form is checked: the machine that validates need not be the one that runs.
         if (!n->IsSequence()) {
-          reader_.report(reader_.position(*n), threads.path_of("cpus") +
-                                                   ": expected a list of CPU numbers, got " +
-                                                   YamlReader::describe(*n));
+          reader_.report(
+              reader_.position(*n),
+              threads.path_of("cpus") + ": expected a list of CPU numbers, " + reader_.got(*n));
         } else {
           for (size_t i = 0; i < n->size(); ++i) {
             auto cpu = reader_.integer(
@@ -611,6 +703,7 @@ class ConfigLoader {
     SinkConfig sink;
     sink.name = e.key;
     const std::string path = "sinks." + e.key;
+    check_name(e, "sinks", "sink");
     MapView map(reader_, e.value, path, reader_.position(e.key_node));
     if (!map.ok()) {
       return;
@@ -618,7 +711,7 @@ class ConfigLoader {
     size_t problems_before = reader_.problem_count();
     std::optional<size_t> type;
     if (auto* n = map.require("type")) {
-      type = reader_.choice(*n, map.path_of("type"), kSinkTypes);
+      type = reader_.choice(*n, map.path_of("type"), kSinkTypes, kSinkTypeBuilt, "sink type");
     }
     if (!type) {
       check_any_kind_keys(map, kSinkCommonKeys, kSinkKeysByType);
@@ -672,6 +765,7 @@ class ConfigLoader {
     sink_index_[sink.name] = config_.sinks.size();
     config_.sinks.push_back(std::move(sink));
     encoding_checks_.push_back(std::move(check));
+    sink_type_known_.push_back(type.has_value());
   }
 
   // Where make_encoder's errors for a sink are reported.
@@ -794,7 +888,7 @@ class ConfigLoader {
         continue;
       }
       const ConfigPosition at = refs_[p].delivery_at;
-      if (pipeline.source.type != SourceConfig::Type::kKafka) {
+      if (refs_[p].source_type_known && pipeline.source.type != SourceConfig::Type::kKafka) {
         reader_.report(at,
                        "pipelines." + pipeline.name +
                            ".delivery: exactly_once needs a kafka source, not " +
@@ -806,7 +900,7 @@ class ConfigLoader {
           continue;
         }
         const SinkConfig& sink = config_.sinks[it->second];
-        if (sink.type != SinkConfig::Type::kKafka) {
+        if (sink_type_known_[it->second] && sink.type != SinkConfig::Type::kKafka) {
           reader_.report(at, "pipelines." + pipeline.name +
                                  ".delivery: exactly_once needs kafka sinks, but sink '" +
                                  sink.name + "' is " +
@@ -814,6 +908,76 @@ class ConfigLoader {
         }
       }
     }
+  }
+
+  // A pipeline or sink name (a mapping key) is printed in log lines, metric labels and the run
+  // summary, one line per pipeline: a control character would split or garble those lines.
+  void check_name(const MapView::Entry& e, const std::string& section, std::string_view noun) {
+    const ConfigPosition at = reader_.position(e.key_node);
+    const std::string& name = e.key;
+    if (name.empty()) {
+      reader_.report(at, section + ": a " + std::string(noun) + " name must not be empty");
+      return;
+    }
+    if (name.size() > kMaxNameBytes) {
+      size_t cut = 40;
+      while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xc0) == 0x80) {
+        --cut;  // not inside a UTF-8 sequence
+      }
+      reader_.report(at, section + ": " + std::string(noun) + " name '" +
+                             escape_controls(name.substr(0, cut)) + "...' is " +
+                             std::to_string(name.size()) + " bytes long; at most " +
+                             std::to_string(kMaxNameBytes) + " are allowed");
+    }
+    if (size_t c = find_control(name); c != std::string::npos) {
+      reader_.report(reader_.position_in(e.key_node, c),
+                     section + ": " + std::string(noun) + " name '" + escape_controls(name) +
+                         "' contains a control character; names are written into log "
+                         "lines, metric labels and the run summary, so use printable text");
+    }
+  }
+
+  // Two stdin sources would take turns reading the one stream and each get part of every record
+  // that straddles their reads: corrupt events, not a shared input.
+  void check_single_stdin(const std::string& pipeline, ConfigPosition type_at,
+                          const std::string& path) {
+    if (!stdin_pipeline_) {
+      stdin_pipeline_ = pipeline;
+      return;
+    }
+    reader_.report(type_at, path + ": pipeline '" + *stdin_pipeline_ +
+                                "' already reads stdin; only one pipeline can read it (two would "
+                                "split its input between them)");
+  }
+
+  // A pipeline's source may need one read buffer of max(512 KiB, 2 x max_event_bytes): the reader
+  // carries an incomplete record of up to max_event_bytes into a buffer twice its size. Under a
+  // memory_limit that cannot grant it, that source can never make progress; refused here, with
+  // the smallest limit that works, rather than found as a stall at run time.
+  void check_memory_limit(ConfigPosition at, bool is_default) {
+    const uint64_t read_bytes = StreamReaderOptions{}.batch_bytes;
+    uint64_t needed = 0;
+    uint64_t event_bytes = 0;
+    const PipelineConfig* neediest = nullptr;
+    for (const PipelineConfig& pipeline : config_.pipelines) {
+      uint64_t event = std::max(kReaderMinEventBytes, pipeline.source.max_event_bytes);
+      uint64_t buffer = event > UINT64_MAX / 2 ? UINT64_MAX : 2 * event;
+      buffer = std::max(buffer, read_bytes);
+      if (buffer > needed) {
+        needed = buffer;
+        event_bytes = event;
+        neediest = &pipeline;
+      }
+    }
+    if (neediest == nullptr || config_.memory_limit >= needed) {
+      return;
+    }
+    reader_.report(at, "memory_limit " + format_size(config_.memory_limit) +
+                           (is_default ? " (the default)" : "") + " is too small for pipeline '" +
+                           neediest->name + "': it reads records of up to max_event_bytes " +
+                           format_size(event_bytes) + " into buffers of " + format_size(needed) +
+                           "; the smallest workable memory_limit for this configuration is " +
+                           format_size(needed));
   }
 
   void check_encoders() {
@@ -837,6 +1001,8 @@ class ConfigLoader {
   std::vector<PipelineRefs> refs_;  // parallel to config_.pipelines
   std::map<std::string, size_t> sink_index_;
   std::vector<EncodingCheck> encoding_checks_;  // parallel to config_.sinks
+  std::vector<bool> sink_type_known_;           // parallel to config_.sinks
+  std::optional<std::string> stdin_pipeline_;   // the first pipeline that reads stdin
 };
 
 }  // namespace
@@ -856,10 +1022,6 @@ LoadedConfig load_config(std::string_view text, const EnvLookup& env) {
   try {
     ConfigLoader loader(text, env, &out);
     loader.run();
-  } catch (const YAML::Exception& e) {
-    int line = e.mark.is_null() ? 1 : e.mark.line + 1;
-    int column = e.mark.is_null() ? 1 : e.mark.column + 1;
-    out.problems.push_back({line, column, "invalid YAML: " + e.msg});
   } catch (const std::exception& e) {
     out.problems.push_back({1, 1, std::string("could not load the configuration: ") + e.what()});
   }
@@ -886,7 +1048,8 @@ std::string format_problems(const std::vector<ConfigProblem>& problems, std::str
       out += std::to_string(p.column);
     }
     out += ": ";
-    out += p.message;
+    // One line per problem whatever a message quotes (a name or value with a newline in it).
+    out += escape_controls(p.message);
     out += '\n';
   }
   return out;

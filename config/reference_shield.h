@@ -1,7 +1,9 @@
 // ReferenceShield: hides `${...}` references from the YAML parser. `count: ${COUNT}` inside a
 // flow mapping (`{ ... }`) would otherwise be read as YAML structure; the shield replaces every
 // reference with a placeholder of the same length made of letters and digits (so positions in
-// errors stay right), and puts the reference back into each scalar before it is expanded.
+// errors stay right), and puts the reference back into each scalar before it is expanded. A
+// placeholder is internal: everything taken from the parsed tree (values, keys, text quoted in a
+// message, yaml-cpp's own messages) goes through restore() before a user can see it.
 #pragma once
 
 #include <string>

@@ -93,4 +93,19 @@ Result<uint64_t> parse_size(std::string_view text) {
   return static_cast<uint64_t>(bytes);
 }
 
+std::string format_size(uint64_t bytes) {
+  static constexpr std::array<std::pair<std::string_view, uint64_t>, 4> kUnits{{
+      {"TiB", 1ull << 40},
+      {"GiB", 1ull << 30},
+      {"MiB", 1ull << 20},
+      {"KiB", 1ull << 10},
+  }};
+  for (const auto& [name, factor] : kUnits) {
+    if (bytes >= factor && bytes % factor == 0) {
+      return std::to_string(bytes / factor) + std::string(name);
+    }
+  }
+  return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
+}
+
 }  // namespace sluice

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "stages/status.h"
@@ -12,5 +13,10 @@ namespace sluice {
 
 // Errors are messages without a position ("expected a size such as 64MiB ...").
 Result<uint64_t> parse_size(std::string_view text);
+
+// `bytes` for a message, exactly: in the largest IEC unit that divides it ("2MiB", "1536KiB",
+// "4GiB"), else as a byte count ("1000000 bytes"). Exact rather than rounded, because messages
+// quote limits that the user copies into the configuration.
+std::string format_size(uint64_t bytes);
 
 }  // namespace sluice

@@ -25,6 +25,18 @@ std::string join(std::span<const std::string_view> names) {
 
 std::string prefix(const std::string& path) { return path.empty() ? "" : path + ": "; }
 
+// The offset of the first `${` in `text` that is not escaped as `$${`, or npos.
+size_t find_reference(std::string_view text) {
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] == '$' && text[i + 1] == '$') {
+      ++i;
+    } else if (text[i] == '$' && text[i + 1] == '{') {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 bool equals_any(std::string_view text, std::initializer_list<std::string_view> options) {
   for (std::string_view option : options) {
     if (text == option) {
@@ -142,10 +154,14 @@ void YamlReader::report(ConfigPosition at, std::string message) {
   problems_->push_back({at.line, at.column, std::move(message)});
 }
 
-std::string YamlReader::describe(const YAML::Node& node) {
+std::string YamlReader::restore(std::string_view text) const {
+  return shield_ != nullptr ? shield_->restore(text) : std::string(text);
+}
+
+std::string YamlReader::describe(const YAML::Node& node) const {
   switch (node.Type()) {
     case YAML::NodeType::Scalar: {
-      std::string text = node.Scalar();
+      std::string text = restore(node.Scalar());
       if (text.size() > 60) {
         text = text.substr(0, 57) + "...";
       }
@@ -162,9 +178,30 @@ std::string YamlReader::describe(const YAML::Node& node) {
   return "nothing";
 }
 
+std::string YamlReader::got(const YAML::Node& node) const {
+  std::string out = "got " + describe(node);
+  if (node.IsScalar() && find_reference(restore(node.Scalar())) != std::string_view::npos) {
+    // `source: ${SRC}` with SRC="{type: stdin}" is text, by design: values cannot add structure.
+    out += " (a ${...} reference is replaced by text, never by a list or a mapping)";
+  }
+  return out;
+}
+
+std::string YamlReader::key(const YAML::Node& node, const std::string& path) {
+  std::string text = restore(node.Scalar());
+  size_t reference = find_reference(text);
+  if (reference != std::string::npos) {
+    report(position_in(node, reference),
+           prefix(path) + "key '" + text +
+               "' holds an environment reference; references are replaced in values only, so "
+               "write the key itself");
+  }
+  return text;
+}
+
 void YamlReader::report_at_value(const YAML::Node& node, const std::string& path,
                                  const std::string& what) {
-  report(position(node), prefix(path) + "expected " + what + ", got " + describe(node));
+  report(position(node), prefix(path) + "expected " + what + ", " + got(node));
 }
 
 std::optional<ScalarText> YamlReader::scalar(const YAML::Node& node, const std::string& path) {
@@ -179,8 +216,7 @@ std::optional<ScalarText> YamlReader::scalar(const YAML::Node& node, const std::
     report_at_value(node, path, "a string");
     return std::nullopt;
   }
-  Expansion expansion = expand_environment(
-      shield_ != nullptr ? shield_->restore(node.Scalar()) : node.Scalar(), env_);
+  Expansion expansion = expand_environment(restore(node.Scalar()), env_);
   for (const ExpansionError& error : expansion.errors) {
     report(position_in(node, error.offset), error.message);
   }
@@ -373,8 +409,22 @@ std::optional<char> YamlReader::single_byte(const YAML::Node& node, const std::s
 
 std::optional<size_t> YamlReader::choice(const YAML::Node& node, const std::string& path,
                                          std::span<const std::string_view> names) {
+  return choice(node, path, names, {}, "");
+}
+
+std::optional<size_t> YamlReader::choice(const YAML::Node& node, const std::string& path,
+                                         std::span<const std::string_view> names,
+                                         std::span<const bool> available, std::string_view what) {
+  // An empty `available` means every name is.
+  auto is_available = [&](size_t i) { return available.empty() || available[i]; };
+  std::vector<std::string_view> offered;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (is_available(i)) {
+      offered.push_back(names[i]);
+    }
+  }
   if (!node.IsScalar() && !(node.IsNull() && written_null(node))) {
-    report_at_value(node, path, "one of " + join(names));
+    report_at_value(node, path, "one of " + join(offered));
     return std::nullopt;
   }
   auto text = scalar(node, path);
@@ -382,12 +432,18 @@ std::optional<size_t> YamlReader::choice(const YAML::Node& node, const std::stri
     return std::nullopt;
   }
   for (size_t i = 0; i < names.size(); ++i) {
-    if (text->value == names[i]) {
+    if (text->value != names[i]) {
+      continue;
+    }
+    if (is_available(i)) {
       return i;
     }
+    report(position(node), prefix(path) + std::string(what) + " '" + text->value +
+                               "' is not available in this build yet; use one of " + join(offered));
+    return std::nullopt;
   }
   report(position(node), prefix(path) + "unknown value '" + text->value + "'; expected one of " +
-                             join(names) + did_you_mean(text->value, names));
+                             join(offered) + did_you_mean(text->value, offered));
   return std::nullopt;
 }
 
@@ -431,7 +487,7 @@ MapView::MapView(YamlReader& reader, const YAML::Node& node, std::string path, C
     : reader_(reader), path_(std::move(path)), owner_(owner) {
   if (!node.IsMap()) {
     ConfigPosition at = node.IsNull() ? owner : reader.position(node);
-    reader.report(at, prefix(path_) + "expected a mapping, got " + YamlReader::describe(node));
+    reader.report(at, prefix(path_) + "expected a mapping, " + reader.got(node));
     return;
   }
   ok_ = true;
@@ -439,15 +495,16 @@ MapView::MapView(YamlReader& reader, const YAML::Node& node, std::string path, C
     const YAML::Node key = it->first;  // a copy: `it->first` lives in a temporary
     if (!key.IsScalar()) {
       reader.report(reader.position(key),
-                    prefix(path_) + "keys must be plain names, got " + YamlReader::describe(key));
+                    prefix(path_) + "keys must be plain names, " + reader.got(key));
       continue;
     }
-    if (entry(key.Scalar()) != nullptr) {
-      reader.report(reader.position(key), prefix(path_) + "duplicate key '" + key.Scalar() + "'");
+    std::string name = reader.key(key, path_);
+    if (entry(name) != nullptr) {
+      reader.report(reader.position(key), prefix(path_) + "duplicate key '" + name + "'");
       continue;
     }
     const YAML::Node value = it->second;
-    entries_.push_back({key.Scalar(), key, value});
+    entries_.push_back({std::move(name), key, value});
   }
 }
 

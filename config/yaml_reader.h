@@ -49,8 +49,17 @@ class YamlReader {
   void report(ConfigPosition at, std::string message);
   size_t problem_count() const { return problems_->size(); }
 
-  // "'text'", "a list", "a mapping", "nothing": what the user wrote, for messages.
-  static std::string describe(const YAML::Node& node);
+  // "'text'", "a list", "a mapping", "nothing": what the user wrote, for messages. A scalar is
+  // shown as written, with its `${...}` references, never with the shield's placeholders.
+  std::string describe(const YAML::Node& node) const;
+  // "got " + describe(node), plus a note when the node is a scalar holding a `${...}` reference:
+  // for messages that expected a list or a mapping, which a reference can never produce.
+  std::string got(const YAML::Node& node) const;
+  // `text` (from the parsed tree) with the shield's placeholders turned back into references.
+  std::string restore(std::string_view text) const;
+  // The text of a mapping key. References are not replaced in keys (SPEC §1 replaces them in
+  // values): a key holding one is reported at the reference and returned as written.
+  std::string key(const YAML::Node& node, const std::string& path);
 
   // Each reports "`path`: expected ..., got ..." at the value and returns nullopt on failure.
   std::optional<ScalarText> scalar(const YAML::Node& node, const std::string& path);
@@ -69,6 +78,12 @@ class YamlReader {
   // The index of the value in `names`.
   std::optional<size_t> choice(const YAML::Node& node, const std::string& path,
                                std::span<const std::string_view> names);
+  // The same where only the names with `available[i]` set are built: another of `names` is
+  // reported as "`what` 'x' is not available in this build yet", and only the available ones are
+  // offered.
+  std::optional<size_t> choice(const YAML::Node& node, const std::string& path,
+                               std::span<const std::string_view> names,
+                               std::span<const bool> available, std::string_view what);
   // A list of non-empty strings; a lone scalar is a list of one when `allow_scalar`.
   std::optional<std::vector<std::string>> string_list(const YAML::Node& node,
                                                       const std::string& path, bool allow_scalar,

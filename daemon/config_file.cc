@@ -1,9 +1,12 @@
 #include "daemon/config_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "config/config_loader.h"
@@ -12,21 +15,35 @@
 namespace sluice {
 namespace {
 
-bool read_all(int fd, std::string& out) {
+enum class ReadResult { kOk, kError, kTooLarge };
+
+// Reads `fd` to its end, but never more than kMaxConfigBytes: one byte past the cap is enough to
+// know the input is too large, so an endless device stops being read right there.
+ReadResult read_capped(int fd, std::string& out) {
   char buf[65536];
   while (true) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
+    size_t room = kMaxConfigBytes + 1 - out.size();
+    ssize_t n = ::read(fd, buf, std::min(sizeof(buf), room));
     if (n < 0) {
       if (errno == EINTR) {
         continue;
       }
-      return false;
+      return ReadResult::kError;
     }
     if (n == 0) {
-      return true;
+      return ReadResult::kOk;
     }
     out.append(buf, static_cast<size_t>(n));
+    if (out.size() > kMaxConfigBytes) {
+      return ReadResult::kTooLarge;
+    }
   }
+}
+
+void log_too_large(const std::string& shown) {
+  log_error("configuration " + shown + " is larger than " + std::to_string(kMaxConfigBytes >> 20) +
+            " MiB; a sluice configuration is a few KiB of YAML, so this is probably not the file "
+            "meant");
 }
 
 }  // namespace
@@ -34,24 +51,45 @@ bool read_all(int fd, std::string& out) {
 std::optional<Config> load_config_file(const std::string& path) {
   std::string text;
   std::string shown = path == "-" ? "<stdin>" : path;
-  if (path == "-") {
-    if (!read_all(STDIN_FILENO, text)) {
-      log_error("cannot read the configuration from stdin: " + std::string(std::strerror(errno)));
-      return std::nullopt;
-    }
-  } else {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Opened here (and closed here) unless it is stdin; compared by ownership, not by number,
+  // since with stdin closed the file may well be opened as descriptor 0.
+  const bool from_stdin = path == "-";
+  int fd = STDIN_FILENO;
+  if (!from_stdin) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       log_error("cannot open configuration " + path + ": " + std::strerror(errno));
       return std::nullopt;
     }
-    bool ok = read_all(fd, text);
-    int err = errno;
-    ::close(fd);
-    if (!ok) {
-      log_error("cannot read configuration " + path + ": " + std::strerror(err));
-      return std::nullopt;
+    // A pipe or a device (`-c <(gen-config)`) is read like a file, within the cap; a directory
+    // can only fail, so say plainly what it is.
+    struct stat st {};
+    if (::fstat(fd, &st) == 0) {
+      bool directory = S_ISDIR(st.st_mode);
+      bool too_large = S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > kMaxConfigBytes;
+      if (directory || too_large) {
+        ::close(fd);
+        if (directory) {
+          log_error("configuration " + path + " is a directory, not a file");
+        } else {
+          log_too_large(shown);
+        }
+        return std::nullopt;
+      }
     }
+  }
+  ReadResult result = read_capped(fd, text);
+  int err = errno;
+  if (!from_stdin) {
+    ::close(fd);
+  }
+  if (result == ReadResult::kTooLarge) {
+    log_too_large(shown);
+    return std::nullopt;
+  }
+  if (result == ReadResult::kError) {
+    log_error("cannot read configuration " + shown + ": " + std::strerror(err));
+    return std::nullopt;
   }
   return load_config_text(text, shown);
 }

@@ -137,6 +137,37 @@ TEST(ReferenceShield, EscapedDollarStaysLiteral) {
   EXPECT_EQ(shield.shielded(), "a: $${X}\n");
 }
 
+TEST(ReferenceShield, RepeatedReferenceSharesOnePlaceholder) {
+  ReferenceShield shield("a: ${KAFKA}\nb: ${KAFKA}\n");
+  EXPECT_EQ(shield.shielded().substr(3, 8), shield.shielded().substr(15, 8));
+  EXPECT_EQ(shield.restore(shield.shielded()), "a: ${KAFKA}\nb: ${KAFKA}\n");
+}
+
+TEST(ReferenceShield, ShortReferencesAfterManyOthersStillParse) {
+  // A placeholder must fit in its reference: `${C}` has room for one base-36 digit. Forty longer
+  // references before it used to push its index past 35, leave it unshielded, and break the flow
+  // mapping it sits in.
+  std::string refs;
+  std::map<std::string, std::string> vars{{"C", "7"}};
+  for (int i = 0; i < 40; ++i) {
+    std::string name = "D" + std::to_string(10 + i);
+    refs += "${" + name + "}";
+    vars[name] = "x";
+  }
+  LoadedConfig loaded = load_config("data_dir: /" + refs + R"(
+pipelines:
+  g:
+    source: { type: generate, count: ${C} }
+    routes: [ { to: out } ]
+sinks:
+  out: { type: stdout }
+)",
+                                    env_of(vars));
+  ASSERT_TRUE(loaded.ok()) << format_problems(loaded.problems, "f.yaml");
+  EXPECT_EQ(loaded.config.pipelines[0].source.count, 7u);
+  EXPECT_EQ(loaded.config.data_dir, "/" + std::string(40, 'x'));
+}
+
 TEST(ReferenceShield, PlaceholderPrefixAvoidsTextOfTheFile) {
   ReferenceShield shield("ZA ZB ${X}");
   EXPECT_EQ(shield.shielded().find("ZA", 3), std::string::npos);

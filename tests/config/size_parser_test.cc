@@ -65,5 +65,25 @@ TEST(SizeParser, Overflow) {
   EXPECT_EQ(error_of("20000000TiB"), "size '20000000TiB' is too large");
 }
 
+TEST(SizeParser, FormatUsesTheLargestExactUnit) {
+  EXPECT_EQ(format_size(2ull << 20), "2MiB");
+  EXPECT_EQ(format_size(1536ull << 10), "1536KiB");
+  EXPECT_EQ(format_size(4ull << 30), "4GiB");
+  EXPECT_EQ(format_size(3ull << 40), "3TiB");
+  EXPECT_EQ(format_size(512ull << 10), "512KiB");
+}
+
+TEST(SizeParser, FormatFallsBackToBytes) {
+  EXPECT_EQ(format_size(2000000), "2000000 bytes");
+  EXPECT_EQ(format_size(1), "1 byte");
+  EXPECT_EQ(format_size(0), "0 bytes");
+}
+
+TEST(SizeParser, FormatReadsBack) {
+  for (uint64_t bytes : {uint64_t{1} << 20, uint64_t{3} << 10, uint64_t{5} << 30}) {
+    EXPECT_EQ(size_of(format_size(bytes)), bytes);
+  }
+}
+
 }  // namespace
 }  // namespace sluice
