@@ -73,119 +73,133 @@ size_t scan_number(std::string_view text, size_t i) {
 
 }  // namespace
 
-Status tokenize(std::string_view text, std::vector<Token>& out) {
-  size_t i = 0;
-  size_t n = text.size();
-  while (true) {
-    while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) {
+Status Lexer::next(Token& token) {
+  const std::string_view text = text_;
+  size_t& i = pos_;
+  const size_t n = text.size();
+  while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) {
+    ++i;
+  }
+  token.kind = TokenKind::kEnd;
+  token.text.clear();
+  token.column = static_cast<int>(i) + 1;
+  if (i == n) {
+    return Status();
+  }
+  char c = text[i];
+  char next = i + 1 < n ? text[i + 1] : '\0';
+  // Punctuation keeps no text: describe() spells it from the kind.
+  auto punct = [&](TokenKind kind, size_t len) {
+    token.kind = kind;
+    i += len;
+  };
+  if (is_ident_start(c)) {
+    size_t begin = i;
+    while (i < n && is_ident_char(text[i])) {
       ++i;
     }
-    Token token;
-    token.column = static_cast<int>(i) + 1;
-    if (i == n) {
-      out.push_back(std::move(token));
-      return Status();
+    token.text.assign(text.substr(begin, i - begin));
+    token.kind = keyword_kind(token.text);
+  } else if (is_digit(c) || ((c == '-' || c == '+') && is_digit(next))) {
+    size_t end = scan_number(text, i);
+    if (end < n && (is_ident_char(text[end]) || text[end] == '.')) {
+      return Status::error("invalid number", 1, token.column);
     }
-    char c = text[i];
-    char next = i + 1 < n ? text[i + 1] : '\0';
-    // Punctuation keeps no text: describe() spells it from the kind.
-    auto punct = [&](TokenKind kind, size_t len) {
-      token.kind = kind;
-      i += len;
-    };
-    if (is_ident_start(c)) {
-      size_t begin = i;
-      while (i < n && is_ident_char(text[i])) {
-        ++i;
-      }
-      token.text.assign(text.substr(begin, i - begin));
-      token.kind = keyword_kind(token.text);
-    } else if (is_digit(c) || ((c == '-' || c == '+') && is_digit(next))) {
-      size_t end = scan_number(text, i);
-      if (end < n && (is_ident_char(text[end]) || text[end] == '.')) {
-        return Status::error("invalid number", 1, token.column);
-      }
-      token.kind = TokenKind::kNumber;
-      token.text.assign(text.substr(i, end - i));
-      i = end;
-    } else if (c == '"' || c == '\'') {
-      size_t j = i + 1;
-      bool closed = false;
-      while (j < n) {
-        char d = text[j];
-        if (d == c) {
-          closed = true;
-          ++j;
-          break;
-        }
-        if (d == '\\' && j + 1 < n) {
-          char e = text[j + 1];
-          switch (e) {
-            case '"':
-            case '\'':
-            case '\\':
-              token.text.push_back(e);
-              break;
-            case 'n':
-              token.text.push_back('\n');
-              break;
-            case 't':
-              token.text.push_back('\t');
-              break;
-            case 'r':
-              token.text.push_back('\r');
-              break;
-            default:
-              token.text.push_back('\\');
-              token.text.push_back(e);
-              break;
-          }
-          j += 2;
-          continue;
-        }
-        token.text.push_back(d);
+    token.kind = TokenKind::kNumber;
+    token.text.assign(text.substr(i, end - i));
+    i = end;
+  } else if (c == '"' || c == '\'') {
+    size_t j = i + 1;
+    bool closed = false;
+    while (j < n) {
+      char d = text[j];
+      if (d == c) {
+        closed = true;
         ++j;
+        break;
       }
-      if (!closed) {
-        return Status::error("unterminated string", 1, token.column);
+      if (d == '\\' && j + 1 < n) {
+        char e = text[j + 1];
+        switch (e) {
+          case '"':
+          case '\'':
+          case '\\':
+            token.text.push_back(e);
+            break;
+          case 'n':
+            token.text.push_back('\n');
+            break;
+          case 't':
+            token.text.push_back('\t');
+            break;
+          case 'r':
+            token.text.push_back('\r');
+            break;
+          default:
+            token.text.push_back('\\');
+            token.text.push_back(e);
+            break;
+        }
+        j += 2;
+        continue;
       }
-      token.kind = TokenKind::kString;
-      i = j;
-    } else if (c == '(') {
-      punct(TokenKind::kLParen, 1);
-    } else if (c == ')') {
-      punct(TokenKind::kRParen, 1);
-    } else if (c == '[') {
-      punct(TokenKind::kLBracket, 1);
-    } else if (c == ']') {
-      punct(TokenKind::kRBracket, 1);
-    } else if (c == ',') {
-      punct(TokenKind::kComma, 1);
-    } else if (c == '=' && next == '=') {
-      punct(TokenKind::kEq, 2);
-    } else if (c == '=' && next == '~') {
-      punct(TokenKind::kMatch, 2);
-    } else if (c == '!' && next == '=') {
-      punct(TokenKind::kNe, 2);
-    } else if (c == '!' && next == '~') {
-      punct(TokenKind::kNotMatch, 2);
-    } else if (c == '<' && next == '=') {
-      punct(TokenKind::kLe, 2);
-    } else if (c == '<') {
-      punct(TokenKind::kLt, 1);
-    } else if (c == '>' && next == '=') {
-      punct(TokenKind::kGe, 2);
-    } else if (c == '>') {
-      punct(TokenKind::kGt, 1);
-    } else if (c == '=') {
-      return Status::error("unexpected '=' (use '==' to compare)", 1, token.column);
-    } else {
-      std::string message = "unexpected character '";
-      message.push_back(c);
-      message.push_back('\'');
-      return Status::error(std::move(message), 1, token.column);
+      token.text.push_back(d);
+      ++j;
+    }
+    if (!closed) {
+      return Status::error("unterminated string", 1, token.column);
+    }
+    token.kind = TokenKind::kString;
+    i = j;
+  } else if (c == '(') {
+    punct(TokenKind::kLParen, 1);
+  } else if (c == ')') {
+    punct(TokenKind::kRParen, 1);
+  } else if (c == '[') {
+    punct(TokenKind::kLBracket, 1);
+  } else if (c == ']') {
+    punct(TokenKind::kRBracket, 1);
+  } else if (c == ',') {
+    punct(TokenKind::kComma, 1);
+  } else if (c == '=' && next == '=') {
+    punct(TokenKind::kEq, 2);
+  } else if (c == '=' && next == '~') {
+    punct(TokenKind::kMatch, 2);
+  } else if (c == '!' && next == '=') {
+    punct(TokenKind::kNe, 2);
+  } else if (c == '!' && next == '~') {
+    punct(TokenKind::kNotMatch, 2);
+  } else if (c == '<' && next == '=') {
+    punct(TokenKind::kLe, 2);
+  } else if (c == '<') {
+    punct(TokenKind::kLt, 1);
+  } else if (c == '>' && next == '=') {
+    punct(TokenKind::kGe, 2);
+  } else if (c == '>') {
+    punct(TokenKind::kGt, 1);
+  } else if (c == '=') {
+    return Status::error("unexpected '=' (use '==' to compare)", 1, token.column);
+  } else {
+    std::string message = "unexpected character '";
+    message.push_back(c);
+    message.push_back('\'');
+    return Status::error(std::move(message), 1, token.column);
+  }
+  return Status();
+}
+
+Status tokenize(std::string_view text, std::vector<Token>& out) {
+  Lexer lexer(text);
+  while (true) {
+    Token token;
+    Status status = lexer.next(token);
+    if (!status.ok()) {
+      return status;
     }
     out.push_back(std::move(token));
+    if (out.back().kind == TokenKind::kEnd) {
+      return Status();
+    }
   }
 }
 

@@ -1,8 +1,9 @@
 // Lexer for filter and route expressions (SPEC §2): splits the text into tokens that carry their
-// 1-based column, so every later error can point at the exact place. Runs once at load; a pure
-// function, safe from any thread.
+// 1-based column, so every later error can point at the exact place. Runs once at load. A Lexer
+// belongs to one thread; tokenize() is a pure function, safe from any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -46,9 +47,24 @@ struct Token {
   int column = 0;    // 1-based byte column of the token's first character
 };
 
-// Appends the tokens of `text` to `out`, ending with one kEnd token whose column is one past the
-// text. String escapes \" \' \\ \n \t \r become their character; any other backslash pair is kept
-// as written, so regex literals such as "\d+\.json" need no double escaping.
+// Reads the tokens of a text one at a time, so that a long expression is never held as tokens all
+// at once (the parser needs two). String escapes \" \' \\ \n \t \r become their character; any
+// other backslash pair is kept as written, so regex literals such as "\d+\.json" need no double
+// escaping. `text` must outlive the Lexer.
+class Lexer {
+ public:
+  explicit Lexer(std::string_view text) : text_(text) {}
+
+  // Reads the next token into `token`. After the last one, every call gives a kEnd token whose
+  // column is one past the text. An error leaves `token` unspecified.
+  Status next(Token& token);
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+// Appends every token of `text` to `out`, ending with one kEnd token (see Lexer).
 Status tokenize(std::string_view text, std::vector<Token>& out);
 
 // How an operator or punctuation token is written: "==", "(".

@@ -1,7 +1,8 @@
 // ExpressionParser: recursive descent over the tokens of a filter or route expression (SPEC §2
 // grammar), emitting the nodes of an Expression::Program and checking everything that can be
-// checked at load: function names and arities, regex literals, where lists may appear.
-// Used once per expression at load, single-threaded.
+// checked at load: function names and arities, regex literals, where lists may appear. It
+// recurses only at real nesting (bounded, so the stack it needs is too); chains of `or` / `and`
+// are loops. Used once per expression at load, single-threaded.
 #pragma once
 
 #include <string_view>

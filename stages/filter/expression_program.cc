@@ -64,6 +64,21 @@ bool Expression::Program::test(uint32_t n, const Batch& batch, const Event& even
       return test(node.a, batch, event) || test(node.b, batch, event);
     case NodeKind::kAnd:
       return test(node.a, batch, event) && test(node.b, batch, event);
+    case NodeKind::kOrChain:
+    case NodeKind::kAndChain: {
+      // A loop, not a recursion per term: a chain of any length costs one stack frame. The first
+      // term that decides (true for `or`, false for `and`) ends it, in the order written; when
+      // none before it did, the last term's answer is the chain's.
+      const bool decides = node.kind == NodeKind::kOrChain;
+      const uint32_t* term = chain_terms.data() + node.aux;
+      const uint32_t* const last = term + node.b - 1;
+      for (; term != last; ++term) {
+        if (test(*term, batch, event) == decides) {
+          return decides;
+        }
+      }
+      return test(*last, batch, event);
+    }
     case NodeKind::kNot:
       return !test(node.a, batch, event);
     case NodeKind::kCompare:

@@ -1,8 +1,9 @@
 // Expression::Program: the compiled form of a filter or route expression. A flat vector of nodes
 // (children by index, the root last) evaluated by one switch per node: no virtual calls, no name
-// lookups, no allocation per event. Constants are converted once, regexes compiled once.
-// Immutable after compile except for sample() counters, which are relaxed atomics, so test() may
-// run from any number of threads at once.
+// lookups, no allocation per event. A chain of `or` / `and` is one node evaluated by a loop, so
+// evaluation recurses only as deep as the expression's real nesting, which the parser bounds.
+// Constants are converted once, regexes compiled once. Immutable after compile except for sample()
+// counters, which are relaxed atomics, so test() may run from any number of threads at once.
 #pragma once
 
 #include <atomic>
@@ -21,8 +22,10 @@ namespace sluice {
 
 enum class NodeKind : uint8_t {
   // Conditions.
-  kOr,                 // a or b
-  kAnd,                // a and b
+  kOr,                 // a or b: a chain of two terms
+  kAnd,                // a and b: a chain of two terms
+  kOrChain,            // any of the b (> 2) terms at chain_terms[aux...], tested in order
+  kAndChain,           // all of the b (> 2) terms at chain_terms[aux...], tested in order
   kNot,                // not a
   kCompare,            // a op b
   kCompareFieldConst,  // field in slot aux op constants[b]: the common case, without two evals
@@ -55,6 +58,7 @@ struct Expression::Program {
   std::vector<Value> constants;            // texts view into `constant_texts`
   std::deque<std::string> constant_texts;  // a deque: growing it never moves an element
   std::vector<uint32_t> list_items;        // node indexes of `in` list elements
+  std::vector<uint32_t> chain_terms;       // node indexes of kOrChain / kAndChain terms
   std::vector<std::unique_ptr<ExpressionRegex>> regexes;
   // sample() state: the only thing evaluation writes (relaxed atomics, exact 1-in-N overall).
   mutable std::deque<std::atomic<uint64_t>> counters;

@@ -91,5 +91,37 @@ TEST(ExpressionLexerTest, LoneMinusIsAnError) {
   EXPECT_EQ(s.column(), 6);
 }
 
+TEST(ExpressionLexerTest, LexerReusesOneTokenAndRepeatsTheEnd) {
+  // The parser reads tokens one at a time into the same Token: each read replaces the last one
+  // whole (no text left over from a longer token), and past the text every read is the end.
+  Lexer lexer("name 'long string' (");
+  Token token;
+  ASSERT_TRUE(lexer.next(token).ok());
+  EXPECT_EQ(token.kind, TokenKind::kIdent);
+  ASSERT_TRUE(lexer.next(token).ok());
+  EXPECT_EQ(token.kind, TokenKind::kString);
+  EXPECT_EQ(token.text, "long string");
+  ASSERT_TRUE(lexer.next(token).ok());
+  EXPECT_EQ(token.kind, TokenKind::kLParen);
+  EXPECT_EQ(token.text, "");
+  EXPECT_EQ(token.column, 20);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(lexer.next(token).ok());
+    EXPECT_EQ(token.kind, TokenKind::kEnd);
+    EXPECT_EQ(token.column, 21);
+  }
+}
+
+TEST(ExpressionLexerTest, LexerReportsAnErrorOnlyWhenItReachesIt) {
+  Lexer lexer("a # b");
+  Token token;
+  ASSERT_TRUE(lexer.next(token).ok());
+  EXPECT_EQ(token.text, "a");
+  Status s = lexer.next(token);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "unexpected character '#'");
+  EXPECT_EQ(s.column(), 3);
+}
+
 }  // namespace
 }  // namespace sluice

@@ -1,8 +1,11 @@
 #include "stages/filter/expression.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <atomic>
+#include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -90,6 +93,61 @@ Status error_of(std::string_view expr) {
   auto compiled = Expression::compile(expr, schema);
   EXPECT_FALSE(compiled.ok()) << expr;
   return compiled.ok() ? Status() : compiled.status();
+}
+
+// "n OP 0 JOIN n OP 1 JOIN ... n OP count-1".
+std::string long_chain(std::string_view join, std::string_view op, int count) {
+  std::string text;
+  for (int i = 0; i < count; ++i) {
+    if (i > 0) {
+      text.append(" ").append(join).append(" ");
+    }
+    text.append("n ").append(op).append(" ").append(std::to_string(i));
+  }
+  return text;
+}
+
+// Compiles `text`; a failure fails the test and gives nullopt.
+std::optional<Expression> compile_or_fail(std::string_view text, Schema& schema) {
+  auto compiled = Expression::compile(text, schema);
+  EXPECT_TRUE(compiled.ok()) << (compiled.ok() ? "" : compiled.status().to_string());
+  if (!compiled.ok()) {
+    return std::nullopt;
+  }
+  return std::move(compiled.value());
+}
+
+// Sanitizers pad every stack frame (ASan's redzones make them several times larger).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr size_t kSmallStackBytes = size_t{2} << 20;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr size_t kSmallStackBytes = size_t{2} << 20;
+#else
+constexpr size_t kSmallStackBytes = size_t{256} << 10;
+#endif
+#else
+constexpr size_t kSmallStackBytes = size_t{256} << 10;
+#endif
+
+// Runs `body` (compile, evaluate, destroy) on a thread with a small stack: 256 KiB, a 32nd of a
+// default worker's (2 MiB under a sanitizer). A recursion per chain term overflows it (50,000
+// frames of 100+ bytes) and kills the test binary, so finishing proves the work is iterative or
+// bounded by the nesting limit.
+void run_on_small_stack(const std::function<void()>& body) {
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, kSmallStackBytes), 0);
+  pthread_t thread;
+  auto trampoline = [](void* arg) -> void* {
+    (*static_cast<const std::function<void()>*>(arg))();
+    return nullptr;
+  };
+  ASSERT_EQ(pthread_create(&thread, &attr, trampoline,
+                           const_cast<void*>(static_cast<const void*>(&body))),
+            0);
+  ASSERT_EQ(pthread_join(thread, nullptr), 0);
+  pthread_attr_destroy(&attr);
 }
 
 #define EXPECT_ERROR(expr, want_message, want_column) \
@@ -739,6 +797,13 @@ TEST(ExpressionErrorTest, UnterminatedString) {
   EXPECT_ERROR(R"(a == "abc\")", "unterminated string", 6);
 }
 
+TEST(ExpressionErrorTest, FirstErrorInTheTextIsReported) {
+  // Tokens are read as the parse goes, so a grammar error is reported before a bad character
+  // after it; a bad character before a grammar error still comes first.
+  EXPECT_ERROR("a and or #", "expected a field, value or function, found 'or'", 7);
+  EXPECT_ERROR("a # and or", "unexpected character '#'", 3);
+}
+
 TEST(ExpressionErrorTest, UnexpectedCharacter) {
   EXPECT_ERROR("a # b", "unexpected character '#'", 3);
   EXPECT_ERROR("a = 1", "unexpected '=' (use '==' to compare)", 3);
@@ -815,9 +880,53 @@ TEST(ExpressionErrorTest, NestingTooDeep) {
   std::string deep(300, '(');
   deep += "a";
   deep += std::string(300, ')');
-  Status s = error_of(deep);
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), "expression nested too deeply");
+  // 200 levels are allowed; the 201st '(' is where it goes too deep.
+  EXPECT_ERROR(deep, "expression nested too deeply (the limit is 200 levels)", 201);
+}
+
+TEST(ExpressionErrorTest, NotChainTooDeep) {
+  std::string deep;
+  for (int i = 0; i < 300; ++i) {
+    deep += "not ";
+  }
+  deep += "a";
+  // The 201st `not` is where it goes too deep.
+  EXPECT_ERROR(deep, "expression nested too deeply (the limit is 200 levels)", 1 + 200 * 4);
+}
+
+TEST(ExpressionErrorTest, NestingTooDeepAfterALongChainReportsItsColumn) {
+  // The flat chain before it does not count toward the limit; the column still points at the
+  // parenthesis that goes too deep.
+  std::string text = long_chain("or", "==", 50000);
+  const size_t prefix = text.size() + 4;  // " or "
+  text += " or " + std::string(300, '(') + "n == 1" + std::string(300, ')');
+  EXPECT_ERROR(text, "expression nested too deeply (the limit is 200 levels)",
+               static_cast<int>(prefix) + 201);
+}
+
+TEST(ExpressionErrorTest, NestingTooDeepInsideCalls) {
+  std::string deep;
+  for (int i = 0; i < 300; ++i) {
+    deep += "len(";
+  }
+  deep += "a" + std::string(300, ')') + " > 1";
+  EXPECT_ERROR(deep, "expression nested too deeply (the limit is 200 levels)", 1 + 200 * 4);
+}
+
+TEST(ExpressionErrorTest, ExpressionLongerThanTheLimit) {
+  // 10 MB of `a == 1 or `: refused at once, pointing at the first byte past the 4 MiB limit.
+  std::string text;
+  while (text.size() < 10'000'000) {
+    text += "a == 1 or ";
+  }
+  text += "a == 2";
+  EXPECT_ERROR(text, "expression too long (10000006 bytes; the limit is 4 MiB)", (4 << 20) + 1);
+}
+
+TEST(ExpressionErrorTest, ExpressionOneByteOverTheLimit) {
+  std::string text = "a";
+  text.resize((size_t{4} << 20) + 1, ' ');
+  EXPECT_ERROR(text, "expression too long (4194305 bytes; the limit is 4 MiB)", (4 << 20) + 1);
 }
 
 TEST(ExpressionErrorTest, ReasonableNestingIsFine) {
@@ -825,6 +934,157 @@ TEST(ExpressionErrorTest, ReasonableNestingIsFine) {
   nested += "a";
   nested += std::string(50, ')');
   EXPECT_TRUE(eval(nested, {B("a", true)}));
+}
+
+// --- long chains -------------------------------------------------------------------------------
+// A chain of `or` or `and` is flat, however long: it must compile, evaluate and be destroyed
+// without one stack frame per operand. Each test runs on a thread with a small stack, where a
+// recursion per operand would crash the test binary.
+
+TEST(ExpressionChainTest, OrChainOf50000Terms) {
+  run_on_small_stack([] {
+    Schema schema;
+    std::optional<Expression> expr = compile_or_fail(long_chain("or", "==", 50000), schema);
+    ASSERT_TRUE(expr);
+    Batch batch;
+    for (int64_t n : {0, 1, 25000, 49998, 49999}) {
+      EXPECT_TRUE(expr->matches(batch, add_event(batch, schema, {I("n", n)}))) << n;
+    }
+    for (int64_t n : {-1, 50000, 1000000}) {
+      EXPECT_FALSE(expr->matches(batch, add_event(batch, schema, {I("n", n)}))) << n;
+    }
+    EXPECT_FALSE(expr->matches(batch, add_event(batch, schema, {I("other", 1)})));
+    EXPECT_TRUE(expr->matches(batch, add_event(batch, schema, {S("n", "49999")})));
+  });
+}
+
+TEST(ExpressionChainTest, AndChainOf100000Terms) {
+  run_on_small_stack([] {
+    Schema schema;
+    std::optional<Expression> expr = compile_or_fail(long_chain("and", "!=", 100000), schema);
+    ASSERT_TRUE(expr);
+    Batch batch;
+    for (int64_t n : {-1, 100000, 1000000}) {
+      EXPECT_TRUE(expr->matches(batch, add_event(batch, schema, {I("n", n)}))) << n;
+    }
+    for (int64_t n : {0, 1, 50000, 99998, 99999}) {
+      EXPECT_FALSE(expr->matches(batch, add_event(batch, schema, {I("n", n)}))) << n;
+    }
+    // A missing field is != everything.
+    EXPECT_TRUE(expr->matches(batch, add_event(batch, schema, {I("other", 1)})));
+  });
+}
+
+TEST(ExpressionChainTest, OrChainOfAndPairs) {
+  // 50,000 `or`s of `and` pairs: two chain kinds interleaved, each level still flat.
+  std::string text;
+  for (int i = 0; i < 50000; ++i) {
+    text += i == 0 ? "" : " or ";
+    text += "a == " + std::to_string(i) + " and b == " + std::to_string(i % 7);
+  }
+  run_on_small_stack([&text] {
+    Schema schema;
+    std::optional<Expression> expr = compile_or_fail(text, schema);
+    ASSERT_TRUE(expr);
+    Batch batch;
+    EXPECT_TRUE(expr->matches(batch, add_event(batch, schema, {I("a", 49999), I("b", 49999 % 7)})));
+    EXPECT_TRUE(expr->matches(batch, add_event(batch, schema, {I("a", 0), I("b", 0)})));
+    EXPECT_FALSE(
+        expr->matches(batch, add_event(batch, schema, {I("a", 49999), I("b", 49998 % 7)})));
+    EXPECT_FALSE(expr->matches(batch, add_event(batch, schema, {I("a", 50000), I("b", 0)})));
+  });
+}
+
+TEST(ExpressionChainTest, LongOrChainShortCircuits) {
+  // sample(2) keeps the first call and drops the second; it is reached only when `a` is false.
+  std::string text = "a or " + long_chain("or", "==", 50000) + " or sample(2)";
+  run_on_small_stack([&text] {
+    Schema schema;
+    std::optional<Expression> expr = compile_or_fail(text, schema);
+    ASSERT_TRUE(expr);
+    Batch batch;
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_TRUE(expr->matches(batch, add_event(batch, schema, {B("a", true)})));
+    }
+    EXPECT_TRUE(expr->matches(batch, add_event(batch, schema, {B("a", false)})));
+    EXPECT_FALSE(expr->matches(batch, add_event(batch, schema, {B("a", false)})));
+  });
+}
+
+TEST(ExpressionChainTest, LongAndChainShortCircuits) {
+  std::string text = "a and " + long_chain("and", "!=", 100000) + " and sample(2)";
+  run_on_small_stack([&text] {
+    Schema schema;
+    std::optional<Expression> expr = compile_or_fail(text, schema);
+    ASSERT_TRUE(expr);
+    Batch batch;
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_FALSE(expr->matches(batch, add_event(batch, schema, {B("a", false)})));
+    }
+    EXPECT_TRUE(expr->matches(batch, add_event(batch, schema, {B("a", true)})));
+    EXPECT_FALSE(expr->matches(batch, add_event(batch, schema, {B("a", true)})));
+  });
+}
+
+TEST(ExpressionChainTest, ParenthesizedChainsInsideAChain) {
+  // Chains nested by parentheses: only the parentheses count toward the nesting limit.
+  std::string text = "(" + long_chain("or", "==", 20000) + ") and (" +
+                     long_chain("and", "!=", 20000) + " or n == 5)";
+  run_on_small_stack([&text] {
+    Schema schema;
+    std::optional<Expression> expr = compile_or_fail(text, schema);
+    ASSERT_TRUE(expr);
+    Batch batch;
+    EXPECT_TRUE(expr->matches(batch, add_event(batch, schema, {I("n", 5)})));
+    EXPECT_FALSE(expr->matches(batch, add_event(batch, schema, {I("n", 6)})));
+    EXPECT_FALSE(expr->matches(batch, add_event(batch, schema, {I("n", 20000)})));
+  });
+}
+
+TEST(ExpressionChainTest, DeepestAllowedNestingRunsOnASmallStack) {
+  // The worst cases the nesting limit lets through. 200 parentheses, each holding a chain: the
+  // parser's deepest recursion and one evaluator frame per level.
+  std::string parens;
+  for (int i = 0; i < 199; ++i) {
+    parens += "(a or ";
+  }
+  parens += "(b == \"x\")" + std::string(199, ')');
+  // 100 times `not (`: a chain and a negation per two levels, then calls down to the limit.
+  std::string nots;
+  for (int i = 0; i < 98; ++i) {
+    nots += "a or not (";
+  }
+  nots += "lower(lower(lower(lower(b)))) == \"x\"" + std::string(98, ')');
+  run_on_small_stack([&parens, &nots] {
+    Schema schema;
+    std::optional<Expression> deep_parens = compile_or_fail(parens, schema);
+    std::optional<Expression> deep_nots = compile_or_fail(nots, schema);
+    ASSERT_TRUE(deep_parens && deep_nots);
+    Batch batch;
+    const Event& a_false = add_event(batch, schema, {B("a", false), S("b", "x")});
+    EXPECT_TRUE(deep_parens->matches(batch, a_false));
+    // An even number of `not`s around a true comparison.
+    EXPECT_TRUE(deep_nots->matches(batch, a_false));
+    const Event& b_other = add_event(batch, schema, {B("a", false), S("b", "y")});
+    EXPECT_FALSE(deep_parens->matches(batch, b_other));
+    EXPECT_FALSE(deep_nots->matches(batch, b_other));
+  });
+}
+
+TEST(ExpressionChainTest, ChainAtTheLengthLimitCompiles) {
+  // Exactly 4 MiB of `a == 1 or ... a == 2`, padded with spaces: accepted.
+  std::string text;
+  while (text.size() + 20 < (size_t{4} << 20)) {
+    text += "a == 1 or ";
+  }
+  text += "a == 2";
+  text.resize(size_t{4} << 20, ' ');
+  Schema schema;
+  std::optional<Expression> expr = compile_or_fail(text, schema);
+  ASSERT_TRUE(expr);
+  Batch batch;
+  EXPECT_TRUE(expr->matches(batch, add_event(batch, schema, {I("a", 2)})));
+  EXPECT_FALSE(expr->matches(batch, add_event(batch, schema, {I("a", 3)})));
 }
 
 }  // namespace
