@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "stages/ingest/byte_masks.h"
+#include "stages/log.h"
 #include "stages/parse/csv_parser.h"
 
 namespace sluice {
@@ -29,7 +30,7 @@ void CsvFramer::reset() {
   }
 }
 
-void CsvFramer::take_header(std::string_view record) {
+void CsvFramer::take_header(const Batch& batch, std::string_view record) {
   // Spreadsheets often start a file with a byte order mark; it is not part of the first name.
   if (record.substr(0, kUtf8Bom.size()) == kUtf8Bom) {
     record.remove_prefix(kUtf8Bom.size());
@@ -37,6 +38,25 @@ void CsvFramer::take_header(std::string_view record) {
   std::vector<std::string> names;
   split_csv_record(record, options_.delimiter, options_.quote, names);
   layout_ = make_layout(std::move(names), options_, schema_);
+  // The parser hides these columns in every record of the stream (the field-name rule in
+  // parser.h) and counts them; the header is seen once per stream, so this is where to say so.
+  const std::vector<uint32_t> dropped = dropped_columns(layout_->names);
+  if (!dropped.empty()) {
+    std::string message = "csv header of ";
+    message.append(batch.source ? *batch.source : std::string("the stream"));
+    message.append(":");
+    for (uint32_t column : dropped) {
+      const std::string& name = layout_->names[column];
+      message.append(" column ").append(std::to_string(column + 1)).append(" `").append(name);
+      message.append(meta_field_from_name(name) != MetaField::kNone
+                         ? "` is a metadata name;"
+                         : "` repeats an earlier column;");
+    }
+    message.append(
+        " left out of every event (the first column of a name, and the metadata, are "
+        "kept; the values stay in `_raw`)");
+    log_warning(message);
+  }
 }
 
 void CsvFramer::take_record(Batch& batch, size_t from, size_t to, uint64_t quoted_newlines) {
@@ -52,7 +72,7 @@ void CsvFramer::take_record(Batch& batch, size_t from, size_t to, uint64_t quote
     return;
   }
   if (layout_ == nullptr) {
-    take_header(std::string_view(p + from, len));
+    take_header(batch, std::string_view(p + from, len));
     return;
   }
   Event& event = batch.events.emplace_back();

@@ -27,7 +27,9 @@ class CsvFramer final : public RecordFramer {
   // Takes batch.text[from, to) as a record (to: its '\n', or the end of the data), without a
   // trailing '\r': an event, the header, or nothing for a blank line. Counts its lines.
   void take_record(Batch& batch, size_t from, size_t to, uint64_t quoted_newlines);
-  void take_header(std::string_view record);
+  // Builds the stream's layout from its header record; warns once when the header names a column
+  // twice or names a metadata field, which the parser then leaves out of every event.
+  void take_header(const Batch& batch, std::string_view record);
 
   const ParseOptions options_;
   const Schema& schema_;

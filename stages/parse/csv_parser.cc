@@ -190,9 +190,11 @@ CsvParser::CsvParser(const ParseOptions& options, const Schema& schema)
 
 void CsvParser::use_layout(const std::shared_ptr<const Layout>& layout) {
   layout_ = layout;
+  dropped_ = dropped_columns(layout->names);
   typed_.clear();
   for (size_t c = 0; c < layout->column_types.size(); ++c) {
-    if (layout->column_types[c] != FieldType::kString) {
+    if (layout->column_types[c] != FieldType::kString &&
+        !std::binary_search(dropped_.begin(), dropped_.end(), static_cast<uint32_t>(c))) {
       typed_.push_back(Typed{static_cast<uint32_t>(c), layout->column_types[c]});
     }
   }
@@ -328,6 +330,7 @@ void CsvParser::parse(Batch& batch) {
   const size_t slots = schema_.size();
   batch.fields.reserve(batch.fields.size() + batch.events.size() * columns);
   batch.slot_fields.reserve(batch.slot_fields.size() + batch.events.size() * slots);
+  uint64_t dropped = 0;  // fields hidden by the field-name rule, added to the count once
 
   for (Event& event : batch.events) {
     if (event.state != EventState::kFramed) {
@@ -350,6 +353,12 @@ void CsvParser::parse(Batch& batch) {
       message_.append(std::to_string(count));
       fail(batch, event, message_);
       continue;
+    }
+    // The field-name rule (parser.h): a column whose header name repeats an earlier one or is a
+    // metadata name stays in place, so columns keep their positions, but hidden: no encoder
+    // writes it and no slot points at it. The usual header has none: an empty loop.
+    for (uint32_t column : dropped_) {
+      batch.fields[event.first_field + column].flags |= Field::kHidden;
     }
     bool converted = true;
     const char* readable_end = batch.text.data() + batch.text.size();
@@ -392,12 +401,20 @@ void CsvParser::parse(Batch& batch) {
       }
     }
     event.state = EventState::kParsed;
+    dropped += dropped_.size();  // counted for parsed events only, as the json parser does
   }
+  add_dropped_keys(dropped);
 }
 
 Result<std::unique_ptr<Parser>> make_csv_parser(const ParseOptions& options, const Schema& schema) {
   if (!options.header && options.columns.empty()) {
     return Status::error("csv needs `header: true` or `columns: [...]`");
+  }
+  if (!options.header) {
+    // Names from the configuration: a repeated or metadata name is the user's to fix, at load.
+    if (Status s = check_configured_names(options.columns, "csv `columns`"); !s.ok()) {
+      return s;
+    }
   }
   if (options.delimiter == options.quote) {
     return Status::error("csv delimiter and quote must differ");

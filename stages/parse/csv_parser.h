@@ -47,12 +47,14 @@ class CsvParser final : public Parser {
   std::shared_ptr<const Layout> fixed_layout_;  // `columns:`; null with a header
   std::shared_ptr<const Layout> layout_;        // held so its address cannot be reused
   std::vector<Typed> typed_;
-  std::string unescaped_;         // per record: values that needed unescaping
-  std::vector<uint32_t> fixups_;  // per record: fields whose value lives in unescaped_
-  std::string message_;           // per error: the reason being built
+  std::vector<uint32_t> dropped_;  // the layout's dropped_columns(), hidden in every event
+  std::string unescaped_;          // per record: values that needed unescaping
+  std::vector<uint32_t> fixups_;   // per record: fields whose value lives in unescaped_
+  std::string message_;            // per error: the reason being built
 };
 
-// Errors: neither `header: true` nor `columns`, or a delimiter/quote that cannot work.
+// Errors: neither `header: true` nor `columns`, a delimiter/quote that cannot work, or `columns`
+// that name a field twice or name a metadata field (`_raw`, `_source`, `_error`).
 Result<std::unique_ptr<Parser>> make_csv_parser(const ParseOptions& options, const Schema& schema);
 
 }  // namespace sluice

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "stages/log.h"
 #include "stages/parse/type_conversion.h"
 
 #if defined(__SSE2__)
@@ -261,12 +262,28 @@ inline void load_head(const char* p, size_t length, bool readable, uint64_t head
 }  // namespace
 
 struct JsonParser::Impl {
-  // A name the configuration refers to: its slot (or -1 when only `types:` names it) and type.
+  // A name the configuration refers to: its slot (or -1 when only `types:` names it) and type;
+  // or a metadata name; or a key learned from the input (slot -1, untyped), see KeysSeen.
   struct Name {
     std::string name;
     int32_t slot = -1;
     FieldType type = FieldType::kString;
     bool typed = false;
+    uint64_t bit = 0;  // in KeysSeen::names; 0 past the first kNameBits names
+  };
+  static constexpr size_t kNameBits = 64;
+
+  // The keys an event has so far, for the field-name rule (parser.h), beside what the slots tell.
+  // A key with a slot has its repeat in slot_field already: it is filled by that key only. Any
+  // other key the table knows (metadata, a name only `types:` gives, a learned one) sets its
+  // name's own bit, so its repeat is certain too. Every other key sets the bit of the empty table
+  // entry its lookup ended at: the lookup is done anyway, so this costs a shift and an OR, and two
+  // keys share a bit only when they end at the same entry or at entries 64 apart. Only then are
+  // names compared; when they differ, the key is learned after the event (it gets an entry and a
+  // bit of its own), so a stream whose keys collide pays the comparison about once per key.
+  struct KeysSeen {
+    uint64_t names;
+    uint64_t entries = 0;
   };
   // A schema name with a dot, resolved as a JSON pointer when no top-level key has that name.
   struct Path {
@@ -286,8 +303,38 @@ struct JsonParser::Impl {
   bool apply_declared_type(const Name* name, std::string_view field_name, std::string_view text,
                            bool exact_float, Field& field);
   // The name spelled `key`, or nullptr. `readable`: 16 bytes from key.data() may be read (the key
-  // is in the padded line), so it is loaded without a copy.
-  [[gnu::always_inline]] const Name* find(std::string_view key, bool readable) const;
+  // is in the padded line), so it is loaded without a copy. `entry`: where the lookup ended (the
+  // name's entry, or the empty one after the probe).
+  [[gnu::always_inline]] const Name* find(std::string_view key, bool readable, size_t& entry) const;
+  // Whether `key`, found as `name` at `entry`, repeats a key of the event or is a metadata name.
+  // `appended`: 1 when the key's own field is batch.fields.back() already, else 0.
+  [[gnu::always_inline]] bool repeats(const Name* name, size_t entry, std::string_view key,
+                                      const Batch& batch, const Event& event, size_t appended,
+                                      const int32_t* slot_field, KeysSeen& seen) {
+    if (name != nullptr && name->slot >= 0) {
+      return slot_field[name->slot] >= 0;
+    }
+    if (name != nullptr && name->bit != 0) {
+      const bool seen_before = (seen.names & name->bit) != 0;
+      seen.names |= name->bit;
+      return seen_before;
+    }
+    const uint64_t bit = uint64_t{1} << (entry & 63);
+    if ((seen.entries & bit) == 0) [[likely]] {
+      seen.entries |= bit;
+      return false;
+    }
+    return repeats_by_name(key, batch, event, appended);
+  }
+  bool repeats_by_name(std::string_view key, const Batch& batch, const Event& event,
+                       size_t appended);
+  // Adds `key` to the table as a name of its own, with a bit while there are bits left.
+  void learn(std::string_view key);
+  void insert_key(uint32_t name);
+  // Counts a key the field-name rule drops from the event being parsed.
+  void note_dropped(std::string_view key, bool metadata);
+  // After a parsed event that dropped keys: adds them to the batch's count; warns the first time.
+  void settle_dropped(const Batch& batch, const Event& event);
   // Fills field.type, value and num from `value`, then applies the declared type of `name`.
   bool fill_value(od::value& value, const Name* name, std::string_view field_name, Batch& batch,
                   const Event& event, Field& field);
@@ -310,6 +357,8 @@ struct JsonParser::Impl {
     uint32_t name = 0;    // into names
   };
   std::vector<KeyEntry> key_table;  // a power of two in size, at most a quarter full
+  uint64_t reserved_bits = 0;       // the bits of `_raw`, `_source`, `_error`: every event has them
+  std::string to_learn;             // a key whose entry bit collided, learned after its event
   uint32_t key_shift = 64;
   std::vector<Path> paths;
   od::parser parser;
@@ -324,9 +373,19 @@ struct JsonParser::Impl {
   std::vector<uint64_t> quote_bits;  // parse_flat's, per line; reused
   std::string padded;                // the line copied with simdjson's padding; reused
   std::string message;               // reused per error
+  // The field-name rule's count: keys dropped from the event being parsed, from this batch.
+  uint64_t event_dropped = 0;
+  uint64_t batch_dropped = 0;
+  bool warned = false;            // one warning per parser: the count says the rest
+  bool dropped_metadata = false;  // what the warning will say about dropped_example
+  std::string dropped_example;    // the event's first dropped key, until the warning is written
 };
 
 JsonParser::Impl::Impl(const ParseOptions& options, const Schema& schema) : schema(schema) {
+  // First, so that they always get a bit: a key spelled like metadata is dropped (parser.h).
+  for (std::string_view meta : {"_raw", "_source", "_error"}) {
+    names.push_back(Name{std::string(meta)});
+  }
   auto name_index = [&](std::string_view name) -> Name& {
     for (auto& n : names) {
       if (n.name == name) {
@@ -347,8 +406,17 @@ JsonParser::Impl::Impl(const ParseOptions& options, const Schema& schema) : sche
     n.type = type;
     n.typed = true;
   }
+  for (size_t i = 0; i < names.size() && i < kNameBits; ++i) {
+    names[i].bit = uint64_t{1} << i;
+  }
+  reserved_bits = names[0].bit | names[1].bit | names[2].bit;
+  // Room for the names learned later (up to kNameBits in all), so neither the table nor `names`
+  // ever grows while an event is parsed. A table of at least 256 entries also spreads the keys it
+  // does not know over many empty entries, whose bits then rarely collide (see KeysSeen).
+  const size_t most_names = std::max(names.size(), kNameBits);
+  names.reserve(most_names);
   size_t table_size = 4;
-  while (table_size < names.size() * 4) {
+  while (table_size < most_names * 4) {
     table_size *= 2;
   }
   key_table.resize(table_size);
@@ -358,15 +426,7 @@ JsonParser::Impl::Impl(const ParseOptions& options, const Schema& schema) : sche
     if (name.empty()) {
       continue;
     }
-    KeyEntry entry;
-    load_head(name.data(), name.size(), false, entry.head);
-    entry.length = static_cast<uint32_t>(name.size());
-    entry.name = i;
-    size_t slot = key_slot(entry.head[0], name.size());
-    while (key_table[slot].length != 0) {
-      slot = (slot + 1) & (key_table.size() - 1);
-    }
-    key_table[slot] = entry;
+    insert_key(i);
     if (names[i].slot >= 0 && name.find('.') != std::string::npos) {
       Path path{i, "/"};
       for (char c : name) {
@@ -385,14 +445,86 @@ JsonParser::Impl::Impl(const ParseOptions& options, const Schema& schema) : sche
   }
 }
 
-inline const JsonParser::Impl::Name* JsonParser::Impl::find(std::string_view key,
-                                                            bool readable) const {
+void JsonParser::Impl::insert_key(uint32_t name) {
+  const std::string& text = names[name].name;
+  KeyEntry entry;
+  load_head(text.data(), text.size(), false, entry.head);
+  entry.length = static_cast<uint32_t>(text.size());
+  entry.name = name;
+  size_t slot = key_slot(entry.head[0], text.size());
+  while (key_table[slot].length != 0) {
+    slot = (slot + 1) & (key_table.size() - 1);
+  }
+  key_table[slot] = entry;
+}
+
+// Between events (the entries a lookup ends at must not move within one), at most once per
+// colliding key of the stream and kNameBits names in all, so off the hot path.
+void JsonParser::Impl::learn(std::string_view key) {
+  if (key.empty() || names.size() >= kNameBits) {
+    return;  // "" has no entry (length 0 marks an empty one); past the bits, names are compared
+  }
+  size_t entry;
+  if (find(key, false, entry) != nullptr) {
+    return;
+  }
+  names.push_back(Name{std::string(key)});  // within the capacity reserved: no Name* moves
+  names.back().bit = uint64_t{1} << (names.size() - 1);
+  insert_key(static_cast<uint32_t>(names.size() - 1));
+}
+
+[[gnu::noinline]] bool JsonParser::Impl::repeats_by_name(std::string_view key, const Batch& batch,
+                                                         const Event& event, size_t appended) {
+  for (size_t i = event.first_field; i + appended < batch.fields.size(); ++i) {
+    if (batch.str(batch.fields[i].name) == key) {
+      return true;
+    }
+  }
+  if (to_learn.empty()) {
+    to_learn.assign(key);  // two keys share a bit: give this one a name, so they stop sharing
+  }
+  return false;
+}
+
+void JsonParser::Impl::note_dropped(std::string_view key, bool metadata) {
+  if (++event_dropped == 1 && !warned) {  // the warning names the event's first
+    dropped_example.assign(key);
+    dropped_metadata = metadata;
+  }
+}
+
+void JsonParser::Impl::settle_dropped(const Batch& batch, const Event& event) {
+  batch_dropped += event_dropped;
+  if (warned) {
+    return;
+  }
+  warned = true;
+  std::string line = "json input: key `";
+  line.append(dropped_example);
+  line.append("` at ");
+  batch.append_source(event, line);
+  if (dropped_metadata) {
+    line.append(
+        " is a metadata name; such keys are left out of events, so `_raw`, `_source` and "
+        "`_error` always mean the event's metadata (the key's text stays in `_raw`)");
+  } else {
+    line.append(
+        " repeats within the event; the first occurrence is kept and later ones are left "
+        "out (their text stays in `_raw`)");
+  }
+  line.append(". Warned once per parse worker; later ones are only counted.");
+  log_warning(line);
+}
+
+inline const JsonParser::Impl::Name* JsonParser::Impl::find(std::string_view key, bool readable,
+                                                            size_t& slot) const {
   if (key.empty()) {
+    slot = 0;
     return nullptr;
   }
   uint64_t head[2];
   load_head(key.data(), key.size(), readable, head);
-  for (size_t slot = key_slot(head[0], key.size());; slot = (slot + 1) & (key_table.size() - 1)) {
+  for (slot = key_slot(head[0], key.size());; slot = (slot + 1) & (key_table.size() - 1)) {
     const KeyEntry& entry = key_table[slot];
     if (entry.length == 0) {
       return nullptr;
@@ -671,6 +803,7 @@ bool JsonParser::Impl::parse_flat(Batch& batch, const Event& event, const char* 
     return Span{event.raw.off + static_cast<uint32_t>(begin - line),
                 static_cast<uint32_t>(stop - begin)};
   };
+  KeysSeen seen{reserved_bits};  // the names the event has: its metadata, then its keys
   while (true) {
     if (p == end || *p != '"') {
       return false;
@@ -791,8 +924,13 @@ bool JsonParser::Impl::parse_flat(Batch& batch, const Event& event, const char* 
     if (after == end || (*after != ',' && *after != '}')) {
       return false;
     }
-    const Name* name = find(key, true);
-    if (name != nullptr) {
+    size_t entry;
+    const Name* name = find(key, true, entry);
+    if (repeats(name, entry, key, batch, event, 1, slot_field, seen)) [[unlikely]] {
+      // The field-name rule (parser.h): a repeated or metadata key is left out, unconverted.
+      batch.fields.pop_back();
+      note_dropped(key, name != nullptr && (name->bit & reserved_bits) != 0);
+    } else if (name != nullptr) {
       const std::string_view text =
           field.type == FieldType::kString
               ? std::string_view(value_begin + 1, static_cast<size_t>(p - value_begin - 2))
@@ -800,7 +938,7 @@ bool JsonParser::Impl::parse_flat(Batch& batch, const Event& event, const char* 
       if (!apply_declared_type(name, key, text, exact_float, field)) {
         return false;
       }
-      if (name->slot >= 0 && slot_field[name->slot] < 0) {
+      if (name->slot >= 0) {  // empty: repeats() said so
         slot_field[name->slot] = static_cast<int32_t>(batch.fields.size() - 1);
       }
     }
@@ -814,6 +952,7 @@ bool JsonParser::Impl::parse_flat(Batch& batch, const Event& event, const char* 
 bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
   const std::string_view line = batch.str(event.raw);
   int32_t* slot_field = batch.slot_fields.data() + event.slot_base;
+  event_dropped = 0;
   if (flat_path == FlatPath::kAlways || (flat_path == FlatPath::kAdaptive && flat_pause == 0)) {
     // Read in place, with the rest of the batch as padding; the batch's last lines, which lack
     // it, from a padded copy.
@@ -825,6 +964,7 @@ bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
     }
     batch.fields.resize(event.first_field);
     std::fill(slot_field, slot_field + schema.size(), -1);
+    event_dropped = 0;  // simdjson reads the line again, keys the flat path dropped included
     if (flat_path == FlatPath::kAdaptive && ++flat_declined == kFlatDeclinesBeforePause) {
       flat_declined = 0;
       flat_pause = kFlatPauseLines;
@@ -839,6 +979,7 @@ bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
     return false;
   }
   od::object object;
+  KeysSeen seen{reserved_bits};  // as in parse_flat
   if (auto error = doc.get_object().get(object)) {
     od::json_type type;
     if (error != simdjson::INCORRECT_TYPE) {
@@ -860,6 +1001,27 @@ bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
     const char* raw = member.key().raw();
     bool escaped = false;
     std::string_view key = raw_key(raw, escaped);
+    if (escaped) {
+      if (auto error = member.unescaped_key().get(key)) {
+        fail_json(error);
+        return false;
+      }
+    }
+    size_t entry;
+    const Name* name = find(key, !escaped, entry);
+    if (repeats(name, entry, key, batch, event, 0, slot_field, seen)) [[unlikely]] {
+      // The field-name rule (parser.h): a repeated or metadata key is left out, unconverted. Its
+      // value is still read, as On Demand checks only what is read: the line stays valid JSON
+      // or not as a whole, whichever of its keys repeat.
+      const size_t text_size = batch.text.size();
+      Field ignored;
+      if (!fill_value(member.value(), nullptr, key, batch, event, ignored)) {
+        return false;
+      }
+      batch.text.resize(text_size);
+      note_dropped(key, name != nullptr && (name->bit & reserved_bits) != 0);
+      continue;
+    }
     // Built in place: fill_value appends to batch.text only, so the reference stays valid.
     Field& field = batch.fields.emplace_back();
     if (!escaped) {
@@ -867,17 +1029,12 @@ bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
       field.name = Span{event.raw.off + static_cast<uint32_t>(raw - padded.data()),
                         static_cast<uint32_t>(key.size())};
     } else {
-      if (auto error = member.unescaped_key().get(key)) {
-        fail_json(error);
-        return false;
-      }
       field.name = batch.append(key);
     }
-    const Name* name = find(key, !escaped);
     if (!fill_value(member.value(), name, key, batch, event, field)) {
       return false;
     }
-    if (name != nullptr && name->slot >= 0 && slot_field[name->slot] < 0) {
+    if (name != nullptr && name->slot >= 0) {  // empty: repeats() said so
       slot_field[name->slot] = static_cast<int32_t>(batch.fields.size() - 1);
     }
   }
@@ -910,6 +1067,7 @@ bool JsonParser::Impl::parse_event(Batch& batch, Event& event) {
 void JsonParser::Impl::parse(Batch& batch) {
   batch.layout = nullptr;
   const size_t slots = schema.size();
+  batch_dropped = 0;
   for (Event& event : batch.events) {
     if (event.state != EventState::kFramed) {
       continue;
@@ -929,6 +1087,13 @@ void JsonParser::Impl::parse(Batch& batch) {
     }
     event.field_count = static_cast<uint32_t>(batch.fields.size()) - event.first_field;
     event.state = EventState::kParsed;
+    if (event_dropped != 0) [[unlikely]] {
+      settle_dropped(batch, event);
+    }
+    if (!to_learn.empty()) [[unlikely]] {
+      learn(to_learn);
+      to_learn.clear();
+    }
   }
 }
 
@@ -937,7 +1102,10 @@ JsonParser::JsonParser(const ParseOptions& options, const Schema& schema)
 
 JsonParser::~JsonParser() = default;
 
-void JsonParser::parse(Batch& batch) { impl_->parse(batch); }
+void JsonParser::parse(Batch& batch) {
+  impl_->parse(batch);
+  add_dropped_keys(impl_->batch_dropped);
+}
 
 void JsonParser::set_flat_path(bool enabled) {
   impl_->flat_path = enabled ? Impl::FlatPath::kAlways : Impl::FlatPath::kNever;

@@ -20,7 +20,10 @@ class JsonParser final : public Parser {
 
   // Strings are unescaped (values without escapes point into the raw line); numbers become kInt
   // (fits int64) or kFloat, keeping their original text; nested objects and arrays become kJson
-  // with minified text. A key that appears twice yields two fields; its slot takes the first.
+  // with minified text. Keys follow the field-name rule (parser.h): a key that repeats within the
+  // line, or is spelled `_raw`, `_source` or `_error`, is left out (its value is still checked as
+  // JSON) and counted in dropped_keys(); the first occurrence is the field, in place and in slot.
+  // Nested objects are kept as their text, repeated keys and all.
   void parse(Batch& batch) override;
 
   // Most lines are flat objects of plain values, which a one-pass reader of its own takes without

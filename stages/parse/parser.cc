@@ -1,5 +1,10 @@
 #include "stages/parse/parser.h"
 
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+
 #include "stages/parse/csv_parser.h"
 #include "stages/parse/json_parser.h"
 #include "stages/parse/none_parser.h"
@@ -21,14 +26,47 @@ Result<std::unique_ptr<Parser>> make_parser(const ParseOptions& options, const S
   return Status::error("unknown parse format");
 }
 
+std::vector<uint32_t> dropped_columns(const std::vector<std::string>& names) {
+  std::vector<uint32_t> dropped;
+  std::unordered_set<std::string_view> seen;  // once per header: a wide one must not be quadratic
+  for (size_t c = 0; c < names.size(); ++c) {
+    if (meta_field_from_name(names[c]) != MetaField::kNone || !seen.insert(names[c]).second) {
+      dropped.push_back(static_cast<uint32_t>(c));
+    }
+  }
+  return dropped;
+}
+
+Status check_configured_names(const std::vector<std::string>& names, std::string_view what) {
+  for (uint32_t c : dropped_columns(names)) {
+    // Built with append(): GCC 12 warns falsely (-Wrestrict) on chains of operator+.
+    std::string message(what);
+    message.append(" names `").append(names[c]);
+    if (meta_field_from_name(names[c]) != MetaField::kNone) {
+      message.append(
+          "`, which is metadata (`_raw`, `_source`, `_error` are every event's own); "
+          "choose another name");
+    } else {
+      message.append("` twice; field names must be unique");
+    }
+    return Status::error(std::move(message));
+  }
+  return Status();
+}
+
 std::shared_ptr<const Layout> make_layout(std::vector<std::string> names,
                                           const ParseOptions& options, const Schema& schema) {
   auto layout = std::make_shared<Layout>();
   layout->column_types.assign(names.size(), FieldType::kString);
   for (const auto& [name, type] : options.types) {
+    if (meta_field_from_name(name) != MetaField::kNone) {
+      continue;  // a metadata name's column is dropped, never converted
+    }
     for (size_t c = 0; c < names.size(); ++c) {
       if (names[c] == name) {
+        // Only the first column of a name: the later ones are dropped, never converted.
         layout->column_types[c] = type;
+        break;
       }
     }
   }
@@ -40,7 +78,7 @@ std::shared_ptr<const Layout> make_layout(std::vector<std::string> names,
     for (size_t c = 0; c < names.size(); ++c) {
       if (names[c] == schema.name(s)) {
         layout->slot_to_column[s] = static_cast<int32_t>(c);
-        break;  // the first column of a name wins, as in a CSV header with duplicates
+        break;  // the first column of a name wins: later ones are dropped (dropped_columns)
       }
     }
   }

@@ -1,7 +1,9 @@
 #include "stages/parse/regex_parser.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "stages/parse/type_conversion.h"
 #include "stages/regex_syntax.h"
@@ -18,6 +20,15 @@ Result<std::unique_ptr<const RE2>> compile(const std::string& pattern) {
   }
   if (re->CapturingGroupNames().empty()) {
     return Status::error("regex pattern has no named group; name the fields with (?P<name>...)");
+  }
+  // RE2 accepts a group name twice (and keeps one of them in NamedCapturingGroups); the names are
+  // configuration, so a repeated or metadata name is reported at load (the rule in parser.h).
+  std::vector<std::string> names;
+  for (const auto& [index, name] : re->CapturingGroupNames()) {
+    names.push_back(name);
+  }
+  if (Status s = check_configured_names(names, "regex pattern"); !s.ok()) {
+    return s;
   }
   return std::unique_ptr<const RE2>(std::move(re));
 }

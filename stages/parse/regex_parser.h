@@ -19,7 +19,8 @@
 namespace sluice {
 
 // The named groups of `pattern` (either syntax), in group order. Errors: RE2 rejects the pattern
-// (the message carries RE2's reason), or the pattern has no named group.
+// (the message carries RE2's reason), the pattern has no named group, or it names two groups
+// alike or a group `_raw`, `_source` or `_error` (metadata names).
 Result<std::vector<std::string>> regex_field_names(const std::string& pattern);
 
 class RegexParser final : public Parser {
@@ -46,7 +47,7 @@ class RegexParser final : public Parser {
   std::string message_;                       // reused per error
 };
 
-// Errors: the pattern does not compile, or it has no named group.
+// Errors: those of regex_field_names.
 Result<std::unique_ptr<Parser>> make_regex_parser(const ParseOptions& options,
                                                   const Schema& schema);
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "stages/sinks/byte_writer.h"
 #include "stages/sinks/event_access.h"
@@ -131,8 +132,23 @@ void CsvEncoder::write_data_header(const Batch& batch, std::span<const uint32_t>
     first = false;
   };
   if (batch.layout) {
-    for (const std::string& name : batch.layout->names) {
-      put_name(name);
+    // A column a parser hid (a CSV header naming a field twice, or naming metadata: the rule in
+    // stages/parse/parser.h) is hidden in every event of its layout and the rows leave it out,
+    // so the header does too. Read from the first event: once per output, so a scan is fine.
+    const std::vector<std::string>& names = batch.layout->names;
+    std::vector<bool> hidden(names.size(), false);
+    const Event& e = batch.events[events.front()];
+    for (uint32_t i = 0; i < e.field_count; ++i) {
+      const Field& f = batch.fields[e.first_field + i];
+      if ((f.flags & Field::kNameInLayout) && (f.flags & Field::kHidden) &&
+          f.name.off < names.size()) {
+        hidden[f.name.off] = true;
+      }
+    }
+    for (size_t c = 0; c < names.size(); ++c) {
+      if (!hidden[c]) {
+        put_name(names[c]);
+      }
     }
   } else {
     const Event& e = batch.events[events.front()];

@@ -2,6 +2,11 @@
 // order, or exactly the `fields` listed (metadata `_raw`, `_source`, `_error` allowed there). A
 // dead-letter sink uses it with `_raw`, `_source`, `_error`. One instance per (worker, sink);
 // not thread-safe (it keeps per-layout key caches and a scratch buffer).
+//
+// Names are never checked here, per event: parsers give each event unique field names, none of
+// them `_raw`, `_source` or `_error` (the rule in stages/parse/parser.h). So every object written
+// has unique top-level keys, a metadata name in `fields` always selects the metadata, and a dead
+// letter's `_raw`, `_source`, `_error` are always the event's own.
 #pragma once
 
 #include <memory>

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -192,6 +193,41 @@ TEST_F(CsvFramerTest, HeaderIsConsumedAndBuildsLayout) {
   EXPECT_EQ(batch_.layout->names, (std::vector<std::string>{"host", "sta\"tus", "status"}));
   EXPECT_EQ(batch_.layout->column_types[2], FieldType::kInt);
   EXPECT_EQ(batch_.layout->slot_to_column[status], 2);
+}
+
+// The field-name rule (stages/parse/parser.h): the parser hides a header column that repeats a
+// name or names metadata; the framer, which sees each stream's header once, says so once.
+TEST_F(CsvFramerTest, HeaderRepeatingANameOrNamingMetadataWarnsOncePerStream) {
+  options_.header = true;
+  options_.columns.clear();
+  options_.types = {{"n", FieldType::kInt}};
+  Slot n = schema_.intern("n");
+  CsvFramer framer(options_, schema_);
+  batch_.source = std::make_shared<const std::string>("/var/log/a.csv");
+  batch_.text = "n,_source,n\n1,x,2\n3,y,4\n";
+  ::testing::internal::CaptureStderr();
+  framer.frame(batch_, 0, batch_.text.size(), true);
+  Batch next;
+  next.source = batch_.source;
+  next.text = "5,z,6\n";
+  framer.frame(next, 0, next.text.size(), true);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err,
+            "sluice: warning: csv header of /var/log/a.csv: column 2 `_source` is a metadata name; "
+            "column 3 `n` repeats an earlier column; left out of every event (the first column of "
+            "a name, and the metadata, are kept; the values stay in `_raw`)\n");
+  EXPECT_EQ(records(batch_).size(), 2u);
+  EXPECT_EQ(batch_.layout->slot_to_column[n], 0);
+  EXPECT_EQ(batch_.layout->column_types,
+            (std::vector<FieldType>{FieldType::kInt, FieldType::kString, FieldType::kString}));
+}
+
+TEST_F(CsvFramerTest, HeaderWithUniqueNamesDoesNotWarn) {
+  options_.header = true;
+  options_.columns.clear();
+  ::testing::internal::CaptureStderr();
+  frame_all("a,b,_sourcefile\n1,2,3\n");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 
 TEST_F(CsvFramerTest, HeaderAfterBlankLines) {

@@ -344,7 +344,10 @@ TEST_F(CsvParserTest, RandomRecordsMatchSplitCsvRecord) {
       record.push_back(alphabet[rng() % sizeof(alphabet)]);
     }
     split_csv_record(record, ',', '"', expected);
-    options_.columns.assign(expected.size(), "f");
+    options_.columns.clear();
+    for (size_t c = 0; c < expected.size(); ++c) {
+      options_.columns.push_back("f" + std::to_string(c));  // unique, as make_csv_parser requires
+    }
     Batch batch;
     add(batch, record);
     parser()->parse(batch);
@@ -358,6 +361,75 @@ TEST_F(CsvParserTest, RandomRecordsMatchSplitCsvRecord) {
     EXPECT_FALSE(ends_in_quotes(record)) << record;
     ASSERT_EQ(values(batch, 0), expected) << record;
   }
+}
+
+// The field-name rule (stages/parse/parser.h) for a header, which is input: a column whose name
+// repeats an earlier one, or is a metadata name, stays in place but hidden, never converted.
+TEST_F(CsvParserTest, HeaderRepeatingANameHidesTheLaterColumn) {
+  options_.header = true;
+  options_.columns.clear();
+  Slot n = schema_.intern("n");
+  batch_.layout = make_layout({"n", "m", "n"}, options_, schema_);
+  add(batch_, "1,2,3");
+  add(batch_, "4,5,6");
+  auto p = parser();
+  p->parse(batch_);
+  const Event& e = batch_.events[1];
+  ASSERT_EQ(e.state, EventState::kParsed);
+  EXPECT_EQ(e.field_count, 3u);  // columns keep their positions
+  EXPECT_EQ(batch_.fields[e.first_field + 0].flags, Field::kNameInLayout);
+  EXPECT_EQ(batch_.fields[e.first_field + 1].flags, Field::kNameInLayout);
+  EXPECT_EQ(batch_.fields[e.first_field + 2].flags, Field::kNameInLayout | Field::kHidden);
+  EXPECT_EQ(batch_.str(batch_.field(e, n)->value), "4");
+  EXPECT_EQ(p->dropped_keys(), 2u);
+}
+
+TEST_F(CsvParserTest, HeaderRepeatingATypedNameConvertsOnlyTheFirst) {
+  options_.header = true;
+  options_.columns.clear();
+  options_.types = {{"n", FieldType::kInt}};
+  batch_.layout = make_layout({"n", "n"}, options_, schema_);
+  add(batch_, "1,not a number");
+  parser()->parse(batch_);
+  const Event& e = batch_.events[0];
+  ASSERT_EQ(e.state, EventState::kParsed) << batch_.str(e.error);
+  EXPECT_EQ(batch_.fields[e.first_field].type, FieldType::kInt);
+  EXPECT_EQ(batch_.fields[e.first_field + 1].type, FieldType::kString);
+}
+
+TEST_F(CsvParserTest, HeaderNamingMetadataHidesThatColumn) {
+  options_.header = true;
+  options_.columns.clear();
+  options_.types = {{"_source", FieldType::kInt}};
+  Slot source = schema_.intern("_source");
+  batch_.layout = make_layout({"_source", "a", "_raw", "_error"}, options_, schema_);
+  add(batch_, "forged,1,forged,forged");
+  auto p = parser();
+  p->parse(batch_);
+  const Event& e = batch_.events[0];
+  ASSERT_EQ(e.state, EventState::kParsed) << batch_.str(e.error);
+  for (uint32_t c : {0u, 2u, 3u}) {
+    EXPECT_TRUE(batch_.fields[e.first_field + c].flags & Field::kHidden) << c;
+  }
+  EXPECT_FALSE(batch_.fields[e.first_field + 1].flags & Field::kHidden);
+  EXPECT_EQ(batch_.field(e, source), nullptr);
+  EXPECT_EQ(p->dropped_keys(), 3u);
+}
+
+TEST_F(CsvParserTest, UniqueHeaderHidesNothing) {
+  auto p = parser();
+  add(batch_, "1,2,3");
+  p->parse(batch_);
+  for (uint32_t c = 0; c < 3; ++c) {
+    EXPECT_EQ(batch_.fields[c].flags, Field::kNameInLayout);
+  }
+  EXPECT_EQ(p->dropped_keys(), 0u);
+}
+
+TEST(DroppedColumnsTest, RepeatsAndMetadataNamesInOrder) {
+  EXPECT_EQ(dropped_columns({"a", "_raw", "b", "a", "_source", "b", "a", "_error", "_rawx"}),
+            (std::vector<uint32_t>{1, 3, 4, 5, 6, 7}));
+  EXPECT_TRUE(dropped_columns({"a", "b", "_", "raw"}).empty());
 }
 
 TEST(SplitCsvRecordTest, SplitsAndUnescapes) {
@@ -390,6 +462,29 @@ TEST(MakeCsvParserTest, DelimiterMustDifferFromQuote) {
   auto made = make_csv_parser(options, schema);
   ASSERT_FALSE(made.ok());
   EXPECT_EQ(made.status().message(), "csv delimiter and quote must differ");
+}
+
+// `columns` come from the configuration: the field-name rule makes a repeat an error at load.
+TEST(MakeCsvParserTest, ColumnsNamingAFieldTwiceAreRejected) {
+  ParseOptions options;
+  options.format = ParseOptions::Format::kCsv;
+  options.columns = {"n", "m", "n"};
+  Schema schema;
+  auto made = make_csv_parser(options, schema);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.status().message(), "csv `columns` names `n` twice; field names must be unique");
+}
+
+TEST(MakeCsvParserTest, ColumnsNamingMetadataAreRejected) {
+  ParseOptions options;
+  options.format = ParseOptions::Format::kCsv;
+  options.columns = {"a", "_source"};
+  Schema schema;
+  auto made = make_csv_parser(options, schema);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.status().message(),
+            "csv `columns` names `_source`, which is metadata (`_raw`, `_source`, `_error` are "
+            "every event's own); choose another name");
 }
 
 TEST(MakeCsvParserTest, DelimiterCannotBeLineBreak) {

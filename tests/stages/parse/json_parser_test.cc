@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -310,20 +311,206 @@ TEST_F(JsonParserTest, SlotsResolvePerEvent) {
   EXPECT_EQ(batch_.str(batch_.field(e1, other)->value), "1");
 }
 
-TEST_F(JsonParserTest, MetadataSlotsAreNotFilledFromKeys) {
-  Slot raw = schema_.intern("_raw");
-  const Event& e = parse_line(R"({"_raw":"spoof"})");
+// The field-name rule (stages/parse/parser.h): an event's fields have unique names, none of them
+// a metadata name. Each case runs on both ways a line is read: the flat path and simdjson.
+class JsonFieldNameRuleTest : public JsonParserTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  // Parses `lines` as one batch with a parser of its own, the flat path on or off per the param.
+  uint64_t parse_lines(const std::vector<std::string>& lines) {
+    options_.format = ParseOptions::Format::kJson;
+    JsonParser p(options_, schema_);
+    p.set_flat_path(GetParam());
+    for (const std::string& line : lines) {
+      add(batch_, line);
+    }
+    p.parse(batch_);
+    return p.dropped_keys();
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(BothPaths, JsonFieldNameRuleTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Flat" : "Simdjson"; });
+
+TEST_P(JsonFieldNameRuleTest, RepeatedKeyKeepsOnlyTheFirstOccurrence) {
+  Slot n = schema_.intern("n");
+  EXPECT_EQ(parse_lines({R"({"n":1,"m":"x","n":2})"}), 1u);
+  const Event& e = batch_.events[0];
   ASSERT_EQ(e.state, EventState::kParsed);
-  EXPECT_EQ(fields(e), (std::vector<std::string>{"_raw=spoof"}));
-  EXPECT_EQ(batch_.field(e, raw), nullptr);
+  EXPECT_EQ(fields(e), (std::vector<std::string>{"n=1", "m=x"}));
+  EXPECT_EQ(batch_.field(e, n)->num.i, 1);
 }
 
-TEST_F(JsonParserTest, DuplicateKeyKeepsBothFieldsAndSlotTakesTheFirst) {
-  Slot a = schema_.intern("a");
-  const Event& e = parse_line(R"({"a":1,"a":2})");
+TEST_P(JsonFieldNameRuleTest, KeyRepeatedManyTimesIsCountedPerOccurrence) {
+  EXPECT_EQ(parse_lines({R"({"n":1,"n":2,"n":3,"m":4,"m":5})", R"({"n":6,"n":7})"}), 4u);
+  EXPECT_EQ(fields(batch_.events[0]), (std::vector<std::string>{"n=1", "m=4"}));
+  EXPECT_EQ(fields(batch_.events[1]), (std::vector<std::string>{"n=6"}));
+}
+
+TEST_P(JsonFieldNameRuleTest, KeysOfOneEventDoNotCountAsRepeatsInTheNext) {
+  EXPECT_EQ(parse_lines({R"({"n":1,"m":2})", R"({"m":3,"n":4})"}), 0u);
+  EXPECT_EQ(fields(batch_.events[1]), (std::vector<std::string>{"m=3", "n=4"}));
+}
+
+TEST_P(JsonFieldNameRuleTest, RepeatedKeyIsNotConverted) {
+  options_.types = {{"n", FieldType::kInt}};
+  EXPECT_EQ(parse_lines({R"({"n":"1","n":"not a number"})"}), 1u);
+  const Event& e = batch_.events[0];
+  ASSERT_EQ(e.state, EventState::kParsed) << error(e);
+  EXPECT_EQ(field(e, 0).type, FieldType::kInt);
+  EXPECT_EQ(field(e, 0).num.i, 1);
+}
+
+TEST_P(JsonFieldNameRuleTest, RepeatedKeyMustStillBeValidJson) {
+  EXPECT_EQ(parse_lines({R"({"n":1,"n":tru})"}), 0u);
+  EXPECT_EQ(batch_.events[0].state, EventState::kParseError);
+  EXPECT_EQ(error(batch_.events[0]).rfind("invalid JSON: ", 0), 0u);
+}
+
+TEST_P(JsonFieldNameRuleTest, RepeatedKeyWithANestedValueLeavesNoText) {
+  EXPECT_EQ(parse_lines({R"({"n":1,"n":{"x":[1,"\u00e9"]},"b":"c\td"})"}), 1u);
+  const Event& e = batch_.events[0];
   ASSERT_EQ(e.state, EventState::kParsed);
-  EXPECT_EQ(fields(e), (std::vector<std::string>{"a=1", "a=2"}));
-  EXPECT_EQ(batch_.field(e, a)->num.i, 1);
+  EXPECT_EQ(fields(e), (std::vector<std::string>{"n=1", "b=c\td"}));
+  // Only b's unescaped value was appended; the dropped value's minified copy was taken back.
+  EXPECT_EQ(batch_.text.size(), e.raw.off + e.raw.len + 1 + 3);
+}
+
+TEST_P(JsonFieldNameRuleTest, RepeatedKeyThatIsOnlyEscapedDifferentlyIsDropped) {
+  EXPECT_EQ(parse_lines({R"({"ab":1,"a\u0062":2})"}), 1u);
+  EXPECT_EQ(fields(batch_.events[0]), (std::vector<std::string>{"ab=1"}));
+}
+
+TEST_P(JsonFieldNameRuleTest, RepeatedEmptyKeyIsDropped) {
+  EXPECT_EQ(parse_lines({R"({"":1,"a":2,"":3})"}), 1u);
+  EXPECT_EQ(fields(batch_.events[0]), (std::vector<std::string>{"=1", "a=2"}));
+}
+
+TEST_P(JsonFieldNameRuleTest, RepeatedLongKeysDifferingOnlyPastTheirHeadAreKept) {
+  const std::string k1 = std::string(20, 'k') + "1";
+  const std::string k2 = std::string(20, 'k') + "2";
+  EXPECT_EQ(parse_lines({"{\"" + k1 + "\":1,\"" + k2 + "\":2,\"" + k1 + "\":3}"}), 1u);
+  EXPECT_EQ(fields(batch_.events[0]), (std::vector<std::string>{k1 + "=1", k2 + "=2"}));
+}
+
+// Past the first 64 names (metadata, configured, learned) a key has no bit of its own: its
+// repeats are found by comparing names, and keys that do not repeat are all kept.
+TEST_P(JsonFieldNameRuleTest, RepeatsAreFoundAmongMoreKeysThanTheLearnedNames) {
+  std::string wide = "{";
+  for (int i = 0; i < 200; ++i) {
+    wide += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  }
+  std::string with_repeats = wide + R"("k150":-1,"k3":-1,"k199":-1})";
+  wide += R"("last":0})";
+  EXPECT_EQ(parse_lines({wide, with_repeats, wide}), 3u);
+  EXPECT_EQ(batch_.events[0].field_count, 201u);
+  EXPECT_EQ(batch_.events[1].field_count, 200u);
+  EXPECT_EQ(batch_.events[2].field_count, 201u);
+  EXPECT_EQ(fields(batch_.events[1]).back(), "k199=199");
+}
+
+// Keys the table does not know share bits now and then; names tell them apart, and those keys are
+// learned between events. Neither may ever drop a key that does not repeat, nor miss one that does.
+TEST_P(JsonFieldNameRuleTest, KeysSharingBitsAreToldApartBeforeAndAfterBeingLearned) {
+  std::string unique = "{";
+  std::string repeated = "{";
+  for (int i = 0; i < 40; ++i) {
+    unique += "\"key" + std::to_string(i * 7919) + "\":" + std::to_string(i) + ",";
+  }
+  repeated = unique;
+  for (int i = 0; i < 40; ++i) {
+    repeated += "\"key" + std::to_string(i * 7919) + "\":-1,";
+  }
+  unique += "\"end\":0}";
+  repeated += "\"end\":0}";
+  EXPECT_EQ(parse_lines({unique, unique, repeated, unique, repeated}), 80u);
+  for (size_t e : {0, 1, 3}) {
+    EXPECT_EQ(batch_.events[e].field_count, 41u) << e;
+  }
+  for (size_t e : {2, 4}) {
+    EXPECT_EQ(batch_.events[e].field_count, 41u) << e;
+    EXPECT_EQ(fields(batch_.events[e])[39], "key" + std::to_string(39 * 7919) + "=39") << e;
+  }
+}
+
+TEST_P(JsonFieldNameRuleTest, MetadataNamedKeysAreDropped) {
+  Slot raw = schema_.intern("_raw");
+  Slot source = schema_.intern("_source");
+  EXPECT_EQ(parse_lines({R"({"_raw":"spoof","a":1,"_source":"x:1","_error":"e"})"}), 3u);
+  const Event& e = batch_.events[0];
+  ASSERT_EQ(e.state, EventState::kParsed);
+  EXPECT_EQ(fields(e), (std::vector<std::string>{"a=1"}));
+  EXPECT_EQ(batch_.field(e, raw), nullptr);
+  EXPECT_EQ(batch_.field(e, source), nullptr);
+}
+
+TEST_P(JsonFieldNameRuleTest, MetadataNamedKeyIsNotConverted) {
+  options_.types = {{"_raw", FieldType::kInt}};
+  EXPECT_EQ(parse_lines({R"({"_raw":"x"})"}), 1u);
+  EXPECT_EQ(batch_.events[0].state, EventState::kParsed);
+}
+
+TEST_P(JsonFieldNameRuleTest, KeysMerelyStartingWithAnUnderscoreAreKept) {
+  EXPECT_EQ(parse_lines({R"({"_rawx":1,"_":2,"_Raw":3,"__raw":4})"}), 0u);
+  EXPECT_EQ(fields(batch_.events[0]),
+            (std::vector<std::string>{"_rawx=1", "_=2", "_Raw=3", "__raw=4"}));
+}
+
+TEST_P(JsonFieldNameRuleTest, DroppedKeysOfAFailedLineAreNotCounted) {
+  options_.types = {{"b", FieldType::kInt}};
+  EXPECT_EQ(parse_lines({R"({"a":1,"a":2,"b":"x"})"}), 0u);
+  EXPECT_EQ(batch_.events[0].state, EventState::kParseError);
+}
+
+TEST_F(JsonParserTest, DropsAreCountedOnceWhenTheFlatPathHandsTheLineToSimdjson) {
+  options_.format = ParseOptions::Format::kJson;
+  JsonParser p(options_, schema_);
+  p.set_flat_path(true);
+  add(batch_, R"({"a":1,"a":2,"b":[1]})");  // the flat path drops a, then declines at the array
+  p.parse(batch_);
+  EXPECT_EQ(fields(batch_.events[0]), (std::vector<std::string>{"a=1", "b=[1]"}));
+  EXPECT_EQ(p.dropped_keys(), 1u);
+}
+
+TEST_F(JsonParserTest, DroppedKeysWarnOncePerParser) {
+  auto p = parser();
+  ::testing::internal::CaptureStderr();
+  for (int round = 0; round < 3; ++round) {
+    Batch batch;
+    batch.source = std::make_shared<const std::string>("in.json");
+    add(batch, R"({"a":1,"a":2})");
+    batch.events.back().position = 7;
+    add(batch, R"({"_raw":1})");
+    p->parse(batch);
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(p->dropped_keys(), 6u);
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("key `a` at in.json:7 repeats within the event"), std::string::npos) << err;
+}
+
+TEST_F(JsonParserTest, MetadataNamedKeyWarningSaysWhy) {
+  auto p = parser();
+  ::testing::internal::CaptureStderr();
+  add(batch_, R"({"_source":"forged"})");
+  p->parse(batch_);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("key `_source` at :0 is a metadata name"), std::string::npos) << err;
+}
+
+TEST_F(JsonParserTest, UniqueKeysAreNeitherCountedNorWarned) {
+  auto p = parser();
+  ::testing::internal::CaptureStderr();
+  add(batch_, R"({"a":1,"b":2})");
+  p->parse(batch_);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(p->dropped_keys(), 0u);
+}
+
+TEST_F(JsonParserTest, NestedObjectKeepsItsRepeatedKeys) {
+  // Only top-level keys are fields; a nested value is passed on as its (minified) text.
+  const Event& e = parse_line(R"({"o":{"x":1,"x":2}})");
+  ASSERT_EQ(e.state, EventState::kParsed);
+  EXPECT_EQ(fields(e), (std::vector<std::string>{R"(o={"x":1,"x":2})"}));
 }
 
 TEST_F(JsonParserTest, DeclaredTypesConvertStrings) {

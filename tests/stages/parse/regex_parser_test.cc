@@ -269,6 +269,32 @@ TEST(MakeRegexParser, InvalidPatternIsError) {
   EXPECT_EQ(made.status().message(), "invalid regex pattern: missing ]: [a-");
 }
 
+// RE2 itself accepts a name on two groups; as the names come from the configuration, the field-name
+// rule (stages/parse/parser.h) makes it an error at load, which `validate` reports.
+TEST(MakeRegexParser, GroupNamedTwiceIsError) {
+  ParseOptions options;
+  options.format = ParseOptions::Format::kRegex;
+  options.pattern = R"((?P<n>\d+) (?<n>\d+))";
+  Schema schema;
+  auto made = make_regex_parser(options, schema);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.status().message(), "regex pattern names `n` twice; field names must be unique");
+}
+
+TEST(MakeRegexParser, GroupNamedTwiceInAlternativesIsError) {
+  auto names = regex_field_names(R"((?P<n>a)|(?P<n>b))");
+  ASSERT_FALSE(names.ok());
+  EXPECT_EQ(names.status().message(), "regex pattern names `n` twice; field names must be unique");
+}
+
+TEST(MakeRegexParser, GroupWithAMetadataNameIsError) {
+  auto names = regex_field_names(R"((?P<_raw>\S+) (?P<m>\S+))");
+  ASSERT_FALSE(names.ok());
+  EXPECT_EQ(names.status().message(),
+            "regex pattern names `_raw`, which is metadata (`_raw`, `_source`, `_error` are every "
+            "event's own); choose another name");
+}
+
 TEST(RewriteGroupSyntax, AngleGroupBecomesPGroup) {
   EXPECT_EQ(rewrite_named_groups("(?<a>x)(?<b_2>y)"), "(?P<a>x)(?P<b_2>y)");
 }

@@ -331,6 +331,33 @@ TEST(CsvEncoder, HeaderWaitsForABatchWithEvents) {
   EXPECT_EQ(out, "a\n1\n");
 }
 
+// A CSV header naming a field twice, or naming metadata, makes the parser hide those columns in
+// every event (stages/parse/parser.h); the header written from the layout leaves them out too,
+// so it matches the rows.
+TEST(CsvEncoder, HeaderWithoutColumnsLeavesOutHiddenLayoutColumns) {
+  Schema schema;
+  auto encoder = csv_encoder(schema, {.header = true});
+  std::string out;
+  encoder->begin(out);
+  EncoderTestBatch b(schema);
+  b.use_layout({"n", "_source", "m", "n"});
+  b.event("1,x,2,3").column(0, "1").column(1, "x").column(2, "2").column(3, "3");
+  b.batch.fields[1].flags |= Field::kHidden;
+  b.batch.fields[3].flags |= Field::kHidden;
+  Batch& batch = b.finish();
+  std::vector<uint32_t> events = {0};
+  encoder->encode(batch, events, out);
+  EXPECT_EQ(out, "n,m\n1,2\n");
+}
+
+TEST(CsvEncoder, MetadataColumnsAreTheEventsOwnEvenBesideAFieldOfThatName) {
+  Schema schema;
+  auto encoder = csv_encoder(schema, {.columns = {"_raw", "_source", "a"}});
+  EncoderTestBatch b(schema);
+  b.event("real", 2).field("_raw", "forged").field("_source", "forged").field("a", "1");
+  EXPECT_EQ(encode_all(*encoder, b), "real,/var/log/in.log:2,1\n");
+}
+
 TEST(CsvEncoder, DeadLetterColumns) {
   Schema schema;
   auto encoder = csv_encoder(schema, {.header = true, .dead_letter = true});

@@ -400,6 +400,28 @@ TEST(JsonEncoder, DeadLetterHonoursListedFields) {
   EXPECT_EQ(encode_all(*encoder, b), "{\"_error\":\"why\",\"_raw\":\"x\"}\n");
 }
 
+// Parsers never give an event a field named like metadata (stages/parse/parser.h); should one
+// reach an encoder anyway, a metadata name listed in `fields` still means the metadata.
+TEST(JsonEncoder, SelectedMetadataIsTheEventsOwnEvenBesideAFieldOfThatName) {
+  Schema schema;
+  auto encoder = json_encoder(schema, {"_raw", "_source", "_error", "a"});
+  EncoderTestBatch b(schema);
+  b.event("real line", 3).field("_raw", "forged").field("_source", "forged").field("a", "1");
+  EXPECT_EQ(encode_all(*encoder, b),
+            "{\"_raw\":\"real line\",\"_source\":\"/var/log/in.log:3\",\"a\":\"1\"}\n");
+}
+
+TEST(JsonEncoder, DeadLetterMetadataIsTheEventsOwnEvenBesideAFieldOfThatName) {
+  Schema schema;
+  auto encoder = json_encoder(schema, {}, /*dead_letter=*/true);
+  EncoderTestBatch b(schema);
+  b.event("real line", 8).field("_raw", "forged").field("_error", "forged");
+  b.error_event("bad line", "why", 9);
+  EXPECT_EQ(encode_all(*encoder, b),
+            "{\"_raw\":\"real line\",\"_source\":\"/var/log/in.log:8\",\"_error\":\"\"}\n"
+            "{\"_raw\":\"bad line\",\"_source\":\"/var/log/in.log:9\",\"_error\":\"why\"}\n");
+}
+
 TEST(MakeEncoder, InternsListedFields) {
   Schema schema;
   auto encoder = json_encoder(schema, {"a", "_raw"});

@@ -73,6 +73,14 @@ TEST(RawEncoder, DeadLetterWritesRawOnly) {
   EXPECT_EQ(encode_all(*encoder, b), "not,enough\n");
 }
 
+TEST(RawEncoder, WritesTheEventsOwnRawEvenBesideAFieldOfThatName) {
+  Schema schema;
+  auto encoder = raw_encoder(schema);
+  EncoderTestBatch b(schema);
+  b.event("real line").field("_raw", "forged");
+  EXPECT_EQ(encode_all(*encoder, b), "real line\n");
+}
+
 TEST(RawEncoder, BeginWritesNothing) {
   Schema schema;
   auto encoder = raw_encoder(schema);
