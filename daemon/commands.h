@@ -1,5 +1,6 @@
 // The subcommands of the `sluice` binary (SPEC §1). Each returns the process exit code:
-// 0 success, 78 (EX_CONFIG) for a bad configuration, 1 for a runtime failure.
+// 0 success, 64 (EX_USAGE) for a bad command line, 78 (EX_CONFIG) for a bad configuration,
+// 1 for a runtime failure.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@ namespace sluice {
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 64;
 constexpr int kExitConfig = 78;
 
 // `sluice run -c FILE` ("-" = stdin); `config_text` instead of a file when path is empty.

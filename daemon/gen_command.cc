@@ -1,22 +1,50 @@
+#include <errno.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "daemon/commands.h"
 #include "stages/ingest/event_generator.h"
 #include "stages/log.h"
-#include "stages/sinks/fd_writer.h"
 
 namespace sluice {
+namespace {
+
+// Writes all of `bytes` to stdout; 0 or the errno of the write that failed. Kept local rather
+// than using write_all (fd_writer.h) because gen must tell EPIPE from other failures, and
+// write_all's Status carries only a message.
+int write_stdout(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(STDOUT_FILENO, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+}  // namespace
 
 int gen_command(const GenOptions& options) {
   EventGenerator::Format format;
   if (!EventGenerator::parse_format(options.format, format)) {
     log_error("gen: unknown format '" + options.format + "' (csv, text or json)");
-    return kExitConfig;
+    return kExitUsage;
   }
+  // A reader that goes away shows as EPIPE from write() rather than a kill, whatever the
+  // disposition inherited from the parent, so the exit status does not depend on the caller.
+  signal(SIGPIPE, SIG_IGN);
   EventGenerator generator(format, options.seed);
   const uint64_t total = options.count.value_or(UINT64_MAX);
   std::string buffer;
@@ -31,9 +59,12 @@ int gen_command(const GenOptions& options) {
       generator.append_event(buffer);
       ++in_chunk;
     }
-    size_t written = 0;
-    if (!write_all(STDOUT_FILENO, buffer, written, "stdout").ok()) {
-      return kExitOk;  // the reader went away (EPIPE): like `yes | head`, not an error
+    if (int error = write_stdout(buffer); error != 0) {
+      if (error == EPIPE) {
+        return kExitOk;  // the reader went away: like `yes | head`, the output was not wanted
+      }
+      log_error(std::string("gen: cannot write stdout: ") + std::strerror(error));
+      return kExitFailure;
     }
     buffer.clear();
     if (options.rate) {

@@ -8,6 +8,7 @@
 #include "daemon/commands.h"
 #include "daemon/config_file.h"
 #include "daemon/runtime.h"
+#include "daemon/standard_streams.h"
 #include "stages/log.h"
 
 namespace sluice {
@@ -36,6 +37,10 @@ int run_command(const std::string& config_path, const std::string& config_text, 
                                     : load_config_file(config_path);
   if (!config) {
     return kExitConfig;
+  }
+  if (Status s = check_standard_streams(*config); !s.ok()) {
+    log_error(s.message());
+    return kExitFailure;
   }
   auto runtime = Runtime::build(*config);
   if (!runtime.ok()) {
