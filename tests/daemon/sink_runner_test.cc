@@ -82,6 +82,7 @@ SharedBatch encoded_batch(const std::string& bytes, uint32_t events, Acknowledge
   }
   batch->encoded.push_back(Batch::Output{bytes, {}});
   batch->set_ack(ack, 0);
+  batch->expect_sinks(1);
   return SharedBatch(std::move(batch));
 }
 
@@ -100,7 +101,7 @@ RunResult run_batches(int failures, size_t partial, const std::vector<std::strin
   SinkRunner runner("test", std::move(owned), 1 << 20);
   HeaderEncoder header;
   runner.add_producer();
-  runner.start();
+  EXPECT_TRUE(runner.start().ok());
   std::atomic<bool> abort{false};
   for (const std::string& c : chunks) {
     EXPECT_TRUE(runner.push(SinkItem{encoded_batch(c, 2, &ack), &header, 0}, abort, nullptr));
