@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "daemon/thread_interrupt.h"
 #include "stages/ingest/file_source.h"
 #include "stages/ingest/generate_source.h"
 #include "stages/ingest/record_framer.h"
@@ -244,29 +245,52 @@ void Pipeline::pin(std::thread& t, size_t index) {
   }
   cpu_set_t set;
   CPU_ZERO(&set);
-  CPU_SET(config_.cpus[index % config_.cpus.size()], &set);
-  if (pthread_setaffinity_np(t.native_handle(), sizeof(set), &set) != 0) {
-    log_warning("pipeline " + config_.name + ": cannot pin a thread to CPU " +
-                std::to_string(config_.cpus[index % config_.cpus.size()]));
+  const int cpu = config_.cpus[index % config_.cpus.size()];
+  CPU_SET(cpu, &set);
+  if (pthread_setaffinity_np(t.native_handle(), sizeof(set), &set) != 0 && !pin_warned_) {
+    // Once per pipeline, not once per thread: the cause (a CPU outside the cpuset) is the same.
+    pin_warned_ = true;
+    log_warning("pipeline " + config_.name + ": cannot pin threads to CPU " + std::to_string(cpu) +
+                "; they run unpinned");
   }
 }
 
-void Pipeline::start() {
+Status Pipeline::start() {
   size_t index = 0;
   // Threads are named "<stage>:<pipeline>" (15 bytes at most) so `top -H` shows who is busy.
-  auto spawn = [&](auto fn, const std::string& stage) {
-    threads_.emplace_back(fn);
+  auto spawn = [&](auto fn, const std::string& stage) -> Status {
+    try {
+      threads_.emplace_back(fn);
+    } catch (const std::system_error& e) {
+      return Status::error("pipeline " + config_.name + ": cannot start its " + stage +
+                           " thread: " + thread_error(e));
+    }
+    ++started_threads_;
     std::string name = (stage + ":" + config_.name).substr(0, 15);
     pthread_setname_np(threads_.back().native_handle(), name.c_str());
     pin(threads_.back(), index++);
+    return Status();
   };
   workers_running_.store(static_cast<int>(workers_.size()));
-  total_threads_ = 2 + static_cast<int>(workers_.size());
-  spawn([this] { run_ingest(); }, "ingest");
+  // Consumers first: a pipeline whose later threads cannot start is aborted, and a source that
+  // had started reading would have to be told to drop what it read.
   for (size_t i = 0; i < workers_.size(); ++i) {
-    spawn([this, i] { run_worker(i); }, "worker" + std::to_string(i));
+    if (Status s = spawn([this, i] { run_worker(i); }, "worker" + std::to_string(i)); !s.ok()) {
+      return s;
+    }
   }
-  spawn([this] { run_route(); }, "route");
+  if (Status s = spawn([this] { run_route(); }, "route"); !s.ok()) {
+    return s;
+  }
+  return spawn([this] { run_ingest(); }, "ingest");
+}
+
+void Pipeline::interrupt() {
+  for (auto& t : threads_) {
+    if (t.joinable()) {
+      interrupt_thread(t);
+    }
+  }
 }
 
 void Pipeline::request_stop() {
@@ -298,6 +322,11 @@ void Pipeline::join() {
   }
 }
 
+void Pipeline::discard_queued() {
+  to_parse_.clear();
+  to_route_.clear();
+}
+
 const BatchQueue<BatchPtr>* Pipeline::queue_in_front_of(Stage s) const {
   switch (s) {
     case Stage::kParse:
@@ -327,6 +356,7 @@ BatchPtr Pipeline::new_batch(size_t capacity) {
   recycler_->take(*batch);
   batch->recycler = recycler_;
   batch->latency = latency_;
+  batch->outcomes = outcomes_;
   batch->lease = MemoryLease(&budget_, capacity);
   batch->text.reserve(capacity);
   return batch;
@@ -341,9 +371,14 @@ bool Pipeline::emit(BatchPtr batch) {
   // every number in turn, so a dropped batch must not leave a gap.
   batch->sequence = next_sequence_;
   batch->created = std::chrono::steady_clock::now();
+  // From here on every event of the batch is owed an outcome; if the batch dies first (abort),
+  // its destructor counts them as undelivered.
+  batch->pending = static_cast<uint32_t>(events);
   size_t bytes = batch->bytes();
   if (config_.drop_newest) {
     if (!to_parse_.try_push(std::move(batch), bytes)) {
+      // try_push leaves the batch with us when it refuses: its events are dropped, not owed.
+      batch->pending = 0;
       ingest.add_dropped(DropReason::kQueueFull, events);
       return true;  // the batch is dropped (explicitly configured), the source goes on
     }
@@ -424,8 +459,10 @@ void Pipeline::process(Batch& batch, size_t worker) {
   route.add_out(rc.routed);
   route.add_dropped(DropReason::kUnrouted, rc.unrouted);
   parse.add_dropped(DropReason::kParseError, rc.parse_errors_dropped);
-  dead_lettered_.fetch_add(rc.dead_lettered, std::memory_order_relaxed);
-  batch.routed = static_cast<uint32_t>(rc.routed + rc.dead_lettered);
+  // Filtered and dropped events have their outcome; the routed ones wait for their sinks.
+  batch.routed = static_cast<uint32_t>(rc.routed);
+  batch.dead_letters = static_cast<uint32_t>(rc.dead_lettered);
+  batch.pending = batch.routed + batch.dead_letters;
 
   batch.encoded.resize(targets_.size());
   for (size_t t = 0; t < targets_.size(); ++t) {
@@ -459,16 +496,27 @@ void Pipeline::run_route() {
     }
     waiting.emplace(batch->sequence, std::move(batch));
     while (!waiting.empty() && waiting.begin()->first == next && !abort_.load()) {
-      SharedBatch ready(std::move(waiting.begin()->second));
+      BatchPtr owned = std::move(waiting.begin()->second);
       waiting.erase(waiting.begin());
       ++next;
+      uint32_t sinks = 0;
+      for (const auto& events : owned->targets) {
+        sinks += events.empty() ? 0 : 1;
+      }
+      owned->expect_sinks(sinks);
+      SharedBatch ready(std::move(owned));
+      bool pushing = true;
       for (uint32_t t = 0; t < targets_.size(); ++t) {
         if (ready->targets[t].empty()) {
           continue;
         }
-        SinkItem item{ready, targets_[t].encoder.get(), t};
-        if (!targets_[t].sink->push(std::move(item), abort_, &counters.blocked_ns)) {
-          break;
+        // A target the batch could not be handed to (abort) answers for its sink: not written.
+        if (pushing) {
+          SinkItem item{ready, targets_[t].encoder.get(), t};
+          pushing = targets_[t].sink->push(std::move(item), abort_, &counters.blocked_ns);
+        }
+        if (!pushing) {
+          ready->resolve(Batch::SinkOutcome::kFailed);
         }
       }
       // `ready` goes out of scope here; the sinks hold the batch until they have written it.

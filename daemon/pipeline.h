@@ -46,18 +46,25 @@ class Pipeline : private SourceContext {
 
   // Told each time one of this pipeline's threads exits (set before start()).
   void set_wakeup(Wakeup* wakeup) { wakeup_ = wakeup; }
-  void start();
+  // Starts the threads; an error (the process may not create threads) is one line, and the
+  // caller aborts and joins the pipeline.
+  Status start();
   void request_stop();
   void abort();
+  // Ends the system calls the pipeline's threads are blocked in (after abort()).
+  void interrupt();
   // True once every stage has drained and exited.
-  bool finished() const { return finished_stages_.load() == total_threads_; }
+  bool finished() const { return finished_stages_.load() == started_threads_; }
   void join();
+  // After join(): destroys the batches left in the queues (an aborted run), so that their
+  // events are counted as undelivered before the summary is taken.
+  void discard_queued();
 
   const std::string& name() const { return config_.name; }
   const StageCounters& counters(Stage s) const { return counters_[static_cast<int>(s)]; }
   uint64_t bytes_in() const { return bytes_in_.load(std::memory_order_relaxed); }
   const LatencyHistogram& latency() const { return *latency_; }
-  uint64_t dead_lettered() const { return dead_lettered_.load(std::memory_order_relaxed); }
+  const DeliveryCounters& outcomes() const { return *outcomes_; }
   // Queue fill in front of a stage (parse: the workers; route). Filtering runs in the workers
   // and has no queue of its own.
   size_t queue_bytes(Stage s) const;
@@ -114,6 +121,7 @@ class Pipeline : private SourceContext {
 
   std::shared_ptr<BatchRecycler> recycler_;
   std::shared_ptr<LatencyHistogram> latency_ = std::make_shared<LatencyHistogram>();
+  std::shared_ptr<DeliveryCounters> outcomes_ = std::make_shared<DeliveryCounters>();
   BatchQueue<BatchPtr> to_parse_;
   BatchQueue<BatchPtr> to_route_;
   std::atomic<int> workers_running_{0};
@@ -126,10 +134,10 @@ class Pipeline : private SourceContext {
   uint64_t next_sequence_ = 0;
   StageCounters counters_[static_cast<int>(Stage::kCount)];
   std::atomic<uint64_t> bytes_in_{0};
-  std::atomic<uint64_t> dead_lettered_{0};
   Status source_status_;
   std::vector<std::thread> threads_;
-  int total_threads_ = 0;
+  int started_threads_ = 0;
+  bool pin_warned_ = false;
   std::atomic<int> finished_stages_{0};
   Wakeup* wakeup_ = nullptr;
 };

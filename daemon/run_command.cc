@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 
 #include "daemon/commands.h"
 #include "daemon/config_file.h"
@@ -55,20 +56,29 @@ int run_command(const std::string& config_path, const std::string& config_text, 
   log_info("running " + std::to_string(rt.pipelines().size()) + " pipeline(s)");
 
   // Sleep until a control signal arrives or a thread exits (the run may be over): no timer.
-  int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC);
+  int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  bool sink_broke = false;
   while (!rt.finished()) {
     pollfd fds[2] = {{signal_fd, POLLIN, 0}, {rt.wakeup().fd(), POLLIN, 0}};
     if (::poll(fds, 2, signal_fd < 0 ? 100 : -1) < 0) {
       continue;  // EINTR
     }
     rt.wakeup().clear();
+    if (rt.any_sink_broken()) {
+      // Every later event for that sink would be lost: stop reading, deliver what the other
+      // sinks can, and fail the run.
+      sink_broke = true;
+      log_info("stopping: a sink's output is gone; draining the other sinks");
+      rt.request_stop();
+      break;
+    }
     signalfd_siginfo info{};
     if (signal_fd < 0 || (fds[0].revents & POLLIN) == 0 ||
         ::read(signal_fd, &info, sizeof(info)) != sizeof(info)) {
       continue;
     }
     if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
-      log_info("stopping: draining queues and flushing sinks");
+      log_info("stopping: draining queues and flushing sinks (a second SIGTERM or SIGINT aborts)");
       rt.request_stop();
       break;
     }
@@ -76,20 +86,37 @@ int run_command(const std::string& config_path, const std::string& config_text, 
       log_warning("SIGHUP: configuration reload is not supported yet; keeping the running one");
     }
   }
+  Runtime::Shutdown how =
+      rt.shutdown(std::chrono::duration<double>(config->shutdown_timeout_s), signal_fd);
   if (signal_fd >= 0) {
     ::close(signal_fd);
   }
-  bool clean = rt.wait_drained(std::chrono::duration<double>(config->shutdown_timeout_s));
   std::string summary = rt.summary();
   ssize_t ignored = ::write(STDERR_FILENO, summary.data(), summary.size());
   (void)ignored;
-  if (!clean) {
-    log_error(
-        "shutdown_timeout reached before everything was delivered; undelivered events "
-        "were not acknowledged");
+  const std::string undelivered = std::to_string(rt.undelivered() + rt.unaccounted());
+  switch (how) {
+    case Runtime::Shutdown::kDrained:
+      break;
+    case Runtime::Shutdown::kTimedOut:
+      log_error("shutdown_timeout reached before everything was delivered: " + undelivered +
+                " event(s) undelivered and not acknowledged");
+      return kExitFailure;
+    case Runtime::Shutdown::kInterrupted:
+      log_error("stopped by a second signal before everything was delivered: " + undelivered +
+                " event(s) undelivered and not acknowledged");
+      return kExitFailure;
+    case Runtime::Shutdown::kStuck:
+      log_error("a thread is blocked in a system call that cannot be interrupted; exiting with " +
+                undelivered + " event(s) undelivered");
+      // Destroying the runtime would join that thread: leave without running destructors.
+      std::_Exit(kExitFailure);
+  }
+  if (rt.unaccounted() > 0) {
+    log_error(std::to_string(rt.unaccounted()) + " event(s) are in no bucket of the summary");
     return kExitFailure;
   }
-  return rt.any_source_failed() ? kExitFailure : kExitOk;
+  return sink_broke || rt.any_source_failed() ? kExitFailure : kExitOk;
 }
 
 }  // namespace sluice

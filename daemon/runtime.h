@@ -21,19 +21,35 @@ class Runtime {
   static Result<std::unique_ptr<Runtime>> build(const Config& config);
   ~Runtime();
 
-  // Opens sinks and starts every thread. An error (a sink that cannot be opened) is one line.
+  // Opens sinks and starts every thread. An error (a sink that cannot be opened, a thread that
+  // cannot be created) is one line; whatever had started is stopped again.
   Status start();
   // Asks every source to stop; pipelines drain.
   void request_stop();
   // True when every pipeline has drained and every sink has written everything.
   bool finished() const;
-  // Readable (for poll) when a thread has exited, so finished() may have become true.
+  // True when a sink's output is gone for good (EPIPE on stdout): the run cannot succeed.
+  bool any_sink_broken() const;
+  // Readable (for poll) when a thread has exited or a sink broke.
   Wakeup& wakeup() { return *wakeup_; }
-  // Waits for the drain; after `timeout`, aborts what is left. False when it had to abort.
-  bool wait_drained(std::chrono::duration<double> timeout);
 
-  // One line per pipeline: in, out, filtered, dead-lettered, dropped, events/s.
+  enum class Shutdown {
+    kDrained,      // everything read was delivered or accounted for; threads joined
+    kTimedOut,     // shutdown_timeout passed: the rest was aborted; threads joined
+    kInterrupted,  // a second SIGTERM/SIGINT came: aborted at once; threads joined
+    kStuck,        // aborted, but a thread is still in a call nothing can end (D state); not joined
+  };
+  // Waits for the drain (after request_stop() or at the end of finite sources), watching
+  // `signal_fd` (a signalfd, or -1) for a second SIGTERM/SIGINT. After `timeout` or that signal,
+  // aborts what is left and ends blocked system calls. Then every batch still queued is counted
+  // as undelivered, so summary() closes the books.
+  Shutdown shutdown(std::chrono::duration<double> timeout, int signal_fd);
+
+  // One line per pipeline: in, out, filtered, dead-lettered, dropped, undelivered, events/s.
   std::string summary() const;
+  // Events that entered and are in no bucket yet (only a kStuck shutdown leaves any).
+  uint64_t unaccounted() const;
+  uint64_t undelivered() const;
   bool any_source_failed() const;
 
   const std::vector<std::unique_ptr<Pipeline>>& pipelines() const { return pipelines_; }
@@ -43,6 +59,8 @@ class Runtime {
 
  private:
   explicit Runtime(const Config& config);
+  void abort_all();
+  void join_all();
 
   Config config_;
   std::unique_ptr<MemoryBudget> budget_;

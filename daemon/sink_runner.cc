@@ -4,14 +4,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <system_error>
 
+#include "daemon/thread_interrupt.h"
 #include "stages/log.h"
 
 namespace sluice {
 namespace {
 constexpr size_t kWriteChunk = 1 << 20;  // write once this much is pending
 constexpr auto kPendingWait = std::chrono::milliseconds(20);
-// Bounds how late an idle sink notices abort() (shutdown_timeout reached).
+// Bounds how late an idle sink notices abort() (shutdown_timeout reached), and how long a sink
+// holds a disk reserve it does not use.
 constexpr auto kIdleWait = std::chrono::milliseconds(200);
 }  // namespace
 
@@ -35,13 +38,33 @@ bool SinkRunner::push(SinkItem item, const std::atomic<bool>& abort,
   return queue_.push(std::move(item), bytes, abort, blocked_ns);
 }
 
-void SinkRunner::start() {
+Status SinkRunner::start() {
   if (producers_.load() == 0) {
     queue_.close();
   }
-  thread_ = std::thread([this] { run(); });
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (const std::system_error& e) {
+    return Status::error("sink " + name_ + ": cannot start a thread: " + thread_error(e));
+  }
   std::string thread_name = ("sink:" + name_).substr(0, 15);
   pthread_setname_np(thread_.native_handle(), thread_name.c_str());
+  return Status();
+}
+
+void SinkRunner::abort() {
+  {
+    std::lock_guard lock(abort_mu_);
+    abort_.store(true);
+  }
+  abort_cv_.notify_all();
+  queue_.wake_consumers();
+}
+
+void SinkRunner::interrupt() {
+  if (thread_.joinable() && !finished()) {
+    interrupt_thread(thread_);
+  }
 }
 
 void SinkRunner::join() {
@@ -50,68 +73,109 @@ void SinkRunner::join() {
   }
 }
 
+void SinkRunner::discard_queued() {
+  SinkItem item;
+  while (queue_.pop(item, std::chrono::microseconds(0))) {
+    undelivered_.fetch_add(item.batch->targets[item.target].size(), std::memory_order_relaxed);
+    item.batch->resolve(Batch::SinkOutcome::kFailed);
+    item = SinkItem{};
+  }
+}
+
+void SinkRunner::sleep_unless_aborted(std::chrono::milliseconds d) {
+  std::unique_lock lock(abort_mu_);
+  abort_cv_.wait_for(lock, d, [this] { return abort_.load(); });
+}
+
 void SinkRunner::run() {
   while (!abort_.load()) {
     SinkItem item;
     // With bytes pending, wait briefly so a trickle is written within 20 ms; with nothing
     // pending, sleep longer (close() and new batches wake the thread at once anyway).
-    const bool idle = pending_.empty() && unacknowledged_.empty();
+    const bool idle = taken_.empty();
     if (!queue_.pop(item, idle ? kIdleWait : kPendingWait)) {
-      if (!pending_.empty() || !unacknowledged_.empty()) {
+      if (!taken_.empty()) {
         write_out();
+      } else {
+        sink_->idle();
       }
       if (queue_.closed_and_empty()) {
         break;
       }
       continue;
     }
-    if (!started_output_) {
-      started_output_ = true;
-      if (sink_->at_start()) {
-        item.encoder->begin(header_);
-        if (!header_.empty()) {
-          pending_.push_back(header_);
-          pending_bytes_ += header_.size();
-        }
-      }
-    }
-    const Batch& batch = *item.batch;
-    const Batch::Output& out = batch.encoded[item.target];
-    events_.fetch_add(batch.targets[item.target].size(), std::memory_order_relaxed);
-    if (!out.bytes.empty()) {
-      pending_.push_back(out.bytes);
-      pending_bytes_ += out.bytes.size();
-    }
-    for (Span range : out.text_ranges) {
-      pending_.push_back(batch.str(range));
-      pending_bytes_ += range.len;
-    }
-    unacknowledged_.push_back(std::move(item.batch));
+    take(std::move(item));
     if (pending_bytes_ >= kWriteChunk) {
       write_out();
     }
   }
   if (!abort_.load()) {
     write_out();
-  } else {
-    // Shutdown timed out: whatever was not written stays unacknowledged, so sources that
-    // checkpoint will read it again on the next start.
-    for (auto& b : unacknowledged_) {
-      b->abandon();
-    }
-    unacknowledged_.clear();
   }
+  // Shutdown timed out (or the output broke): what was not written stays unacknowledged, so
+  // sources that checkpoint will read it again on the next start.
+  resolve_taken(Batch::SinkOutcome::kFailed);
+  sink_->close();
   finished_.store(true);
   if (wakeup_ != nullptr) {
     wakeup_->notify();
   }
 }
 
+void SinkRunner::take(SinkItem item) {
+  const Batch& batch = *item.batch;
+  const uint64_t events = batch.targets[item.target].size();
+  if (broken_.load()) {
+    // The output is gone: nothing more is written; the batch is answered at once so the
+    // pipeline drains instead of waiting on this sink.
+    undelivered_.fetch_add(events, std::memory_order_relaxed);
+    item.batch->resolve(Batch::SinkOutcome::kFailed);
+    return;
+  }
+  if (!started_output_) {
+    started_output_ = true;
+    if (sink_->at_start()) {
+      item.encoder->begin(header_);
+      if (!header_.empty()) {
+        pending_.push_back(header_);
+        pending_bytes_ += header_.size();
+      }
+    }
+  }
+  const Batch::Output& out = batch.encoded[item.target];
+  if (!out.bytes.empty()) {
+    pending_.push_back(out.bytes);
+    pending_bytes_ += out.bytes.size();
+  }
+  for (Span range : out.text_ranges) {
+    pending_.push_back(batch.str(range));
+    pending_bytes_ += range.len;
+  }
+  pending_events_ += events;
+  taken_.push_back(std::move(item));
+}
+
+void SinkRunner::resolve_taken(Batch::SinkOutcome outcome) {
+  if (outcome == Batch::SinkOutcome::kWritten) {
+    events_.fetch_add(pending_events_, std::memory_order_relaxed);
+  } else {
+    undelivered_.fetch_add(pending_events_, std::memory_order_relaxed);
+  }
+  for (SinkItem& item : taken_) {
+    item.batch->resolve(outcome);
+  }
+  taken_.clear();  // the sink's references: a batch every sink answered is recycled
+  pending_.clear();
+  pending_bytes_ = 0;
+  pending_events_ = 0;
+}
+
 void SinkRunner::write_out() {
   std::span<std::string_view> rest(pending_);
   auto backoff = std::chrono::milliseconds(50);
   std::string last_error;
-  while (!abort_.load()) {
+  bool written_all = false;
+  while (!abort_.load() && !broken_.load()) {
     size_t written = 0;
     Status s = rest.empty() ? Status() : sink_->write(rest, written);
     // Step over what was written, so a retry starts at the first byte not yet written.
@@ -126,22 +190,31 @@ void SinkRunner::write_out() {
       s = sink_->flush();
     }
     if (s.ok()) {
+      written_all = true;
       break;
     }
     errors_.fetch_add(1, std::memory_order_relaxed);
+    if (sink_->broken()) {
+      log_error("sink " + name_ + ": " + s.message() +
+                "; the output is gone, so this sink stops and what it could not write is "
+                "counted as undelivered");
+      broken_.store(true);
+      if (wakeup_ != nullptr) {
+        wakeup_->notify();
+      }
+      break;
+    }
+    if (abort_.load()) {
+      break;  // the write was interrupted because the run is being aborted
+    }
     if (s.message() != last_error) {
       log_warning("sink " + name_ + ": " + s.message() + "; retrying");
       last_error = s.message();
     }
-    std::this_thread::sleep_for(backoff);
+    sleep_unless_aborted(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }
-  if (abort_.load() && !rest.empty()) {
-    return;  // run() abandons the unacknowledged batches
-  }
-  pending_.clear();
-  pending_bytes_ = 0;
-  unacknowledged_.clear();  // the last reference to each batch: this acknowledges them
+  resolve_taken(written_all ? Batch::SinkOutcome::kWritten : Batch::SinkOutcome::kFailed);
 }
 
 }  // namespace sluice

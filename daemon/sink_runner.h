@@ -1,14 +1,18 @@
 // SinkRunner: the thread that owns one sink. It takes (batch, target) items from its bounded
 // queue, writes the bytes the pipeline's workers encoded for this target, gathering about 1 MiB
-// per write, and releases each batch only after the write is flushed, which is what acknowledges
-// the batch to its source. A write
-// that fails is retried with backoff (counted in errors), so a broken output is backpressure.
-// Several pipelines may feed one sink; the queue closes when the last of them is done.
+// per write, and resolves each batch for this sink only after the write is flushed: written, or
+// failed when the run is aborted or the output is gone for good (EPIPE on stdout). A write that
+// fails otherwise is retried with backoff (counted in errors), so a broken output is
+// backpressure. Several pipelines may feed one sink; the queue closes when the last is done.
+// Threading: push() and producer_done() on producers' threads; everything else on the main
+// thread; the counters may be read from any thread.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +22,7 @@
 #include "stages/batch_queue.h"
 #include "stages/sinks/encoder.h"
 #include "stages/sinks/sink.h"
+#include "stages/status.h"
 
 namespace sluice {
 
@@ -41,36 +46,54 @@ class SinkRunner {
   void producer_done();
   bool push(SinkItem item, const std::atomic<bool>& abort, std::atomic<uint64_t>* blocked_ns);
 
-  // Told when the sink's thread exits (set before start()).
+  // Told when the sink's thread exits or the sink breaks (set before start()).
   void set_wakeup(Wakeup* wakeup) { wakeup_ = wakeup; }
-  void start();
-  // Gives up on retries and pending data (after the shutdown timeout); join() returns soon.
-  void abort() { abort_.store(true); }
+  // Starts the thread; an error (the process may not create threads) is one line.
+  Status start();
+  // Gives up on retries and pending data (after the shutdown timeout); join() returns soon,
+  // unless the thread is blocked in a system call: interrupt() ends that.
+  void abort();
+  void interrupt();
   void join();
+  // After join(): resolves what is still queued as not written (an aborted run).
+  void discard_queued();
 
   // True once the thread has written everything and exited.
   bool finished() const { return finished_.load(); }
+  // True once the output is gone for good (see Sink::broken).
+  bool broken() const { return broken_.load(); }
   uint64_t events_total() const { return events_.load(std::memory_order_relaxed); }
   uint64_t errors_total() const { return errors_.load(std::memory_order_relaxed); }
+  uint64_t undelivered_total() const { return undelivered_.load(std::memory_order_relaxed); }
   size_t queue_bytes() const { return queue_.bytes(); }
   size_t queue_capacity() const { return queue_.capacity(); }
 
  private:
   void run();
-  // Writes `pending_` (retrying with backoff) and then acknowledges the batches it came from.
+  void take(SinkItem item);
+  // Writes `pending_` (retrying with backoff) and then resolves the batches it came from.
   void write_out();
+  // Resolves every batch taken so far with `outcome` and forgets them.
+  void resolve_taken(Batch::SinkOutcome outcome);
+  // Sleeps up to `d`, or less when abort() is called.
+  void sleep_unless_aborted(std::chrono::milliseconds d);
 
   std::string name_;
   std::unique_ptr<Sink> sink_;
   BatchQueue<SinkItem> queue_;
   std::atomic<int> producers_{0};
   std::atomic<bool> abort_{false};
+  std::mutex abort_mu_;
+  std::condition_variable abort_cv_;
   std::atomic<bool> finished_{false};
+  std::atomic<bool> broken_{false};
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> errors_{0};
-  std::vector<SharedBatch> unacknowledged_;
-  std::vector<std::string_view> pending_;  // bytes of unacknowledged_ batches (and header_)
+  std::atomic<uint64_t> undelivered_{0};
+  std::vector<SinkItem> taken_;            // written into pending_, not resolved yet
+  std::vector<std::string_view> pending_;  // bytes of taken_ batches (and header_)
   size_t pending_bytes_ = 0;
+  uint64_t pending_events_ = 0;
   std::string header_;
   bool started_output_ = false;
   Wakeup* wakeup_ = nullptr;

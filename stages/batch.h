@@ -2,9 +2,13 @@
 // bytes a source read, followed by any bytes a parser had to produce, such as unescaped values);
 // its events and fields refer to that buffer by offset, so no stage copies event data.
 // A batch is owned by exactly one stage at a time (moved through queues) until the route thread
-// shares it read-only with the sinks; when the last sink releases it, it acknowledges its source.
+// shares it read-only with the sinks. Delivery is explicit: the route thread says how many sinks
+// must answer (expect_sinks), each sink resolves once, and only when every sink resolved it as
+// written is the batch acknowledged to its source and its events counted as delivered. A batch
+// destroyed before that (dropped on abort, a sink that gave up) counts its events as undelivered.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -14,6 +18,7 @@
 
 #include "stages/memory_budget.h"
 #include "stages/schema.h"
+#include "stages/stage_counters.h"
 
 namespace sluice {
 
@@ -103,18 +108,31 @@ class Batch {
   };
   std::vector<Output> encoded;
 
-  // Acknowledgement: fired once, from the destructor, unless abandon() was called.
+  // Acknowledgement: told once, when every sink resolved the batch as written.
   void set_ack(Acknowledger* target, uint64_t cookie) {
     ack_target_ = target;
     ack_cookie_ = cookie;
   }
-  // Drops the acknowledgement (shutdown gave up on this batch). Const because it is called on a
-  // batch shared read-only with sinks; only the acknowledgement target changes.
-  void abandon() const { abandoned_ = true; }
 
-  // Where ingest-to-acknowledgement latency is recorded, for the `routed` events, on release.
+  // Delivery accounting. `pending` is how many of the events still wait for an outcome: all of
+  // them when the source emits the batch; after routing, those routed to a sink or the dead
+  // letter (the others were filtered or dropped, and counted there). Whatever is pending when the
+  // batch dies unresolved is counted in `outcomes->undelivered`.
+  std::shared_ptr<DeliveryCounters> outcomes;
+  uint32_t pending = 0;
+  uint32_t routed = 0;        // of `pending`: events routed to ordinary sinks
+  uint32_t dead_letters = 0;  // of `pending`: parse errors routed to the dead letter
+  // Where ingest-to-acknowledgement latency is recorded, for the pending events, on resolution.
   std::shared_ptr<LatencyHistogram> latency;
-  uint32_t routed = 0;
+
+  // Route thread, before the batch is shared: `sinks` must each call resolve() once. With none
+  // (everything filtered), the batch is resolved at once.
+  void expect_sinks(uint32_t sinks);
+  enum class SinkOutcome { kWritten, kFailed };
+  // Sink threads, concurrently, once per sink: the last call settles the batch: written by
+  // every sink -> delivered and acknowledged; otherwise undelivered and not acknowledged.
+  void resolve(SinkOutcome outcome) const;
+  bool settled() const { return settled_.load(std::memory_order_acquire); }
 
   // Where the buffers go when the batch is destroyed, for the pipeline's next batch.
   std::shared_ptr<BatchRecycler> recycler;
@@ -142,9 +160,15 @@ class Batch {
   void append_source(const Event& e, std::string& out) const;
 
  private:
+  void settle(bool delivered) const;
+
   Acknowledger* ack_target_ = nullptr;
-  mutable bool abandoned_ = false;
   uint64_t ack_cookie_ = 0;
+  // Written by sink threads on a batch they share read-only, hence mutable; atomics, so
+  // concurrent sinks never race.
+  mutable std::atomic<uint32_t> unresolved_sinks_{0};
+  mutable std::atomic<bool> sink_failed_{false};
+  mutable std::atomic<bool> settled_{false};
 };
 
 using BatchPtr = std::unique_ptr<Batch>;

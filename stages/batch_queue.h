@@ -117,6 +117,17 @@ class BatchQueue {
       items_.enqueue(std::pair<T, size_t>(T{}, kWakeToken));
     }
   }
+  // Destroys every item still queued (after the consumers are gone: an aborted run).
+  void clear() {
+    std::pair<T, size_t> entry;
+    while (items_.try_dequeue(entry)) {
+      if (entry.second != kWakeToken) {
+        bytes_.fetch_sub(entry.second, std::memory_order_relaxed);
+        count_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      entry.first = T{};
+    }
+  }
   bool closed_and_empty() const {
     return closed_.load(std::memory_order_acquire) && count_.load(std::memory_order_acquire) == 0;
   }

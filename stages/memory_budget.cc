@@ -6,29 +6,51 @@
 namespace sluice {
 
 bool MemoryBudget::acquire(size_t bytes, const std::atomic<bool>& stop) {
+  // Fast path: nobody is waiting and the request fits.
   size_t used = used_.load(std::memory_order_relaxed);
+  while (waiters_.load() == 0 && fits(used, bytes)) {
+    if (used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  // Slow path: take a ticket and wait for our turn and for room. Registering as a waiter
+  // (sequentially consistent) before re-reading `used_` means a concurrent release either is
+  // seen here or sees us and notifies; the timeout only serves to re-check `stop`.
+  std::unique_lock lock(mu_);
+  const uint64_t ticket = next_ticket_++;
+  waiters_.fetch_add(1);
   while (true) {
-    bool fits = used + bytes <= limit_ || used == 0;
-    if (fits) {
-      if (used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed)) {
+    if (ticket == serving_) {
+      used = used_.load();
+      while (fits(used, bytes) && !used_.compare_exchange_weak(used, used + bytes)) {
+      }
+      if (fits(used, bytes)) {
+        ++serving_;
+        advance_serving();
+        waiters_.fetch_sub(1);
+        freed_.notify_all();  // the next ticket may fit too
         return true;
       }
-      continue;
     }
     if (stop.load(std::memory_order_relaxed)) {
+      if (ticket == serving_) {
+        ++serving_;
+        advance_serving();
+      } else {
+        abandoned_.insert(ticket);
+      }
+      waiters_.fetch_sub(1);
+      freed_.notify_all();
       return false;
     }
-    // Slow path: sleep until someone releases. Registering as a waiter before re-reading `used_`
-    // (both sequentially consistent) means a concurrent release either is seen here or sees us
-    // and notifies; the timeout only serves to re-check `stop`.
-    std::unique_lock lock(mu_);
-    waiters_.fetch_add(1);
-    used = used_.load();
-    if (!(used + bytes <= limit_ || used == 0)) {
-      freed_.wait_for(lock, std::chrono::milliseconds(50));
-      used = used_.load();
-    }
-    waiters_.fetch_sub(1);
+    freed_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+}
+
+void MemoryBudget::advance_serving() {
+  while (!abandoned_.empty() && *abandoned_.begin() == serving_) {
+    abandoned_.erase(abandoned_.begin());
+    ++serving_;
   }
 }
 

@@ -2,6 +2,8 @@
 // acquire before they read, so reaching the cap is backpressure at the source, never an OOM kill.
 // Growth after the read (parse output) is added without blocking: it is bounded by the input.
 // Thread-safe; the fast path is one atomic add, waiting is only done when the cap is reached.
+// Waiters are served first come, first served, so the budget is shared fairly among sources: one
+// busy source cannot keep taking what a waiting one needs.
 #pragma once
 
 #include <atomic>
@@ -9,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <set>
 
 namespace sluice {
 
@@ -18,7 +21,9 @@ class MemoryBudget {
 
   // Blocks until `bytes` fit under the limit or `stop` becomes true; returns false on stop.
   // A request larger than the whole limit is granted when nothing else is held, so one huge
-  // record cannot deadlock the process.
+  // record cannot deadlock the process. While anyone waits, a new request queues behind them.
+  // REQUIRES: the caller holds no lease it could only release after this returns (it would wait
+  // for itself); sources hand on their batch before asking for the next.
   bool acquire(size_t bytes, const std::atomic<bool>& stop);
   // Adds without waiting (growth of an already admitted batch).
   void add(size_t bytes) { used_.fetch_add(bytes, std::memory_order_relaxed); }
@@ -26,13 +31,22 @@ class MemoryBudget {
 
   size_t used() const { return used_.load(std::memory_order_relaxed); }
   size_t limit() const { return limit_; }
+  // Requests waiting for room now.
+  int waiting() const { return waiters_.load(); }
 
  private:
   const size_t limit_;
   std::atomic<size_t> used_{0};
+  bool fits(size_t used, size_t bytes) const { return used + bytes <= limit_ || used == 0; }
+  // Under mu_: moves `serving_` past tickets whose waiters left (stop).
+  void advance_serving();
+
   std::mutex mu_;
   std::condition_variable freed_;
   std::atomic<int> waiters_{0};
+  uint64_t next_ticket_ = 0;      // under mu_: the ticket the next waiter takes
+  uint64_t serving_ = 0;          // under mu_: the only ticket that may be granted now
+  std::set<uint64_t> abandoned_;  // under mu_: tickets of waiters that stopped waiting
 };
 
 // The bytes one batch holds against a budget; returns them when destroyed. Move-only.

@@ -30,26 +30,44 @@ BatchPtr StreamReader::new_read_batch(SourceContext& ctx, size_t bytes) {
   return batch;
 }
 
+size_t StreamReader::largest_read_buffer() const {
+  return std::max(options_.batch_bytes, 2 * options_.max_event_bytes);
+}
+
 bool StreamReader::ensure_batch(SourceContext& ctx) {
   if (batch_) {
     return true;
   }
-  batch_ = new_read_batch(ctx, options_.batch_bytes);
+  // The carried record gets room to grow: twice its size, so a long record is not re-read
+  // many times; never more than largest_read_buffer(), which `validate` checks memory_limit
+  // against.
+  const size_t bytes =
+      std::min(std::max(options_.batch_bytes, carry_.size() * 2), largest_read_buffer());
+  batch_ = new_read_batch(ctx, bytes);
   if (!batch_) {
     return false;
   }
-  used_ = 0;
+  std::memcpy(batch_->text.data(), carry_.data(), carry_.size());
+  used_ = carry_.size();
   framed_upto_ = 0;
+  carry_.clear();
   return true;
+}
+
+void StreamReader::park() {
+  // Called with no events in the batch: only an incomplete record, or nothing.
+  carry_.assign(batch_->text.data() + framed_upto_, used_ - framed_upto_);
+  batch_.reset();
+  used_ = framed_upto_ = 0;
 }
 
 StreamReader::Outcome StreamReader::pump(int fd, SourceContext& ctx, bool final) {
   while (true) {
-    if (ctx.stopping() || !ensure_batch(ctx)) {
+    if (ctx.stopping()) {
       return Outcome::kStopped;
     }
-    std::string& text = batch_->text;
-    if (used_ == text.size()) {
+    if (batch_ && used_ == batch_->text.size()) {
+      std::string& text = batch_->text;
       if (framed_upto_ > 0) {
         if (!emit_framed(ctx)) {
           return Outcome::kStopped;
@@ -68,15 +86,25 @@ StreamReader::Outcome StreamReader::pump(int fd, SourceContext& ctx, bool final)
       continue;
     }
     // Wait for data in slices, so a blocking stdin or socket still notices a stop request.
+    // No batch is taken from the memory budget before there is data to put into it: an idle
+    // stream holds none.
     pollfd pfd{fd, POLLIN, 0};
     int ready = ::poll(&pfd, 1, 100);
     if (ready == 0) {
       // Nothing more is coming right now: hand on what is complete, for latency.
-      if (framed_upto_ > 0 && !emit_framed(ctx)) {
-        return Outcome::kStopped;
+      if (batch_ && framed_upto_ > 0) {
+        if (!emit_framed(ctx)) {
+          return Outcome::kStopped;
+        }
+      } else if (batch_) {
+        park();
       }
       continue;
     }
+    if (!ensure_batch(ctx)) {
+      return Outcome::kStopped;
+    }
+    std::string& text = batch_->text;
     size_t want = text.size() - used_;
     ssize_t n = ::read(fd, text.data() + used_, want);
     if (n < 0) {
@@ -132,21 +160,32 @@ bool StreamReader::flush(SourceContext& ctx, bool final) {
     used_ = framed_upto_ = batch_->text.size();
   }
   if (batch_->events.empty()) {
+    park();
     return true;
   }
   return emit_framed(ctx);
 }
 
-bool StreamReader::emit_framed(SourceContext& ctx) {
-  size_t tail = used_ - framed_upto_;
-  BatchPtr next;
-  if (tail > 0) {
-    next = new_read_batch(ctx, std::max(options_.batch_bytes, tail * 2));
-    if (!next) {
-      return false;
-    }
-    std::memcpy(next->text.data(), batch_->text.data() + framed_upto_, tail);
+bool StreamReader::rewind(int fd) {
+  if (carry_.empty()) {
+    carry_.shrink_to_fit();
+    return true;
   }
+  const auto back = static_cast<off_t>(carry_.size());
+  if (::lseek(fd, -back, SEEK_CUR) < 0) {
+    return false;  // not seekable (a pipe): the carry stays in memory
+  }
+  bytes_read_ -= static_cast<uint64_t>(back);
+  carry_.clear();
+  carry_.shrink_to_fit();
+  return true;
+}
+
+bool StreamReader::emit_framed(SourceContext& ctx) {
+  // The incomplete record after the last framed one moves out of the batch first, so the batch
+  // is handed on before the next one is taken from the memory budget: a reader never waits for
+  // budget that it holds itself.
+  carry_.assign(batch_->text.data() + framed_upto_, used_ - framed_upto_);
   batch_->text.resize(framed_upto_);
   if (framed_upto_ > options_.max_event_bytes) {
     // A record can be longer than max_event_bytes and still fit the read buffer when the limit
@@ -154,8 +193,7 @@ bool StreamReader::emit_framed(SourceContext& ctx) {
     truncate_oversized_records(*batch_);
   }
   BatchPtr done = std::move(batch_);
-  batch_ = std::move(next);
-  used_ = tail;
+  used_ = 0;
   framed_upto_ = 0;
   if (done->events.empty()) {
     return true;
@@ -207,6 +245,7 @@ void StreamReader::reset() {
     batch_->fields.clear();
     batch_->slot_fields.clear();
   }
+  carry_.clear();
   used_ = 0;
   framed_upto_ = 0;
   skipping_ = false;

@@ -2,7 +2,10 @@
 // Reads straight into the batch's own buffer (one read per batch, no copy), frames it, and carries
 // the incomplete tail into the next batch. A record longer than max_event_bytes becomes a
 // parse-error event (reason and the first KiB of it) and the rest of it is skipped.
-// One reader per stream, used by one thread.
+// Memory: a batch is taken from the budget only when there is data to read into it, and handed
+// on before the next is taken, so the reader never waits for budget it holds itself and an idle
+// stream holds no batch (at most its incomplete last record, which rewind() gives back to a
+// seekable file). One reader per stream, used by one thread.
 #pragma once
 
 #include <cstddef>
@@ -40,6 +43,16 @@ class StreamReader {
   bool flush(SourceContext& ctx, bool final);
   // The stream starts again (truncation, a new file): pending bytes are dropped.
   void reset();
+  // At a pause (EOF of a followed file): moves the file offset of `fd` back to the start of the
+  // incomplete record held in memory, and frees it; it is read again when the file grows.
+  // False when `fd` cannot seek (the record stays in memory).
+  bool rewind(int fd);
+  // The largest read buffer this reader asks the memory budget for (a record of
+  // max_event_bytes carried into a buffer twice its size); `validate` checks memory_limit
+  // against it.
+  size_t largest_read_buffer() const;
+  // Bytes read but not yet framed into a batch: 0 when the stream is at a record boundary.
+  size_t unframed_bytes() const { return carry_.size() + (batch_ ? used_ - framed_upto_ : 0); }
 
   const std::string& error() const { return error_; }
   uint64_t bytes_read() const { return bytes_read_; }
@@ -48,6 +61,8 @@ class StreamReader {
   // A batch from ctx with a `bytes`-long text to read into; null when stopping.
   BatchPtr new_read_batch(SourceContext& ctx, size_t bytes);
   bool ensure_batch(SourceContext& ctx);
+  // Moves the incomplete record out of a batch without events and drops the batch.
+  void park();
   bool emit_framed(SourceContext& ctx);
   void handle_oversized_record();
   // Turns every record of `batch` longer than max_event_bytes into a parse error whose `_raw` is
@@ -59,6 +74,7 @@ class StreamReader {
   std::shared_ptr<const std::string> name_;
   StreamReaderOptions options_;
   BatchPtr batch_;
+  std::string carry_;       // the incomplete record between two batches (no batch held meanwhile)
   size_t used_ = 0;         // bytes of batch_->text holding data
   size_t framed_upto_ = 0;  // bytes of batch_->text already framed into events
   bool skipping_ = false;   // discarding the rest of an oversized record, up to its newline

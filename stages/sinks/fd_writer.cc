@@ -31,10 +31,13 @@ Status write_all(int fd, std::span<const std::string_view> parts, size_t& writte
     }
     ssize_t n = ::writev(fd, iov, count);
     if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return Status::error("cannot write " + std::string(what) + ": " + std::strerror(errno));
+      // EINTR too: the daemon interrupts a write only to stop it (shutdown), never to resume it.
+      // errno is kept for the caller (EPIPE and ENOSPC mean different things to sinks).
+      const int err = errno;
+      Status failed =
+          Status::error("cannot write " + std::string(what) + ": " + std::strerror(err));
+      errno = err;
+      return failed;
     }
     written += static_cast<size_t>(n);
     // Step over what was written: whole parts, then part of one.

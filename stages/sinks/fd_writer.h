@@ -1,5 +1,6 @@
-// Writes whole buffers to a file descriptor (gathered with writev), resuming after EINTR and short
-// writes, and reporting how far it got when the descriptor fails (EPIPE, ENOSPC, EIO...).
+// Writes whole buffers to a file descriptor (gathered with writev), resuming after short writes,
+// and reporting how far it got when the descriptor fails (EPIPE, ENOSPC, EIO...) or the call is
+// interrupted (EINTR: the daemon interrupts a blocked write only to end it at shutdown).
 #pragma once
 
 #include <cstddef>

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -16,19 +17,32 @@ namespace sluice {
 namespace {
 constexpr off_t kFirstReserve = off_t{1} << 20;
 constexpr off_t kMaxReserve = off_t{8} << 20;
+
+// How many writes of any file sink of the process failed with ENOSPC. A sink that sees it move
+// gives back its disk reserve at once: the space it holds ahead may be what another sink needs.
+std::atomic<uint64_t> disk_full_count{0};
 }  // namespace
 
 FileSink::~FileSink() { close_file(); }
+
+void FileSink::give_back_reserve() {
+  if (fd_ < 0 || reserved_to_ <= size_) {
+    return;
+  }
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && st.st_size == size_) {
+    // Truncating to the current size frees the blocks reserved beyond it (ext4, xfs).
+    (void)::ftruncate(fd_, size_);
+  }
+  reserved_to_ = 0;
+  reserve_step_ = kFirstReserve;
+}
 
 void FileSink::close_file() {
   if (fd_ < 0) {
     return;
   }
-  struct stat st {};
-  if (reserved_to_ > size_ && ::fstat(fd_, &st) == 0 && st.st_size == size_) {
-    // Truncating to the current size frees the blocks reserved beyond it (ext4, xfs).
-    (void)::ftruncate(fd_, size_);
-  }
+  give_back_reserve();
   ::close(fd_);
   fd_ = -1;
 }
@@ -60,10 +74,16 @@ Status FileSink::open() {
       return Status::error("cannot create directory " + parent.string() + ": " + ec.message());
     }
   }
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  // O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader, in a call that
+  // shutdown cannot end. Writes block again (and are ended by the runner's interrupt).
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0640);
   if (fd_ < 0) {
+    if (errno == ENXIO) {
+      return Status::error("cannot open " + path_ + ": it is a FIFO that no process reads");
+    }
     return Status::error("cannot open " + path_ + ": " + std::strerror(errno));
   }
+  ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
   struct stat st {};
   const bool known = ::fstat(fd_, &st) == 0;
   at_start_ = known && st.st_size == 0;
@@ -89,10 +109,19 @@ Status FileSink::write(std::span<const std::string_view> parts, size_t& written)
   for (std::string_view part : parts) {
     bytes += part.size();
   }
+  const uint64_t disk_full = disk_full_count.load(std::memory_order_relaxed);
+  if (disk_full != disk_full_seen_) {
+    disk_full_seen_ = disk_full;
+    give_back_reserve();
+  }
   reserve_ahead(bytes);
   Status s = write_all(fd_, parts, written, path_);
+  const int err = errno;
   size_ += static_cast<off_t>(written);
   if (!s.ok()) {
+    if (err == ENOSPC) {
+      disk_full_seen_ = disk_full_count.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
     close_file();
   } else if (written > 0) {
     at_start_ = false;

@@ -1,7 +1,8 @@
 // FileSink: appends to one file, created (with its parent directories) as 0640. A write failure
 // (full disk) closes the file; the next write reopens it, so the sink recovers when the disk has
 // room. A file removed or replaced under it (directory deleted) is noticed before each write and
-// a new file is created at the path, so no event goes into a file nobody can see.
+// a new file is created at the path, so no event goes into a file nobody can see. The path is
+// opened without blocking (a FIFO nobody reads is an error, not a hang).
 #pragma once
 
 #include <sys/types.h>
@@ -20,6 +21,8 @@ class FileSink : public Sink {
   Status write(std::span<const std::string_view> parts, size_t& written) override;
   Status flush() override;
   bool at_start() const override { return at_start_; }
+  void idle() override { give_back_reserve(); }
+  void close() override { close_file(); }
 
  private:
   // True when the open file is still the one at `path_` (one stat per write call, which
@@ -36,14 +39,17 @@ class FileSink : public Sink {
   // the file is longer than what this sink wrote (another writer appends to it too): truncating
   // could cut that writer's data.
   void close_file();
+  // Frees the disk reserved beyond the end of the file (see close_file for when it is kept).
+  void give_back_reserve();
 
   std::string path_;
   int fd_ = -1;
   bool at_start_ = false;
-  off_t size_ = 0;           // the file's size as far as this sink knows: at open, plus written
-  off_t reserved_to_ = 0;    // disk space is reserved up to this offset
-  off_t reserve_step_ = 0;   // the next reserve's size beyond what a write needs
-  bool reserve_ok_ = false;  // false once fallocate failed on this file
+  off_t size_ = 0;               // the file's size as far as this sink knows: at open, plus written
+  off_t reserved_to_ = 0;        // disk space is reserved up to this offset
+  off_t reserve_step_ = 0;       // the next reserve's size beyond what a write needs
+  bool reserve_ok_ = false;      // false once fallocate failed on this file
+  uint64_t disk_full_seen_ = 0;  // the process-wide count of ENOSPC failures this sink has seen
 };
 
 }  // namespace sluice

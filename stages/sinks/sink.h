@@ -24,6 +24,14 @@ class Sink {
   virtual Status flush() = 0;
   // True when the output is new and empty (a CSV header is due).
   virtual bool at_start() const { return false; }
+  // True once the output is gone for good (the reader of stdout went away: EPIPE). The runner
+  // then stops writing; what was not written is counted as undelivered and the run fails.
+  virtual bool broken() const { return false; }
+  // Nothing has been written for a while, or the disk is full for some sink: give back what is
+  // held ahead of need (the file sink's disk reserve), so an idle sink never starves a busy one.
+  virtual void idle() {}
+  // No more writes will come: give back everything (the sink may still be destroyed later).
+  virtual void close() {}
 };
 
 }  // namespace sluice

@@ -2,12 +2,18 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "stages/sinks/fd_writer.h"
 
 namespace sluice {
 
 Status StdoutSink::write(std::span<const std::string_view> parts, size_t& written) {
-  return write_all(STDOUT_FILENO, parts, written, "stdout");
+  Status s = write_all(STDOUT_FILENO, parts, written, "stdout");
+  if (!s.ok() && errno == EPIPE) {
+    broken_ = true;
+  }
+  return s;
 }
 
 }  // namespace sluice

@@ -6,11 +6,17 @@
 
 namespace sluice {
 
+// A reader of stdout that went away (EPIPE) does not come back: the sink is broken for good,
+// as in Vector and Fluent Bit, and the run ends with what was not written counted.
 class StdoutSink : public Sink {
  public:
   Status open() override { return Status(); }
   Status write(std::span<const std::string_view> parts, size_t& written) override;
   Status flush() override { return Status(); }
+  bool broken() const override { return broken_; }
+
+ private:
+  bool broken_ = false;
 };
 
 class NullSink : public Sink {

@@ -132,7 +132,8 @@ class AllocationTest : public ::testing::TestWithParam<Workload> {
       }
       Status started = runtime.value()->start();
       EXPECT_TRUE(started.ok()) << started.message();
-      EXPECT_TRUE(runtime.value()->wait_drained(std::chrono::seconds(120)));
+      EXPECT_EQ(runtime.value()->shutdown(std::chrono::seconds(120), -1),
+                Runtime::Shutdown::kDrained);
       EXPECT_NE(runtime.value()->summary().find(" in=" + std::to_string(events) + " "),
                 std::string::npos)
           << runtime.value()->summary();

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace sluice {
@@ -82,6 +83,7 @@ SharedBatch encoded_batch(const std::string& bytes, uint32_t events, Acknowledge
   }
   batch->encoded.push_back(Batch::Output{bytes, {}});
   batch->set_ack(ack, 0);
+  batch->expect_sinks(1);
   return SharedBatch(std::move(batch));
 }
 
@@ -100,7 +102,7 @@ RunResult run_batches(int failures, size_t partial, const std::vector<std::strin
   SinkRunner runner("test", std::move(owned), 1 << 20);
   HeaderEncoder header;
   runner.add_producer();
-  runner.start();
+  EXPECT_TRUE(runner.start().ok());
   std::atomic<bool> abort{false};
   for (const std::string& c : chunks) {
     EXPECT_TRUE(runner.push(SinkItem{encoded_batch(c, 2, &ack), &header, 0}, abort, nullptr));
@@ -128,6 +130,94 @@ TEST(SinkRunner, RetriesAFailedWriteFromTheFirstByteNotWritten) {
   EXPECT_EQ(r.errors, 4u);
   EXPECT_EQ(ack.acked.load(), 3);
   EXPECT_GE(r.write_calls, 5);
+}
+
+// Writes its first `good` writes, then fails every write for good, like stdout after EPIPE.
+class BreakingSink : public Sink {
+ public:
+  explicit BreakingSink(int good) : good_(good) {}
+  Status open() override { return Status(); }
+  Status write(std::span<const std::string_view> parts, size_t& written) override {
+    written = 0;
+    if (good_-- > 0) {
+      for (std::string_view p : parts) {
+        written += p.size();
+      }
+      return Status();
+    }
+    broken_ = true;
+    return Status::error("cannot write stdout: Broken pipe");
+  }
+  Status flush() override { return Status(); }
+  bool broken() const override { return broken_; }
+
+ private:
+  int good_;
+  bool broken_ = false;
+};
+
+TEST(SinkRunner, ABrokenOutputAnswersEveryLaterBatchAsNotWrittenWithoutRetrying) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  SinkRunner runner("out", std::make_unique<BreakingSink>(1), 64);  // tiny queue: one batch
+  HeaderEncoder header;
+  runner.add_producer();
+  ASSERT_TRUE(runner.start().ok());
+  std::atomic<bool> abort{false};
+  for (int i = 0; i < 20; ++i) {
+    auto batch = std::make_unique<Batch>();
+    batch->targets.resize(1);
+    batch->targets[0] = {0, 1, 2};
+    batch->encoded.push_back(Batch::Output{std::string(1 << 20, 'x'), {}});  // one write each
+    batch->outcomes = outcomes;
+    batch->routed = batch->pending = 3;
+    batch->set_ack(&ack, 0);
+    batch->expect_sinks(1);
+    // Never blocks for long: a broken sink keeps taking batches and answering them.
+    ASSERT_TRUE(runner.push(SinkItem{SharedBatch(std::move(batch)), &header, 0}, abort, nullptr));
+  }
+  runner.producer_done();
+  runner.join();
+  EXPECT_TRUE(runner.broken());
+  EXPECT_EQ(ack.acked.load(), 1) << "only the batch written before the break";
+  EXPECT_EQ(outcomes->delivered.load(), 3u);
+  EXPECT_EQ(outcomes->undelivered.load(), 57u);
+  EXPECT_EQ(runner.events_total(), 3u);
+  EXPECT_EQ(runner.undelivered_total(), 57u);
+  EXPECT_EQ(runner.errors_total(), 1u) << "no retries of a broken output";
+}
+
+TEST(SinkRunner, AbortAnswersWhatWasTakenAndWhatIsQueuedAsNotWritten) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  // Fails every write: the runner retries until aborted.
+  SinkRunner runner("out", std::make_unique<FlakySink>(1 << 30, 0), 1 << 30);
+  HeaderEncoder header;
+  runner.add_producer();
+  ASSERT_TRUE(runner.start().ok());
+  std::atomic<bool> abort{false};
+  for (int i = 0; i < 5; ++i) {
+    auto batch = std::make_unique<Batch>();
+    batch->targets.resize(1);
+    batch->targets[0] = {0, 1};
+    batch->encoded.push_back(Batch::Output{std::string(1 << 20, 'y'), {}});
+    batch->outcomes = outcomes;
+    batch->routed = batch->pending = 2;
+    batch->set_ack(&ack, 0);
+    batch->expect_sinks(1);
+    ASSERT_TRUE(runner.push(SinkItem{SharedBatch(std::move(batch)), &header, 0}, abort, nullptr));
+  }
+  for (int i = 0; i < 400 && runner.errors_total() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GE(runner.errors_total(), 1u);
+  runner.abort();
+  runner.join();
+  runner.discard_queued();
+  EXPECT_EQ(ack.acked.load(), 0);
+  EXPECT_EQ(outcomes->delivered.load(), 0u);
+  EXPECT_EQ(outcomes->undelivered.load(), 10u);
+  EXPECT_EQ(runner.events_total(), 0u);
 }
 
 }  // namespace

@@ -5,10 +5,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -293,5 +296,20 @@ int FollowedDaemon::stop() {
 }
 
 std::string FollowedDaemon::err() const { return read_file(dir_.file("sluice.err")); }
+
+TmpfsMount::TmpfsMount(const std::string& path, const char* options) : path_(path) {
+  std::filesystem::create_directories(path_);
+  if (mount("tmpfs", path_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options) == 0) {
+    mounted_ = true;
+  } else {
+    error_ = std::strerror(errno);
+  }
+}
+
+TmpfsMount::~TmpfsMount() {
+  if (mounted_) {
+    umount2(path_.c_str(), MNT_DETACH);
+  }
+}
 
 }  // namespace sluice::e2e

@@ -82,4 +82,19 @@ class FollowedDaemon {
   pid_t pid_ = -1;
 };
 
+// A tmpfs of the given options (e.g. "size=8m") mounted at `path`, unmounted (lazily) when the
+// test ends, also when it fails half-way. mounted() is false where mount(2) is not permitted.
+class TmpfsMount {
+ public:
+  TmpfsMount(const std::string& path, const char* options);
+  ~TmpfsMount();
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string path_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
 }  // namespace sluice::e2e

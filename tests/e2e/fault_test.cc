@@ -162,31 +162,6 @@ TEST(Fault, StalledSinkHoldsBackpressureWithFlatMemoryThenDeliversEverything) {
   EXPECT_EQ(summary_value(err, "p", "out"), static_cast<long long>(kEvents)) << err;
 }
 
-// Unmounts (lazily) when the test ends, also when it fails half-way.
-class TmpfsMount {
- public:
-  TmpfsMount(const std::string& path, const char* options) : path_(path) {
-    std::filesystem::create_directories(path_);
-    if (mount("tmpfs", path_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options) == 0) {
-      mounted_ = true;
-    } else {
-      error_ = std::strerror(errno);
-    }
-  }
-  ~TmpfsMount() {
-    if (mounted_) {
-      umount2(path_.c_str(), MNT_DETACH);
-    }
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string path_;
-  bool mounted_ = false;
-  std::string error_;
-};
-
 TEST(Fault, FullDiskIsRetriedAndRecoversWithNothingLostOrDuplicated) {
   TempDir dir;
   TmpfsMount disk(dir.file("disk"), "size=8m");

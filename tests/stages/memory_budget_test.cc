@@ -49,6 +49,64 @@ TEST(MemoryBudget, StopEndsAWaitWithoutGranting) {
   EXPECT_EQ(budget.used(), 100u);
 }
 
+TEST(MemoryBudget, WaitersAreServedInTheOrderTheyCame) {
+  // Fairness: while a large request waits for room, smaller later ones queue behind it instead
+  // of taking the room as it frees up bit by bit.
+  MemoryBudget budget(100);
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(budget.acquire(100, stop));
+  std::atomic<bool> big_granted{false};
+  std::atomic<bool> small_granted{false};
+  std::thread big([&] { big_granted = budget.acquire(80, stop); });
+  for (int i = 0; i < 1000 && budget.waiting() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(budget.waiting(), 1);
+  std::thread small([&] { small_granted = budget.acquire(10, stop); });
+  for (int i = 0; i < 1000 && budget.waiting() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(budget.waiting(), 2);
+  budget.release(30);  // room for the small request, not for the big one that came first
+  // A negative can only be watched for a while: 50 checks over about 50 ms (each waiter
+  // re-checks at least every 50 ms, and at once on release).
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_FALSE(small_granted.load()) << "served before the earlier waiter";
+  }
+  EXPECT_EQ(budget.used(), 70u);
+  budget.release(70);
+  big.join();
+  small.join();
+  EXPECT_TRUE(big_granted.load());
+  EXPECT_TRUE(small_granted.load());
+  EXPECT_EQ(budget.used(), 90u);
+}
+
+TEST(MemoryBudget, AWaiterThatStopsDoesNotBlockThoseBehindIt) {
+  MemoryBudget budget(100);
+  std::atomic<bool> stop_first{false};
+  std::atomic<bool> never{false};
+  ASSERT_TRUE(budget.acquire(100, never));
+  std::atomic<int> first{-1};
+  std::thread waiter_a([&] { first = budget.acquire(100, stop_first); });
+  for (int i = 0; i < 1000 && budget.waiting() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::atomic<bool> second{false};
+  std::thread waiter_b([&] { second = budget.acquire(50, never); });
+  for (int i = 0; i < 1000 && budget.waiting() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  stop_first = true;
+  waiter_a.join();
+  EXPECT_EQ(first.load(), 0);
+  budget.release(60);
+  waiter_b.join();
+  EXPECT_TRUE(second.load());
+  EXPECT_EQ(budget.used(), 90u);
+}
+
 TEST(MemoryLease, ReleasesOnDestructionAndResizes) {
   MemoryBudget budget(1000);
   std::atomic<bool> stop{false};

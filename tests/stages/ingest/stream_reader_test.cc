@@ -1,9 +1,11 @@
 // StreamReader: whole records per batch, tails carried over, oversized records dead-lettered.
 #include "stages/ingest/stream_reader.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -242,6 +244,84 @@ TEST(StreamReader, RecycledTextWithOldBytesGivesTheSameRecords) {
   writer.join();
   close(fd);
   EXPECT_EQ(ctx.records, expected);
+}
+
+// Counts the memory a reader holds: each batch it asked for, until the batch is emitted
+// (handed on) or destroyed. A reader must never ask while it still holds one (it would wait for
+// budget it holds itself), and an idle reader holds none.
+class BudgetWatchingContext : public CollectingContext {
+ public:
+  BatchPtr new_batch(size_t capacity) override {
+    asked_while_holding += budget.used() > 0;
+    largest_request = std::max(largest_request, capacity);
+    std::atomic<bool> stop{false};
+    budget.acquire(capacity, stop);
+    BatchPtr batch = CollectingContext::new_batch(capacity);
+    batch->lease = MemoryLease(&budget, capacity);
+    return batch;
+  }
+  bool emit(BatchPtr batch) override {
+    batch->lease.reset();  // handed on: the pipeline holds it now, not the reader
+    return CollectingContext::emit(std::move(batch));
+  }
+  size_t held() const { return budget.used(); }
+  MemoryBudget budget{size_t{1} << 30};
+  int asked_while_holding = 0;
+  size_t largest_request = 0;
+};
+
+// A regular file holding `data`, open for reading.
+int file_with(const std::string& data, std::string& path) {
+  char name[] = "/tmp/stream_reader_testXXXXXX";
+  int fd = mkstemp(name);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  lseek(fd, 0, SEEK_SET);
+  path = name;
+  return fd;
+}
+
+TEST(StreamReader, NeverAsksForABatchWhileHoldingOne) {
+  Schema schema;
+  std::string data;
+  for (int i = 0; i < 2000; ++i) {
+    data += std::string(static_cast<size_t>(100 + i % 3000), 'a') + "\n";
+  }
+  std::string path;
+  int fd = file_with(data, path);
+  BudgetWatchingContext ctx;
+  auto reader = line_reader(4096, 8192, schema);
+  EXPECT_EQ(reader->pump(fd, ctx, true), StreamReader::Outcome::kEndOfData);
+  EXPECT_EQ(ctx.records().size(), 2000u);
+  EXPECT_EQ(ctx.asked_while_holding, 0);
+  EXPECT_LE(ctx.largest_request, reader->largest_read_buffer());
+  close(fd);
+  unlink(path.c_str());
+}
+
+TEST(StreamReader, AnIdleFollowedFileHoldsNoBatchAndItsPartialLineGoesBackToTheFile) {
+  Schema schema;
+  std::string path;
+  int fd = file_with("one\ntwo\nthr", path);
+  BudgetWatchingContext ctx;
+  auto reader = line_reader(4096, 8192, schema);
+  EXPECT_EQ(reader->pump(fd, ctx, /*final=*/false), StreamReader::Outcome::kEndOfData);
+  EXPECT_EQ(ctx.records(), (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(ctx.held(), 0u) << "a batch is held at EOF";
+  EXPECT_EQ(reader->unframed_bytes(), 3u);
+  ASSERT_TRUE(reader->rewind(fd));
+  EXPECT_EQ(reader->unframed_bytes(), 0u);
+  EXPECT_EQ(lseek(fd, 0, SEEK_CUR), 8) << "the offset is where the incomplete record starts";
+  // The writer finishes the line: it is read whole, once.
+  int writer = open(path.c_str(), O_WRONLY | O_APPEND);
+  ASSERT_EQ(write(writer, "ee\n", 3), 3);
+  close(writer);
+  EXPECT_EQ(reader->pump(fd, ctx, /*final=*/false), StreamReader::Outcome::kEndOfData);
+  EXPECT_EQ(ctx.records(), (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_EQ(ctx.batches.back()->events.back().position, 3u) << "line numbers are kept";
+  EXPECT_EQ(ctx.held(), 0u);
+  close(fd);
+  unlink(path.c_str());
 }
 
 }  // namespace
