@@ -63,6 +63,17 @@ void FileSink::reserve_ahead(size_t bytes) {
 }
 
 Status FileSink::open() {
+  Status s = open_file();
+  if (!s.ok() && no_reader_) {
+    // A FIFO whose reader has not started yet is not a reason to refuse to start: the first
+    // write retries (with backoff, saying why once) until a reader comes.
+    return Status();
+  }
+  return s;
+}
+
+Status FileSink::open_file() {
+  no_reader_ = false;
   if (fd_ >= 0) {
     return Status();
   }
@@ -79,6 +90,7 @@ Status FileSink::open() {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0640);
   if (fd_ < 0) {
     if (errno == ENXIO) {
+      no_reader_ = true;
       return Status::error("cannot open " + path_ + ": it is a FIFO that no process reads");
     }
     return Status::error("cannot open " + path_ + ": " + std::strerror(errno));
@@ -102,7 +114,7 @@ Status FileSink::write(std::span<const std::string_view> parts, size_t& written)
     ::close(fd_);
     fd_ = -1;
   }
-  if (Status s = open(); !s.ok()) {
+  if (Status s = open_file(); !s.ok()) {
     return s;
   }
   size_t bytes = 0;

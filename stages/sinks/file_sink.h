@@ -2,7 +2,8 @@
 // (full disk) closes the file; the next write reopens it, so the sink recovers when the disk has
 // room. A file removed or replaced under it (directory deleted) is noticed before each write and
 // a new file is created at the path, so no event goes into a file nobody can see. The path is
-// opened without blocking (a FIFO nobody reads is an error, not a hang).
+// opened without blocking: a FIFO nobody reads is a write error, retried until a reader comes,
+// never a call that shutdown cannot end.
 #pragma once
 
 #include <sys/types.h>
@@ -25,6 +26,8 @@ class FileSink : public Sink {
   void close() override { close_file(); }
 
  private:
+  // Opens the path unless open; a FIFO without a reader is an error (sets no_reader_).
+  Status open_file();
   // True when the open file is still the one at `path_` (one stat per write call, which
   // gathers about 1 MiB).
   bool still_at_path() const;
@@ -45,11 +48,13 @@ class FileSink : public Sink {
   std::string path_;
   int fd_ = -1;
   bool at_start_ = false;
-  off_t size_ = 0;               // the file's size as far as this sink knows: at open, plus written
-  off_t reserved_to_ = 0;        // disk space is reserved up to this offset
-  off_t reserve_step_ = 0;       // the next reserve's size beyond what a write needs
-  bool reserve_ok_ = false;      // false once fallocate failed on this file
-  uint64_t disk_full_seen_ = 0;  // the process-wide count of ENOSPC failures this sink has seen
+  off_t size_ = 0;           // the file's size as far as this sink knows: at open, plus written
+  off_t reserved_to_ = 0;    // disk space is reserved up to this offset
+  off_t reserve_step_ = 0;   // the next reserve's size beyond what a write needs
+  bool reserve_ok_ = false;  // false once fallocate failed on this file
+  uint64_t disk_full_seen_ = 0;
+  bool no_reader_ = false;  // the last open failed because the path is a FIFO nobody reads  // the
+                            // process-wide count of ENOSPC failures this sink has seen
 };
 
 }  // namespace sluice

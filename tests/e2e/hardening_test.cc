@@ -16,6 +16,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -117,6 +118,27 @@ pid_t spawn_child(const std::vector<std::string>& args, const TempDir& dir, cons
 
 std::string err_of(const TempDir& dir) { return read_file(dir.file("sluice.err")); }
 
+// Writes dir/c.yaml: one pipeline `p` reading the files of `glob` line by line into
+// dir/out.log unchanged; `top` goes before `pipelines:` (memory_limit...).
+void write_files_to_file_config(const TempDir& dir, const std::string& glob, bool follow,
+                                const std::string& top = "") {
+  write_file(dir.file("c.yaml"), top + "pipelines:\n  p:\n    source: { type: file, paths: [" +
+                                     glob + "], follow: " + (follow ? "true" : "false") +
+                                     " }\n    parse: { format: none }\n"
+                                     "    routes: [ { to: out } ]\nsinks:\n  out: { type: file, "
+                                     "path: " +
+                                     dir.file("out.log") + ", encoding: raw }\n");
+}
+
+// Creates `count` files dir/in/f<i>.log, file i holding `content(i)`.
+void make_input_files(const TempDir& dir, int count,
+                      const std::function<std::string(int)>& content) {
+  std::filesystem::create_directories(dir.file("in"));
+  for (int i = 0; i < count; ++i) {
+    write_file(dir.file("in/f" + std::to_string(i) + ".log"), content(i));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Finding 5: the memory budget deadlocked against itself.
 
@@ -124,18 +146,12 @@ TEST(HardeningMemory, ElevenHundredOneLineFilesAllFinishUnderTheDefaultLimit) {
   // Each open file used to keep a 512 KiB read batch until the source ended: the 1,025th file
   // waited forever for budget its own thread held.
   TempDir dir;
-  std::filesystem::create_directories(dir.file("in"));
+  make_input_files(dir, 1100, [](int i) { return numbered_line(i); });
   std::string expected;
   for (int i = 0; i < 1100; ++i) {
-    write_file(dir.file("in/f" + std::to_string(i) + ".log"), numbered_line(i));
     expected += numbered_line(i);
   }
-  write_file(dir.file("c.yaml"), "pipelines:\n  p:\n    source: { type: file, paths: [" +
-                                     dir.file("in/*.log") +
-                                     "], follow: false }\n    parse: { format: none }\n"
-                                     "    routes: [ { to: out } ]\nsinks:\n  out: { type: file, "
-                                     "path: " +
-                                     dir.file("out.log") + ", encoding: raw }\n");
+  write_files_to_file_config(dir, dir.file("in/*.log"), false);
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_GT(pid, 0);
   ASSERT_EQ(wait_exit(pid, 600), 0) << err_of(dir);
@@ -146,19 +162,9 @@ TEST(HardeningMemory, ElevenHundredOneLineFilesAllFinishUnderTheDefaultLimit) {
 TEST(HardeningMemory, FollowedFilesBeyondTheBudgetKeepFlowing) {
   // 300 followed files against 16 MiB: with a batch held per file, appends stopped after 32.
   TempDir dir;
-  std::filesystem::create_directories(dir.file("in"));
   constexpr int kFiles = 300;
-  for (int i = 0; i < kFiles; ++i) {
-    write_file(dir.file("in/f" + std::to_string(i) + ".log"), "");
-  }
-  write_file(dir.file("c.yaml"),
-             "memory_limit: 16MiB\npipelines:\n  p:\n    source: { type: "
-             "file, paths: [" +
-                 dir.file("in/*.log") +
-                 "], follow: true }\n    parse: { format: none }\n"
-                 "    routes: [ { to: out } ]\nsinks:\n  out: { type: file, "
-                 "path: " +
-                 dir.file("out.log") + ", encoding: raw }\n");
+  make_input_files(dir, kFiles, [](int) { return std::string(); });
+  write_files_to_file_config(dir, dir.file("in/*.log"), true, "memory_limit: 16MiB\n");
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_GT(pid, 0);
   EXPECT_TRUE(wait_until([&] { return err_of(dir).find("running") != std::string::npos; }));
@@ -188,8 +194,15 @@ TEST(HardeningMemory, LongLinesOnStdinUnderASmallLimitAllComeThrough) {
   // current one: with 8 MiB and multi-MB lines, 2 lines came out and it hung.
   TempDir dir;
   std::string input;
-  for (size_t mb : {1500000, 3000000, 4000000, 2000000, 3500000}) {
-    input += std::string(mb, 'x') + "\n" + "short\n";
+  // 30 lines of 1.0-4.2 MB: with these sizes the old reader ended up holding a batch while it
+  // waited for a larger one (it hung after the first few lines).
+  size_t lines = 0;
+  for (size_t bytes :
+       {1563564, 3387414, 1264689, 2069837, 1494586, 3078005, 2885302, 2980740, 3732979, 2592221,
+        1880614, 1393675, 3046219, 1118897, 2634976, 2815156, 3547779, 1008833, 3918534, 2868089,
+        2117071, 4026358, 1959498, 3479477, 1428771, 2331396, 1128303, 1093625, 1106727, 3724393}) {
+    input += std::string(bytes, static_cast<char>('a' + lines % 26)) + "\n";
+    ++lines;
   }
   write_file(dir.file("in.txt"), input);
   write_file(dir.file("c.yaml"),
@@ -203,7 +216,7 @@ TEST(HardeningMemory, LongLinesOnStdinUnderASmallLimitAllComeThrough) {
   ::close(o.stdin_fd);
   ASSERT_EQ(wait_exit(pid, 600), 0) << err_of(dir);
   EXPECT_TRUE(read_file(dir.file("out.txt")) == input) << "output differs from input";
-  EXPECT_EQ(summary_value(err_of(dir), "p", "out"), 10) << err_of(dir);
+  EXPECT_EQ(summary_value(err_of(dir), "p", "out"), static_cast<long long>(lines)) << err_of(dir);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,12 +318,7 @@ TEST(HardeningShutdown, FifoMatchedByAGlobIsSkippedNotWaitedOn) {
   std::filesystem::create_directories(dir.file("in"));
   write_file(dir.file("in/a.log"), numbered_line(1) + numbered_line(2));
   ASSERT_EQ(::mkfifo(dir.file("in/b.log").c_str(), 0600), 0);
-  write_file(dir.file("c.yaml"), "pipelines:\n  p:\n    source: { type: file, paths: [" +
-                                     dir.file("in/*.log") +
-                                     "], follow: false }\n    parse: { format: none }\n"
-                                     "    routes: [ { to: out } ]\nsinks:\n  out: { type: file, "
-                                     "path: " +
-                                     dir.file("out.log") + ", encoding: raw }\n");
+  write_files_to_file_config(dir, dir.file("in/*.log"), false);
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   // A finite run that did not read all its inputs fails.
   EXPECT_EQ(wait_exit(pid, 100), 1) << err_of(dir);
@@ -404,18 +412,12 @@ TEST(HardeningAccounting, BrokenStdoutEndsTheRunAndEveryEventIsInABucket) {
 
 TEST(HardeningFiles, TwoThousandFilesUnderSixtyFourDescriptorsAreAllRead) {
   TempDir dir;
-  std::filesystem::create_directories(dir.file("in"));
+  make_input_files(dir, 2000, [](int i) { return numbered_line(i); });
   std::string expected;
   for (int i = 0; i < 2000; ++i) {
-    write_file(dir.file("in/f" + std::to_string(i) + ".log"), numbered_line(i));
     expected += numbered_line(i);
   }
-  write_file(dir.file("c.yaml"), "pipelines:\n  p:\n    source: { type: file, paths: [" +
-                                     dir.file("in/*.log") +
-                                     "], follow: false }\n    parse: { format: none }\n"
-                                     "    routes: [ { to: out } ]\nsinks:\n  out: { type: file, "
-                                     "path: " +
-                                     dir.file("out.log") + ", encoding: raw }\n");
+  write_files_to_file_config(dir, dir.file("in/*.log"), false);
   ChildOptions o;
   o.max_files = 64;
   pid_t pid = spawn_child({"run", "-c", dir.file("c.yaml")}, dir, o);
@@ -428,17 +430,9 @@ TEST(HardeningFiles, FollowedFilesBeyondTheDescriptorBoundAreStillFollowed) {
   // 100 followed files with 64 descriptors (16 open at once): idle files are closed and
   // reopened by path, resuming where they stopped, an incomplete last line included.
   TempDir dir;
-  std::filesystem::create_directories(dir.file("in"));
   constexpr int kFiles = 100;
-  for (int i = 0; i < kFiles; ++i) {
-    write_file(dir.file("in/f" + std::to_string(i) + ".log"), "");
-  }
-  write_file(dir.file("c.yaml"), "pipelines:\n  p:\n    source: { type: file, paths: [" +
-                                     dir.file("in/*.log") +
-                                     "], follow: true }\n    parse: { format: none }\n"
-                                     "    routes: [ { to: out } ]\nsinks:\n  out: { type: file, "
-                                     "path: " +
-                                     dir.file("out.log") + ", encoding: raw }\n");
+  make_input_files(dir, kFiles, [](int) { return std::string(); });
+  write_files_to_file_config(dir, dir.file("in/*.log"), true);
   ChildOptions o;
   o.max_files = 64;
   pid_t pid = spawn_child({"run", "-c", dir.file("c.yaml")}, dir, o);

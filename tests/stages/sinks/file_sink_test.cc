@@ -138,6 +138,9 @@ TEST_F(FileSinkTest, AppendsToAnExistingFileAfterItsData) {
 TEST_F(FileSinkTest, WritesToAFifoWhereNoSpaceCanBeReserved) {
   std::string fifo = path("events.fifo");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // The sink opens without blocking, so a reader must exist first; this one never reads.
+  int idle_reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(idle_reader, 0);
   std::string got;
   std::thread reader([&] { got = contents(fifo); });
   std::string expected;
@@ -155,8 +158,29 @@ TEST_F(FileSinkTest, WritesToAFifoWhereNoSpaceCanBeReserved) {
     }
     EXPECT_TRUE(s.ok()) << s.message();
   }
+  ::close(idle_reader);
   reader.join();
   EXPECT_EQ(got, expected);
+}
+
+TEST_F(FileSinkTest, AFifoWithoutAReaderIsAWriteErrorNotAHang) {
+  std::string fifo = path("nobody.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  FileSink sink(fifo);
+  EXPECT_TRUE(sink.open().ok()) << "a reader may come later";
+  std::string chunk = "line\n";
+  std::vector<std::string_view> parts{chunk};
+  size_t written = 0;
+  Status s = sink.write(parts, written);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "cannot open " + fifo + ": it is a FIFO that no process reads");
+  // A reader comes: the next write goes through.
+  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  EXPECT_TRUE(sink.write(parts, written).ok());
+  char buf[16] = {};
+  EXPECT_EQ(::read(reader, buf, sizeof(buf)), 5);
+  ::close(reader);
 }
 
 }  // namespace
