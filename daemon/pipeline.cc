@@ -376,8 +376,8 @@ bool Pipeline::emit(BatchPtr batch) {
   batch->pending = static_cast<uint32_t>(events);
   size_t bytes = batch->bytes();
   if (config_.drop_newest) {
-    if (!to_parse_.try_push(std::move(batch), bytes)) {
-      // try_push leaves the batch with us when it refuses: its events are dropped, not owed.
+    if (!to_parse_.try_push(batch, bytes)) {
+      // Refused, the batch stays here: its events are dropped (and counted), not owed.
       batch->pending = 0;
       ingest.add_dropped(DropReason::kQueueFull, events);
       return true;  // the batch is dropped (explicitly configured), the source goes on

@@ -116,7 +116,16 @@ int run_command(const std::string& config_path, const std::string& config_text, 
     log_error(std::to_string(rt.unaccounted()) + " event(s) are in no bucket of the summary");
     return kExitFailure;
   }
-  return sink_broke || rt.any_source_failed() ? kExitFailure : kExitOk;
+  if (sink_broke || rt.any_sink_broken()) {
+    return kExitFailure;  // said when the sink broke
+  }
+  if (rt.undelivered() > 0) {
+    // Only a sink that gave up gets here (a drained run writes everything else): never exit 0
+    // with events left behind.
+    log_error(std::to_string(rt.undelivered()) + " event(s) undelivered");
+    return kExitFailure;
+  }
+  return rt.any_source_failed() ? kExitFailure : kExitOk;
 }
 
 }  // namespace sluice

@@ -67,13 +67,15 @@ class BatchQueue {
   }
 
   // Producer side, for `on_full: drop_newest`: false when full (the caller drops and counts).
-  bool try_push(T&& item, size_t bytes) {
+  // Moves from `item` only when it returns true: a refused item stays with the caller.
+  bool try_push(T& item, size_t bytes) {
     if (full()) {
       return false;
     }
     enqueue(std::move(item), bytes);
     return true;
   }
+  bool try_push(T&& item, size_t bytes) { return try_push(item, bytes); }
 
   // Consumer side. Waits up to `timeout` for an item; false when none came. Once the queue is
   // closed it no longer waits, and a consumer asleep when close() came is woken at once.
