@@ -29,7 +29,8 @@ configure() {
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=""
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# tsan.supp: one known report inside moodycamel's queue (the file says why).
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitize/tsan.supp"
 # Tests that bound the daemon's resident memory cannot hold under a sanitizer (shadow memory,
 # allocator redzones): they are left out here by name; SLUICE_SANITIZED lets a test skip just
 # its memory assertion instead.
