@@ -333,7 +333,7 @@ std::optional<double> YamlReader::number(const YAML::Node& node, const std::stri
 }
 
 std::optional<uint64_t> YamlReader::size(const YAML::Node& node, const std::string& path,
-                                         uint64_t min) {
+                                         uint64_t min, std::string_view why_min) {
   if (!node.IsScalar()) {
     report_at_value(node, path, "a size such as 64MiB");
     return std::nullopt;
@@ -348,8 +348,9 @@ std::optional<uint64_t> YamlReader::size(const YAML::Node& node, const std::stri
     return std::nullopt;
   }
   if (*bytes < min) {
-    report(position(node), prefix(path) + "must be at least " + std::to_string(min) +
-                               " bytes, got '" + text->value + "'");
+    std::string why = why_min.empty() ? "" : " (" + std::string(why_min) + ")";
+    report(position(node), prefix(path) + "must be at least " + std::to_string(min) + " bytes" +
+                               why + ", got '" + text->value + "'");
     return std::nullopt;
   }
   return *bytes;

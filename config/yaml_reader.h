@@ -70,7 +70,9 @@ class YamlReader {
                                  int64_t max);
   std::optional<uint64_t> unsigned_integer(const YAML::Node& node, const std::string& path);
   std::optional<double> number(const YAML::Node& node, const std::string& path, bool positive);
-  std::optional<uint64_t> size(const YAML::Node& node, const std::string& path, uint64_t min);
+  // `why_min`, when given, says in the message why a smaller size cannot be honoured.
+  std::optional<uint64_t> size(const YAML::Node& node, const std::string& path, uint64_t min,
+                               std::string_view why_min = {});
   std::optional<double> duration(const YAML::Node& node, const std::string& path);
   std::optional<std::string> host_port(const YAML::Node& node, const std::string& path,
                                        bool allow_port_zero);

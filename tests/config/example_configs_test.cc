@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "config/config_loader.h"
+#include "stages/ingest/generate_source.h"
+#include "stages/sinks/file_sink_options.h"
 
 namespace sluice {
 namespace {
@@ -53,10 +55,11 @@ TEST(ExampleConfigs, DemoIsTheReadmeJob) {
   EXPECT_EQ(c.memory_limit, 256ull << 20);
   ASSERT_EQ(c.pipelines.size(), 1u);
   const PipelineConfig& p = c.pipelines[0];
-  EXPECT_EQ(p.source.type, SourceConfig::Type::kGenerate);
-  EXPECT_EQ(p.source.format, "csv");
-  EXPECT_EQ(p.source.count, std::optional<uint64_t>(10000000));
-  EXPECT_EQ(p.source.seed, 1u);
+  EXPECT_EQ(p.source.type, "generate");
+  EXPECT_EQ(source_options<GenerateSourceOptions>(p.source).format, EventGenerator::Format::kCsv);
+  EXPECT_EQ(source_options<GenerateSourceOptions>(p.source).count,
+            std::optional<uint64_t>(10000000));
+  EXPECT_EQ(source_options<GenerateSourceOptions>(p.source).seed, 1u);
   EXPECT_EQ(p.parse.format, ParseOptions::Format::kCsv);
   EXPECT_EQ(p.parse.columns, (std::vector<std::string>{"ts", "host", "method", "path", "status",
                                                        "bytes", "latency_ms", "agent"}));
@@ -73,9 +76,9 @@ TEST(ExampleConfigs, DemoIsTheReadmeJob) {
   EXPECT_EQ(p.routes[1].to, std::vector<std::string>{"archive"});
   EXPECT_EQ(p.dead_letter, "rejects");
   ASSERT_EQ(c.sinks.size(), 3u);
-  EXPECT_EQ(c.sinks[0].path, "./sluice-data/out/errors.ndjson");
-  EXPECT_EQ(c.sinks[1].path, "./sluice-data/out/archive.ndjson");
-  EXPECT_EQ(c.sinks[2].path, "./sluice-data/out/rejects.ndjson");
+  EXPECT_EQ(sink_options<FileSinkOptions>(c.sinks[0]).path, "./sluice-data/out/errors.ndjson");
+  EXPECT_EQ(sink_options<FileSinkOptions>(c.sinks[1]).path, "./sluice-data/out/archive.ndjson");
+  EXPECT_EQ(sink_options<FileSinkOptions>(c.sinks[2]).path, "./sluice-data/out/rejects.ndjson");
   EXPECT_TRUE(c.sinks[2].encoding.dead_letter);
 }
 
