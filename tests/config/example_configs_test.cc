@@ -2,32 +2,15 @@
 // `${VAR:-default}` references.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "config/config_loader.h"
 #include "stages/ingest/generate_source.h"
 #include "stages/sinks/file_sink_options.h"
+#include "tests/config/source_tree.h"
 
 namespace sluice {
 namespace {
-
-std::filesystem::path source_dir() {
-  if (const char* dir = std::getenv("SLUICE_SOURCE_DIR")) {
-    return dir;
-  }
-  // Run directly rather than through ctest: the source tree is two levels above this file.
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 LoadedConfig load_example(const std::string& name) {
   auto no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
