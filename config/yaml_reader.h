@@ -80,12 +80,6 @@ class YamlReader {
   // The index of the value in `names`.
   std::optional<size_t> choice(const YAML::Node& node, const std::string& path,
                                std::span<const std::string_view> names);
-  // The same where only the names with `available[i]` set are built: another of `names` is
-  // reported as "`what` 'x' is not available in this build yet", and only the available ones are
-  // offered.
-  std::optional<size_t> choice(const YAML::Node& node, const std::string& path,
-                               std::span<const std::string_view> names,
-                               std::span<const bool> available, std::string_view what);
   // A list of non-empty strings; a lone scalar is a list of one when `allow_scalar`.
   std::optional<std::vector<std::string>> string_list(const YAML::Node& node,
                                                       const std::string& path, bool allow_scalar,
