@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "config/cross_checks.h"
+#include "config/encoding_loader.h"
 #include "config/key_checks.h"
 #include "config/limits.h"
 #include "config/sink_kinds.h"
@@ -44,11 +45,6 @@ const std::array<KindKeys, 4> kParseKeysByFormat{{{kParseFormats[0], kCsvKeys},
                                                   {kParseFormats[2], {}},
                                                   {kParseFormats[3], {}}}};
 constexpr std::array<std::string_view, 5> kTypeNames{"int", "float", "bool", "string", "timestamp"};
-
-// Indexes match EncoderOptions::Kind.
-constexpr std::array<std::string_view, 3> kEncodings{"json", "csv", "raw"};
-constexpr std::array<std::string_view, 5> kEncodingMapKeys{"codec", "fields", "columns", "header",
-                                                           "delimiter"};
 
 constexpr std::array<std::string_view, 2> kOnFull{"block", "drop_newest"};
 // Only at_least_once is built; exactly_once (Kafka transactions) is refused by name until it is.
@@ -488,84 +484,10 @@ class ConfigLoader {
     EncodingCheck check;
     check.path = path;
     check.at = reader_.position(e.key_node);
-    load_encoding(map, sink.encoding, check);
+    load_encoding(reader_, map, sink.encoding, check);
     check.valid = reader_.problem_count() == problems_before;
     config_.sinks.push_back(std::move(sink));
     record_.encoding_checks.push_back(std::move(check));
-  }
-
-  // `encoding: csv` with the options beside it in the sink, or `encoding: {codec: csv, ...}`.
-  void load_encoding(const MapView& sink, EncoderOptions& options, EncodingCheck& check) {
-    const MapView::Entry* encoding = sink.entry("encoding");
-    std::optional<MapView> nested;
-    const YAML::Node* codec = nullptr;
-    std::string codec_path = sink.path_of("encoding");
-    if (encoding != nullptr) {
-      check.at = reader_.position(encoding->value);
-      check.path = sink.path_of("encoding");
-      if (encoding->value.IsMap()) {
-        nested.emplace(reader_, encoding->value, sink.path_of("encoding"),
-                       reader_.position(encoding->key_node));
-        nested->check_keys(kEncodingMapKeys);
-        codec = nested->require("codec");
-        codec_path = nested->path_of("codec");
-      } else {
-        codec = &encoding->value;
-      }
-    }
-    if (codec != nullptr) {
-      if (auto v = reader_.choice(*codec, codec_path, kEncodings)) {
-        options.kind = static_cast<EncoderOptions::Kind>(*v);
-      } else {
-        return;
-      }
-    }
-    const std::string_view kind = kEncodings[static_cast<size_t>(options.kind)];
-    // An option may sit in the sink or in the encoding mapping, not in both.
-    auto option = [&](std::string_view key) -> std::pair<const MapView::Entry*, std::string> {
-      const MapView::Entry* outer = sink.entry(key);
-      const MapView::Entry* inner = nested ? nested->entry(key) : nullptr;
-      if (outer != nullptr && inner != nullptr) {
-        reader_.report(reader_.position(inner->key_node),
-                       nested->path() + ": '" + std::string(key) +
-                           "' is also set in the sink; set it in one place");
-      }
-      if (inner != nullptr) {
-        return {inner, nested->path_of(key)};
-      }
-      return {outer, sink.path_of(key)};
-    };
-    auto only_for_csv = [&](const MapView::Entry* e, const std::string& path) {
-      if (options.kind != EncoderOptions::Kind::kCsv) {
-        reader_.report(reader_.position(e->key_node),
-                       path + ": only applies to encoding csv, not " + std::string(kind));
-        return false;
-      }
-      return true;
-    };
-    if (auto [e, path] = option("fields"); e != nullptr) {
-      if (options.kind == EncoderOptions::Kind::kRaw) {
-        reader_.report(reader_.position(e->key_node),
-                       path + ": does not apply to encoding raw (it writes _raw unchanged)");
-      } else if (auto v = reader_.string_list(e->value, path, false, false)) {
-        options.fields = std::move(*v);
-      }
-    }
-    if (auto [e, path] = option("columns"); e != nullptr && only_for_csv(e, path)) {
-      if (auto v = reader_.string_list(e->value, path, false, false)) {
-        options.columns = std::move(*v);
-      }
-    }
-    if (auto [e, path] = option("header"); e != nullptr && only_for_csv(e, path)) {
-      if (auto v = reader_.boolean(e->value, path)) {
-        options.header = *v;
-      }
-    }
-    if (auto [e, path] = option("delimiter"); e != nullptr && only_for_csv(e, path)) {
-      if (auto v = reader_.single_byte(e->value, path)) {
-        options.delimiter = *v;
-      }
-    }
   }
 
   // A pipeline or sink name (a mapping key) is printed in log lines, metric labels and the run
