@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <string>
 
 #include "tests/e2e/e2e_util.h"
@@ -219,6 +220,26 @@ TEST(ConfigHardening, KeysTheBuildCannotHonourAreRefusedByValidateAsByRun) {
       ":7:15: pipelines.p.delivery: exactly_once is not built in this version (it needs the "
       "kafka source and sinks); use at_least_once\n";
   expect_refused_alike(path, expected);
+}
+
+// Every example the README points to is accepted by the binary's validate (which builds the
+// pipelines as run does); the one that ends by itself on its input runs to the same verdict.
+TEST(ConfigHardening, EveryExampleIsValidAndTheFiniteOneRuns) {
+  int examples = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(source_dir() + "/config")) {
+    if (entry.path().extension() != ".yaml") {
+      continue;
+    }
+    ++examples;
+    RunResult validate = run_sluice({"validate", entry.path().string()});
+    EXPECT_EQ(validate.exit_code, 0) << entry.path();
+    EXPECT_EQ(validate.err, "") << entry.path();
+  }
+  EXPECT_GE(examples, 4);
+  RunResult run = run_sluice({"run", "-c", source_dir() + "/config/stdin-json.yaml"},
+                             "{\"status\": \"200\", \"path\": \"/\"}\n");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "{\"status\":200,\"path\":\"/\"}\n");
 }
 
 TEST(ConfigHardening, MemoryLimitTooSmallIsRefusedWithTheSmallestWorkable) {
