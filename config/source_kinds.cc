@@ -154,8 +154,8 @@ std::optional<ConfigPosition> load_source(YamlReader& reader, const YAML::Node& 
   }
   if (auto* n = map.get("max_event_bytes")) {
     if (auto v = reader.size(*n, map.path_of("max_event_bytes"), kMinEventBytes,
-                             "the stream reader frames records of up to that length whatever "
-                             "is set")) {
+                             "the stream reader cuts records only past that length, so a "
+                             "smaller limit would not hold")) {
       source.max_event_bytes = *v;
     }
   }

@@ -1600,3 +1600,30 @@ TEST(ConfigLoader, ProcessEnvironmentReadsVariables) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// Bounds below what the daemon would use are refused with the reason, not raised silently
+// (config/limits.h); the floors themselves are accepted.
+TEST(ConfigLoader, BoundsAtTheirFloorAreAcceptedAndBelowRefused) {
+  auto config = [](const std::string& event_bytes, const std::string& queue_bytes) {
+    return "pipelines:\n  p:\n    source: { type: stdin, max_event_bytes: " + event_bytes +
+           " }\n    routes: [{ to: out }]\n    queue: { max_bytes: " + queue_bytes +
+           " }\nsinks:\n  out: { type: stdout }\n";
+  };
+  LoadedConfig floors = load(config("4KiB", "2MiB"));
+  ASSERT_EQ(format_problems(floors.problems, "f.yaml"), "");
+  EXPECT_EQ(floors.config.pipelines[0].source.max_event_bytes, 4096u);
+  EXPECT_EQ(floors.config.pipelines[0].queue_max_bytes, 2u << 20);
+  EXPECT_EQ(problems(config("4095", "2097151")),
+            "f.yaml:3:45: pipelines.p.source.max_event_bytes: must be at least 4096 bytes (the "
+            "stream reader cuts records only past that length, so a smaller limit would not "
+            "hold), got '4095'\n"
+            "f.yaml:5:25: pipelines.p.queue.max_bytes: must be at least 2097152 bytes (it is "
+            "split over the pipeline's two queues, and each holds at least one batch of 1MiB), "
+            "got '2097151'\n");
+}
+
+}  // namespace
+}  // namespace sluice

@@ -212,7 +212,7 @@ TEST(ConfigHardening, KeysTheBuildCannotHonourAreRefusedByValidateAsByRun) {
       ":1:1: metrics: the metrics endpoint is not built in this version; remove the block\n" +
       path +
       ":4:45: pipelines.p.source.max_event_bytes: must be at least 4096 bytes (the stream reader "
-      "frames records of up to that length whatever is set), got '16'\n" +
+      "cuts records only past that length, so a smaller limit would not hold), got '16'\n" +
       path +
       ":6:25: pipelines.p.queue.max_bytes: must be at least 2097152 bytes (it is split over the "
       "pipeline's two queues, and each holds at least one batch of 1MiB), got '1KiB'\n" +
