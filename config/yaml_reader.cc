@@ -333,7 +333,7 @@ std::optional<double> YamlReader::number(const YAML::Node& node, const std::stri
 }
 
 std::optional<uint64_t> YamlReader::size(const YAML::Node& node, const std::string& path,
-                                         uint64_t min) {
+                                         uint64_t min, std::string_view why_min) {
   if (!node.IsScalar()) {
     report_at_value(node, path, "a size such as 64MiB");
     return std::nullopt;
@@ -348,8 +348,9 @@ std::optional<uint64_t> YamlReader::size(const YAML::Node& node, const std::stri
     return std::nullopt;
   }
   if (*bytes < min) {
-    report(position(node), prefix(path) + "must be at least " + std::to_string(min) +
-                               " bytes, got '" + text->value + "'");
+    std::string why = why_min.empty() ? "" : " (" + std::string(why_min) + ")";
+    report(position(node), prefix(path) + "must be at least " + std::to_string(min) + " bytes" +
+                               why + ", got '" + text->value + "'");
     return std::nullopt;
   }
   return *bytes;
@@ -409,20 +410,7 @@ std::optional<char> YamlReader::single_byte(const YAML::Node& node, const std::s
 
 std::optional<size_t> YamlReader::choice(const YAML::Node& node, const std::string& path,
                                          std::span<const std::string_view> names) {
-  return choice(node, path, names, {}, "");
-}
-
-std::optional<size_t> YamlReader::choice(const YAML::Node& node, const std::string& path,
-                                         std::span<const std::string_view> names,
-                                         std::span<const bool> available, std::string_view what) {
-  // An empty `available` means every name is.
-  auto is_available = [&](size_t i) { return available.empty() || available[i]; };
-  std::vector<std::string_view> offered;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (is_available(i)) {
-      offered.push_back(names[i]);
-    }
-  }
+  std::vector<std::string_view> offered(names.begin(), names.end());
   if (!node.IsScalar() && !(node.IsNull() && written_null(node))) {
     report_at_value(node, path, "one of " + join(offered));
     return std::nullopt;
@@ -432,15 +420,9 @@ std::optional<size_t> YamlReader::choice(const YAML::Node& node, const std::stri
     return std::nullopt;
   }
   for (size_t i = 0; i < names.size(); ++i) {
-    if (text->value != names[i]) {
-      continue;
-    }
-    if (is_available(i)) {
+    if (text->value == names[i]) {
       return i;
     }
-    report(position(node), prefix(path) + std::string(what) + " '" + text->value +
-                               "' is not available in this build yet; use one of " + join(offered));
-    return std::nullopt;
   }
   report(position(node), prefix(path) + "unknown value '" + text->value + "'; expected one of " +
                              join(offered) + did_you_mean(text->value, offered));

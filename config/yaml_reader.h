@@ -70,7 +70,9 @@ class YamlReader {
                                  int64_t max);
   std::optional<uint64_t> unsigned_integer(const YAML::Node& node, const std::string& path);
   std::optional<double> number(const YAML::Node& node, const std::string& path, bool positive);
-  std::optional<uint64_t> size(const YAML::Node& node, const std::string& path, uint64_t min);
+  // `why_min`, when given, says in the message why a smaller size cannot be honoured.
+  std::optional<uint64_t> size(const YAML::Node& node, const std::string& path, uint64_t min,
+                               std::string_view why_min = {});
   std::optional<double> duration(const YAML::Node& node, const std::string& path);
   std::optional<std::string> host_port(const YAML::Node& node, const std::string& path,
                                        bool allow_port_zero);
@@ -78,12 +80,6 @@ class YamlReader {
   // The index of the value in `names`.
   std::optional<size_t> choice(const YAML::Node& node, const std::string& path,
                                std::span<const std::string_view> names);
-  // The same where only the names with `available[i]` set are built: another of `names` is
-  // reported as "`what` 'x' is not available in this build yet", and only the available ones are
-  // offered.
-  std::optional<size_t> choice(const YAML::Node& node, const std::string& path,
-                               std::span<const std::string_view> names,
-                               std::span<const bool> available, std::string_view what);
   // A list of non-empty strings; a lone scalar is a list of one when `allow_scalar`.
   std::optional<std::vector<std::string>> string_list(const YAML::Node& node,
                                                       const std::string& path, bool allow_scalar,

@@ -48,7 +48,7 @@ void log_too_large(const std::string& shown) {
 
 }  // namespace
 
-std::optional<Config> load_config_file(const std::string& path) {
+std::unique_ptr<Runtime> build_config_file(const std::string& path) {
   std::string text;
   std::string shown = path == "-" ? "<stdin>" : path;
   // Opened here (and closed here) unless it is stdin; compared by ownership, not by number,
@@ -59,7 +59,7 @@ std::optional<Config> load_config_file(const std::string& path) {
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       log_error("cannot open configuration " + path + ": " + std::strerror(errno));
-      return std::nullopt;
+      return nullptr;
     }
     // A pipe or a device (`-c <(gen-config)`) is read like a file, within the cap; a directory
     // can only fail, so say plainly what it is.
@@ -74,7 +74,7 @@ std::optional<Config> load_config_file(const std::string& path) {
         } else {
           log_too_large(shown);
         }
-        return std::nullopt;
+        return nullptr;
       }
     }
   }
@@ -85,24 +85,31 @@ std::optional<Config> load_config_file(const std::string& path) {
   }
   if (result == ReadResult::kTooLarge) {
     log_too_large(shown);
-    return std::nullopt;
+    return nullptr;
   }
   if (result == ReadResult::kError) {
     log_error("cannot read configuration " + shown + ": " + std::strerror(err));
-    return std::nullopt;
+    return nullptr;
   }
-  return load_config_text(text, shown);
+  return build_config_text(text, shown);
 }
 
-std::optional<Config> load_config_text(const std::string& text, const std::string& shown) {
+std::unique_ptr<Runtime> build_config_text(const std::string& text, const std::string& shown) {
   LoadedConfig loaded = load_config(text, process_environment());
-  if (!loaded.ok()) {
-    std::string lines = format_problems(loaded.problems, shown);
-    ssize_t ignored = ::write(STDERR_FILENO, lines.data(), lines.size());
-    (void)ignored;
-    return std::nullopt;
+  if (loaded.ok()) {
+    auto runtime = Runtime::build(loaded.config);
+    if (runtime.ok()) {
+      return std::move(runtime.value());
+    }
+    // The loader accepts only what builds; a build error is a gap in the loader, still reported
+    // as a problem of the file rather than as a failure at run time.
+    const Status& status = runtime.status();
+    loaded.problems.push_back({status.line(), status.column(), status.message()});
   }
-  return std::move(loaded.config);
+  std::string lines = format_problems(loaded.problems, shown);
+  ssize_t ignored = ::write(STDERR_FILENO, lines.data(), lines.size());
+  (void)ignored;
+  return nullptr;
 }
 
 }  // namespace sluice

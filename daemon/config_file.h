@@ -1,12 +1,15 @@
-// Reads and loads a configuration file for the commands: "-" reads stdin. Problems are printed
-// as `FILE:LINE:COL: message` lines on stderr.
+// Reads, loads and builds a configuration file for the commands: "-" reads stdin. Problems are
+// printed as `FILE:LINE:COL: message` lines on stderr. `validate` and `run` both come through
+// here, and both build the runtime (nothing opened, no thread started), so they cannot disagree.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "config/config.h"
+#include "daemon/runtime.h"
 
 namespace sluice {
 
@@ -15,9 +18,9 @@ namespace sluice {
 // read that never ends or exhausts memory.
 constexpr size_t kMaxConfigBytes = size_t{4} << 20;
 
-// The validated config, or nullopt after printing every problem to stderr.
-std::optional<Config> load_config_file(const std::string& path);
+// The runtime built from the validated config, or null after printing every problem to stderr.
+std::unique_ptr<Runtime> build_config_file(const std::string& path);
 // The same for configuration text already in memory; `shown` names it in problem lines.
-std::optional<Config> load_config_text(const std::string& text, const std::string& shown);
+std::unique_ptr<Runtime> build_config_text(const std::string& text, const std::string& shown);
 
 }  // namespace sluice

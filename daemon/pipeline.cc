@@ -5,11 +5,8 @@
 
 #include <algorithm>
 
+#include "config/limits.h"
 #include "daemon/thread_interrupt.h"
-#include "stages/ingest/file_source.h"
-#include "stages/ingest/generate_source.h"
-#include "stages/ingest/record_framer.h"
-#include "stages/ingest/stdin_source.h"
 #include "stages/log.h"
 
 namespace sluice {
@@ -20,21 +17,10 @@ namespace {
 // it is long: every wake-up of an idle stage costs CPU, times three threads per pipeline.
 constexpr auto kPollTimeout = std::chrono::milliseconds(1000);
 
-size_t share_of(uint64_t max_bytes, int parts) {
-  // The pipeline's queue budget is split over its queues; each holds at least one batch.
-  return std::max<size_t>(static_cast<size_t>(max_bytes) / static_cast<size_t>(parts), 1 << 20);
-}
-
-// Without `threads.parse`: one worker per CPU the pipeline may run on (its `cpus`, else the
-// process's affinity mask, which honours taskset and cgroup cpusets), at most 16.
-int default_workers(const std::vector<int>& cpus) {
-  int n = static_cast<int>(cpus.size());
-  if (n == 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
-  }
-  return std::clamp(n, 1, 16);
+// The pipeline's queue budget is split over its queues; each holds at least one batch, which
+// the loader guarantees (config/limits.h).
+size_t share_of(uint64_t max_bytes) {
+  return std::max<size_t>(static_cast<size_t>(max_bytes / kPipelineQueues), kMinQueueShareBytes);
 }
 
 }  // namespace
@@ -59,184 +45,12 @@ Pipeline::Pipeline(const PipelineConfig& config, MemoryBudget& budget)
     : config_(config),
       budget_(budget),
       recycler_(std::make_shared<BatchRecycler>(16)),
-      to_parse_(share_of(config.queue_max_bytes, 2)),
-      to_route_(share_of(config.queue_max_bytes, 2)) {}
+      to_parse_(share_of(config.queue_max_bytes)),
+      to_route_(share_of(config.queue_max_bytes)) {}
 
 Pipeline::~Pipeline() {
   abort();
   join();
-}
-
-Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
-                                                  const std::vector<SinkConfig>& sink_configs,
-                                                  const std::map<std::string, SinkRunner*>& sinks,
-                                                  MemoryBudget& budget) {
-  std::unique_ptr<Pipeline> p(new Pipeline(config, budget));
-  auto fail = [&](const std::string& message) {
-    return Status::error("pipeline " + config.name + ": " + message);
-  };
-
-  // The filter and the routes' conditions are compiled once per worker: an RE2 keeps a
-  // lock-protected cache, and two cores sharing one bounce its cache line on every match.
-  auto compile_filter = [&]() -> Result<EventFilter> {
-    if (config.filter.empty()) {
-      return EventFilter(std::nullopt);
-    }
-    auto expr = Expression::compile(config.filter, p->schema_);
-    if (!expr.ok()) {
-      return fail("filter: " + expr.status().to_string());
-    }
-    return EventFilter(std::move(expr.value()));
-  };
-  auto compile_when = [&](const RouteConfig& rc, Route& route) -> Status {
-    if (!rc.when.empty()) {
-      auto expr = Expression::compile(rc.when, p->schema_);
-      if (!expr.ok()) {
-        return fail("route: " + expr.status().to_string());
-      }
-      route.when.emplace(std::move(expr.value()));
-    }
-    return Status();
-  };
-  if (auto filter = compile_filter(); !filter.ok()) {
-    return filter.status();
-  }
-
-  // Targets: one per (sink, dead-letter or not) this pipeline writes to.
-  std::vector<std::pair<std::string, bool>> target_keys;
-  std::vector<EncoderOptions> target_options;
-  auto target_for = [&](const std::string& sink, bool dead_letter) -> Result<uint32_t> {
-    for (size_t i = 0; i < target_keys.size(); ++i) {
-      if (target_keys[i] == std::pair(sink, dead_letter)) {
-        return static_cast<uint32_t>(i);
-      }
-    }
-    auto runner = sinks.find(sink);
-    auto sc = std::find_if(sink_configs.begin(), sink_configs.end(),
-                           [&](const SinkConfig& s) { return s.name == sink; });
-    if (runner == sinks.end() || sc == sink_configs.end()) {
-      return fail("unknown sink '" + sink + "'");
-    }
-    EncoderOptions options = sc->encoding;
-    options.dead_letter = dead_letter;
-    auto encoder = make_encoder(options, p->schema_);
-    if (!encoder.ok()) {
-      return fail("sink " + sink + ": " + encoder.status().to_string());
-    }
-    target_keys.emplace_back(sink, dead_letter);
-    target_options.push_back(options);
-    p->targets_.push_back(Target{runner->second, std::move(encoder.value())});
-    return static_cast<uint32_t>(target_keys.size() - 1);
-  };
-
-  std::vector<Route> routes;
-  for (const RouteConfig& rc : config.routes) {
-    Route route;
-    route.continue_ = rc.continue_;
-    if (Status st = compile_when(rc, route); !st.ok()) {
-      return st;
-    }
-    for (const std::string& sink : rc.to) {
-      auto t = target_for(sink, false);
-      if (!t.ok()) {
-        return t.status();
-      }
-      route.targets.push_back(t.value());
-    }
-    routes.push_back(std::move(route));
-  }
-  std::optional<uint32_t> dead_letter;
-  if (!config.dead_letter.empty()) {
-    auto t = target_for(config.dead_letter, true);
-    if (!t.ok()) {
-      return t.status();
-    }
-    dead_letter = t.value();
-  }
-  for (const auto& [name, type] : config.parse.types) {
-    p->schema_.declare_type(p->schema_.intern(name), type);
-  }
-
-  // Lines passed through as they are (format none, no conversion, no condition, raw output)
-  // have no field anything reads and cannot fail to parse: the workers skip the parser.
-  p->parse_needed_ =
-      config.parse.format != ParseOptions::Format::kNone || !config.parse.types.empty() ||
-      !config.filter.empty() ||
-      std::any_of(config.routes.begin(), config.routes.end(),
-                  [](const RouteConfig& rc) { return !rc.when.empty(); }) ||
-      std::any_of(target_options.begin(), target_options.end(),
-                  [](const EncoderOptions& o) { return o.kind != EncoderOptions::Kind::kRaw; });
-
-  // The schema is complete now: parsers and framers may be built against it. Each worker gets
-  // its own parser and encoders, which keep per-thread caches.
-  int workers = config.parse_threads > 0 ? config.parse_threads : default_workers(config.cpus);
-  for (int i = 0; i < workers; ++i) {
-    Worker worker;
-    // Compiled fine above, so these cannot fail.
-    worker.filter.emplace(compile_filter().value());
-    std::vector<Route> own_routes;
-    for (size_t r = 0; r < routes.size(); ++r) {
-      Route route;
-      route.continue_ = routes[r].continue_;
-      route.targets = routes[r].targets;
-      (void)compile_when(config.routes[r], route);
-      own_routes.push_back(std::move(route));
-    }
-    worker.router.emplace(std::move(own_routes), dead_letter, p->targets_.size());
-    auto parser = make_parser(config.parse, p->schema_);
-    if (!parser.ok()) {
-      return fail("parse: " + parser.status().to_string());
-    }
-    worker.parser = std::move(parser.value());
-    for (const EncoderOptions& options : target_options) {
-      auto encoder = make_encoder(options, p->schema_);
-      if (!encoder.ok()) {
-        return fail(encoder.status().to_string());  // unreachable: the same options built above
-      }
-      worker.encoders.push_back(std::move(encoder.value()));
-    }
-    p->workers_.push_back(std::move(worker));
-  }
-
-  const SourceConfig& sc = config.source;
-  StreamReaderOptions reader;
-  reader.max_event_bytes = sc.max_event_bytes;
-  const ParseOptions& parse = p->config_.parse;
-  const Schema& schema = p->schema_;
-  switch (sc.type) {
-    case SourceConfig::Type::kStdin:
-      p->source_ = std::make_unique<StdinSource>(make_framer(parse, schema), reader);
-      break;
-    case SourceConfig::Type::kFile: {
-      FileSourceOptions options;
-      options.paths = sc.paths;
-      options.read_from_end = sc.read_from_end;
-      options.follow = sc.follow;
-      options.reader = reader;
-      p->source_ = std::make_unique<FileSource>(
-          options, [&parse, &schema] { return make_framer(parse, schema); });
-      break;
-    }
-    case SourceConfig::Type::kGenerate: {
-      GenerateSourceOptions options;
-      if (!EventGenerator::parse_format(sc.format, options.format)) {
-        return fail("generate: unknown format '" + sc.format + "'");
-      }
-      options.count = sc.count;
-      options.rate = sc.rate;
-      options.seed = sc.seed;
-      p->source_ = std::make_unique<GenerateSource>(make_framer(parse, schema), options);
-      break;
-    }
-    case SourceConfig::Type::kTcp:
-    case SourceConfig::Type::kUdp:
-    case SourceConfig::Type::kKafka:
-      return fail("this source type is not available in this build yet");
-  }
-  for (auto& t : p->targets_) {
-    t.sink->add_producer();
-  }
-  return p;
 }
 
 void Pipeline::pin(std::thread& t, size_t index) {

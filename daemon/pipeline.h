@@ -37,7 +37,9 @@ const char* stage_name(Stage stage);
 
 class Pipeline : private SourceContext {
  public:
-  // Builds everything (expressions, parsers, encoders, source) from a validated config.
+  // Builds everything (expressions, parsers, encoders, source) from a validated config, opening
+  // nothing and starting no thread (`validate` runs it too). An error carries its position in
+  // the configuration file (daemon/pipeline_build.cc).
   static Result<std::unique_ptr<Pipeline>> build(const PipelineConfig& config,
                                                  const std::vector<SinkConfig>& sink_configs,
                                                  const std::map<std::string, SinkRunner*>& sinks,
@@ -74,6 +76,22 @@ class Pipeline : private SourceContext {
 
  private:
   Pipeline(const PipelineConfig& config, MemoryBudget& budget);
+
+  // What build()'s steps hand on to each other.
+  struct Plan {
+    std::vector<std::vector<uint32_t>> route_targets;  // per route: indexes into targets_
+    std::optional<uint32_t> dead_letter;               // index into targets_
+    std::vector<EncoderOptions> target_options;        // parallel to targets_
+  };
+  // build()'s steps, in order.
+  Status compile_conditions();
+  Status resolve_targets(const std::vector<SinkConfig>& sink_configs,
+                         const std::map<std::string, SinkRunner*>& sinks, Plan& plan);
+  void declare_types(const Plan& plan);
+  Status build_workers(const Plan& plan);
+  Status build_source();
+  Result<EventFilter> compile_filter();
+  Result<std::vector<Route>> compile_routes(const Plan& plan);
 
   // SourceContext, called on the ingest thread.
   bool stopping() const override { return stop_.load(std::memory_order_relaxed); }

@@ -34,21 +34,18 @@ sigset_t block_control_signals() {
 int run_command(const std::string& config_path, const std::string& config_text, bool quiet) {
   set_log_quiet(quiet);
   sigset_t signals = block_control_signals();
-  auto config = config_path.empty() ? load_config_text(config_text, "<embedded demo.yaml>")
-                                    : load_config_file(config_path);
-  if (!config) {
+  std::unique_ptr<Runtime> runtime = config_path.empty()
+                                         ? build_config_text(config_text, "<embedded demo.yaml>")
+                                         : build_config_file(config_path);
+  if (runtime == nullptr) {
     return kExitConfig;
   }
+  Runtime& rt = *runtime;
+  const Config* config = &rt.config();
   if (Status s = check_standard_streams(*config); !s.ok()) {
     log_error(s.message());
     return kExitFailure;
   }
-  auto runtime = Runtime::build(*config);
-  if (!runtime.ok()) {
-    log_error(runtime.status().message());
-    return kExitConfig;
-  }
-  Runtime& rt = *runtime.value();
   if (Status s = rt.start(); !s.ok()) {
     log_error(s.message());
     return kExitFailure;

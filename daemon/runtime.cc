@@ -11,31 +11,14 @@
 #include <map>
 #include <thread>
 
+#include "config/sink_kinds.h"
 #include "daemon/thread_interrupt.h"
-#include "stages/sinks/file_sink.h"
-#include "stages/sinks/stdout_sink.h"
 
 namespace sluice {
 namespace {
 
 // Each sink's queue; batches there also count against memory_limit.
 constexpr size_t kSinkQueueBytes = 16 << 20;
-
-Result<std::unique_ptr<Sink>> make_sink(const SinkConfig& config) {
-  switch (config.type) {
-    case SinkConfig::Type::kStdout:
-      return std::unique_ptr<Sink>(std::make_unique<StdoutSink>());
-    case SinkConfig::Type::kFile:
-      return std::unique_ptr<Sink>(std::make_unique<FileSink>(config.path));
-    case SinkConfig::Type::kNull:
-      return std::unique_ptr<Sink>(std::make_unique<NullSink>());
-    case SinkConfig::Type::kTcp:
-    case SinkConfig::Type::kKafka:
-      break;
-  }
-  return Status::error("sink " + config.name +
-                       ": this sink type is not available in this build yet");
-}
 
 // "850us", "12.8ms", "3.3s", "inf": short enough for the summary line.
 std::string format_seconds(double s) {
@@ -68,12 +51,14 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const Config& config) {
   std::unique_ptr<Runtime> rt(new Runtime(config));
   std::map<std::string, SinkRunner*> by_name;
   for (const SinkConfig& sc : config.sinks) {
-    auto sink = make_sink(sc);
-    if (!sink.ok()) {
-      return sink.status();
+    // Through the sink table: the kind was accepted by the loader from the same table.
+    const SinkKind* kind = find_sink_kind(sc.type);
+    if (kind == nullptr) {
+      return Status::error(
+          "sink " + sc.name + ": sink type '" + sc.type + "' is not built in this version",
+          sc.type_position.line, sc.type_position.column);
     }
-    rt->sinks_.push_back(
-        std::make_unique<SinkRunner>(sc.name, std::move(sink.value()), kSinkQueueBytes));
+    rt->sinks_.push_back(std::make_unique<SinkRunner>(sc.name, kind->make(sc), kSinkQueueBytes));
     rt->sinks_.back()->set_wakeup(rt->wakeup_.get());
     by_name[sc.name] = rt->sinks_.back().get();
   }

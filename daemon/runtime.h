@@ -1,6 +1,8 @@
 // Runtime: the whole running process for one configuration: the memory budget, the sinks and
 // the pipelines. It owns their lifetimes and the shutdown sequence (stop sources, drain, flush,
-// give up after shutdown_timeout) and prints the end-of-run summary.
+// give up after shutdown_timeout) and prints the end-of-run summary. Main thread only: every
+// member function is called by the thread that built it (the stage threads it starts only touch
+// the pipelines and sinks).
 #pragma once
 
 #include <chrono>
@@ -18,6 +20,8 @@ namespace sluice {
 
 class Runtime {
  public:
+  // Builds the sinks (through config/sink_kinds.h) and the pipelines, opening nothing and starting
+  // no thread: `validate` runs it as well as `run`. An error carries its configuration position.
   static Result<std::unique_ptr<Runtime>> build(const Config& config);
   ~Runtime();
 

@@ -39,7 +39,7 @@ bool standard_stream_was_closed(int fd) { return fd >= 0 && fd < 3 && closed_at_
 Status check_standard_streams(const Config& config) {
   if (standard_stream_was_closed(STDIN_FILENO)) {
     for (const PipelineConfig& pipeline : config.pipelines) {
-      if (pipeline.source.type == SourceConfig::Type::kStdin) {
+      if (pipeline.source.type == "stdin") {
         return Status::error("pipeline " + pipeline.name +
                              ": source stdin: stdin was closed when sluice started");
       }
@@ -47,7 +47,7 @@ Status check_standard_streams(const Config& config) {
   }
   if (standard_stream_was_closed(STDOUT_FILENO)) {
     for (const SinkConfig& sink : config.sinks) {
-      if (sink.type == SinkConfig::Type::kStdout) {
+      if (sink.type == "stdout") {
         return Status::error("sink " + sink.name + ": stdout was closed when sluice started");
       }
     }

@@ -4,7 +4,7 @@
 namespace sluice {
 
 int validate_command(const std::string& config_path) {
-  return load_config_file(config_path) ? kExitOk : kExitConfig;
+  return build_config_file(config_path) != nullptr ? kExitOk : kExitConfig;
 }
 
 }  // namespace sluice

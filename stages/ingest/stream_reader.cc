@@ -15,7 +15,8 @@ constexpr size_t kOversizedRawPrefix = 1024;
 StreamReader::StreamReader(std::unique_ptr<RecordFramer> framer,
                            std::shared_ptr<const std::string> name, StreamReaderOptions options)
     : framer_(std::move(framer)), name_(std::move(name)), options_(options) {
-  options_.max_event_bytes = std::max(options_.max_event_bytes, size_t{4096});
+  options_.max_event_bytes =
+      std::max(options_.max_event_bytes, StreamReaderOptions::kMinEventBytes);
 }
 
 BatchPtr StreamReader::new_read_batch(SourceContext& ctx, size_t bytes) {

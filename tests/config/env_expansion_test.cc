@@ -5,6 +5,7 @@
 #include <map>
 
 #include "config/reference_shield.h"
+#include "stages/ingest/generate_source.h"
 
 namespace sluice {
 namespace {
@@ -117,9 +118,9 @@ sinks:
                                       return std::nullopt;
                                     });
   ASSERT_TRUE(loaded.ok()) << (loaded.problems.empty() ? "" : loaded.problems[0].message);
-  EXPECT_EQ(loaded.config.pipelines[0].source.count, 25u);
-  EXPECT_EQ(loaded.config.pipelines[0].source.seed, 3u);
-  EXPECT_EQ(loaded.config.sinks[0].type, SinkConfig::Type::kNull);
+  EXPECT_EQ(source_options<GenerateSourceOptions>(loaded.config.pipelines[0].source).count, 25u);
+  EXPECT_EQ(source_options<GenerateSourceOptions>(loaded.config.pipelines[0].source).seed, 3u);
+  EXPECT_EQ(loaded.config.sinks[0].type, "null");
 }
 
 TEST(ReferenceShield, RestoresOnlyItsOwnPlaceholders) {
@@ -164,7 +165,7 @@ sinks:
 )",
                                     env_of(vars));
   ASSERT_TRUE(loaded.ok()) << format_problems(loaded.problems, "f.yaml");
-  EXPECT_EQ(loaded.config.pipelines[0].source.count, 7u);
+  EXPECT_EQ(source_options<GenerateSourceOptions>(loaded.config.pipelines[0].source).count, 7u);
   EXPECT_EQ(loaded.config.data_dir, "/" + std::string(40, 'x'));
 }
 

@@ -2,30 +2,15 @@
 // `${VAR:-default}` references.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "config/config_loader.h"
+#include "stages/ingest/generate_source.h"
+#include "stages/sinks/file_sink_options.h"
+#include "tests/config/source_tree.h"
 
 namespace sluice {
 namespace {
-
-std::filesystem::path source_dir() {
-  if (const char* dir = std::getenv("SLUICE_SOURCE_DIR")) {
-    return dir;
-  }
-  // Run directly rather than through ctest: the source tree is two levels above this file.
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 LoadedConfig load_example(const std::string& name) {
   auto no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
@@ -53,10 +38,11 @@ TEST(ExampleConfigs, DemoIsTheReadmeJob) {
   EXPECT_EQ(c.memory_limit, 256ull << 20);
   ASSERT_EQ(c.pipelines.size(), 1u);
   const PipelineConfig& p = c.pipelines[0];
-  EXPECT_EQ(p.source.type, SourceConfig::Type::kGenerate);
-  EXPECT_EQ(p.source.format, "csv");
-  EXPECT_EQ(p.source.count, std::optional<uint64_t>(10000000));
-  EXPECT_EQ(p.source.seed, 1u);
+  EXPECT_EQ(p.source.type, "generate");
+  EXPECT_EQ(source_options<GenerateSourceOptions>(p.source).format, EventGenerator::Format::kCsv);
+  EXPECT_EQ(source_options<GenerateSourceOptions>(p.source).count,
+            std::optional<uint64_t>(10000000));
+  EXPECT_EQ(source_options<GenerateSourceOptions>(p.source).seed, 1u);
   EXPECT_EQ(p.parse.format, ParseOptions::Format::kCsv);
   EXPECT_EQ(p.parse.columns, (std::vector<std::string>{"ts", "host", "method", "path", "status",
                                                        "bytes", "latency_ms", "agent"}));
@@ -73,9 +59,9 @@ TEST(ExampleConfigs, DemoIsTheReadmeJob) {
   EXPECT_EQ(p.routes[1].to, std::vector<std::string>{"archive"});
   EXPECT_EQ(p.dead_letter, "rejects");
   ASSERT_EQ(c.sinks.size(), 3u);
-  EXPECT_EQ(c.sinks[0].path, "./sluice-data/out/errors.ndjson");
-  EXPECT_EQ(c.sinks[1].path, "./sluice-data/out/archive.ndjson");
-  EXPECT_EQ(c.sinks[2].path, "./sluice-data/out/rejects.ndjson");
+  EXPECT_EQ(sink_options<FileSinkOptions>(c.sinks[0]).path, "./sluice-data/out/errors.ndjson");
+  EXPECT_EQ(sink_options<FileSinkOptions>(c.sinks[1]).path, "./sluice-data/out/archive.ndjson");
+  EXPECT_EQ(sink_options<FileSinkOptions>(c.sinks[2]).path, "./sluice-data/out/rejects.ndjson");
   EXPECT_TRUE(c.sinks[2].encoding.dead_letter);
 }
 

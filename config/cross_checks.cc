@@ -1,0 +1,126 @@
+#include "config/cross_checks.h"
+
+#include <algorithm>
+#include <map>
+
+#include "config/size_parser.h"
+#include "config/suggestion.h"
+#include "stages/ingest/stream_reader.h"
+#include "stages/schema.h"
+#include "stages/sinks/encoder.h"
+
+namespace sluice {
+namespace {
+
+void check_sink_references(YamlReader& reader, Config& config, const LoadRecord& record) {
+  std::map<std::string, size_t, std::less<>> index;
+  std::vector<std::string_view> names;
+  for (size_t i = 0; i < config.sinks.size(); ++i) {
+    index[config.sinks[i].name] = i;
+    names.push_back(config.sinks[i].name);
+  }
+  std::vector<bool> dead_letter(config.sinks.size(), false);
+  for (const std::vector<SinkRef>& refs : record.pipeline_sinks) {
+    for (const SinkRef& ref : refs) {
+      auto it = index.find(ref.name);
+      if (it == index.end()) {
+        reader.report(ref.at, std::string(ref.dead_letter ? "dead_letter names" : "route to") +
+                                  " unknown sink '" + ref.name + "'" +
+                                  did_you_mean(ref.name, names));
+      } else if (ref.dead_letter) {
+        dead_letter[it->second] = true;
+      }
+    }
+  }
+  for (size_t i = 0; i < config.sinks.size(); ++i) {
+    config.sinks[i].encoding.dead_letter = dead_letter[i];
+  }
+  // A dead-letter sink writes _raw, _source and _error: events routed to it would be written
+  // that way too, which is never what was meant.
+  for (const std::vector<SinkRef>& refs : record.pipeline_sinks) {
+    for (const SinkRef& ref : refs) {
+      auto it = index.find(ref.name);
+      if (it != index.end() && !ref.dead_letter && dead_letter[it->second]) {
+        reader.report(ref.at, "sink '" + ref.name +
+                                  "' is a dead_letter sink and cannot also be a route target");
+      }
+    }
+  }
+}
+
+// Two stdin sources would take turns reading the one stream and each get part of every record
+// that straddles their reads: corrupt events, not a shared input.
+void check_single_stdin(YamlReader& reader, const Config& config) {
+  const PipelineConfig* first = nullptr;
+  for (const PipelineConfig& pipeline : config.pipelines) {
+    if (pipeline.source.type != "stdin" || pipeline.source.type_position.line == 0) {
+      continue;
+    }
+    if (first == nullptr) {
+      first = &pipeline;
+      continue;
+    }
+    reader.report(pipeline.source.type_position,
+                  "pipelines." + pipeline.name + ".source.type: pipeline '" + first->name +
+                      "' already reads stdin; only one pipeline can read it (two would split "
+                      "its input between them)");
+  }
+}
+
+void check_encoders(YamlReader& reader, const Config& config, const LoadRecord& record) {
+  for (size_t i = 0; i < config.sinks.size(); ++i) {
+    const EncodingCheck& check = record.encoding_checks[i];
+    if (!check.valid) {
+      continue;
+    }
+    Schema schema;
+    auto encoder = make_encoder(config.sinks[i].encoding, schema);
+    if (!encoder.ok()) {
+      reader.report(check.at, check.path + ": " + encoder.status().message());
+    }
+  }
+}
+
+// A pipeline's source may need one read buffer of max(512 KiB, 2 x max_event_bytes): the reader
+// carries an incomplete record of up to max_event_bytes into a buffer twice its size. Under a
+// memory_limit that cannot grant it, that source can never make progress; refused here, with
+// the smallest limit that works, rather than found as a stall at run time.
+void check_memory_limit(YamlReader& reader, const Config& config, ConfigPosition at,
+                        bool is_default) {
+  const uint64_t read_bytes = StreamReaderOptions{}.batch_bytes;
+  uint64_t needed = 0;
+  uint64_t event_bytes = 0;
+  const PipelineConfig* neediest = nullptr;
+  for (const PipelineConfig& pipeline : config.pipelines) {
+    uint64_t event = pipeline.source.max_event_bytes;
+    uint64_t buffer = event > UINT64_MAX / 2 ? UINT64_MAX : 2 * event;
+    buffer = std::max(buffer, read_bytes);
+    if (buffer > needed) {
+      needed = buffer;
+      event_bytes = event;
+      neediest = &pipeline;
+    }
+  }
+  if (neediest == nullptr || config.memory_limit >= needed) {
+    return;
+  }
+  reader.report(at, "memory_limit " + format_size(config.memory_limit) +
+                        (is_default ? " (the default)" : "") + " is too small for pipeline '" +
+                        neediest->name + "': it reads records of up to max_event_bytes " +
+                        format_size(event_bytes) + " into buffers of " + format_size(needed) +
+                        "; the smallest workable memory_limit for this configuration is " +
+                        format_size(needed));
+}
+
+}  // namespace
+
+void run_cross_checks(YamlReader& reader, Config& config, const LoadRecord& record) {
+  check_sink_references(reader, config, record);
+  check_single_stdin(reader, config);
+  check_encoders(reader, config, record);
+  if (record.memory_limit_at) {
+    check_memory_limit(reader, config, *record.memory_limit_at, record.memory_limit_default);
+  }
+}
+
+}  // namespace sluice

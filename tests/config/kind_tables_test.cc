@@ -1,0 +1,145 @@
+// The source and sink kind tables: each row loads its own keys and builds its kind; a key of
+// another kind or of none is refused at its position; a kind of the contract that is not built
+// is refused at its type, never accepted by `validate` and then failed by `run`.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "config/config_loader.h"
+#include "config/sink_kinds.h"
+#include "config/source_kinds.h"
+#include "stages/ingest/file_source.h"
+#include "stages/sinks/file_sink_options.h"
+
+namespace sluice {
+namespace {
+
+LoadedConfig load(const std::string& yaml) {
+  auto no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  return load_config(yaml, no_env);
+}
+
+std::string problems(const std::string& yaml) {
+  return format_problems(load(yaml).problems, "f.yaml");
+}
+
+// A pipeline reading `source` (a flow mapping) into the sink `out: sink`.
+std::string with_source(const std::string& source, const std::string& sink = "{ type: stdout }") {
+  return "pipelines:\n  p:\n    source: " + source +
+         "\n    routes: [{ to: out }]\nsinks:\n  out: " + sink + "\n";
+}
+
+TEST(SourceKinds, RowsAreTheBuiltKindsOnce) {
+  std::set<std::string_view> names;
+  for (const SourceKind& kind : source_kinds()) {
+    EXPECT_TRUE(names.insert(kind.name).second) << kind.name;
+    EXPECT_NE(kind.load, nullptr) << kind.name;
+    EXPECT_NE(kind.make, nullptr) << kind.name;
+    EXPECT_EQ(find_source_kind(kind.name), &kind);
+  }
+  EXPECT_EQ(names, (std::set<std::string_view>{"file", "stdin", "generate"}));
+  for (std::string_view unbuilt : unbuilt_source_kinds()) {
+    EXPECT_EQ(find_source_kind(unbuilt), nullptr) << unbuilt;
+  }
+  EXPECT_EQ(find_source_kind("kafka"), nullptr);
+}
+
+TEST(SourceKinds, EachRowBuildsWhatItLoaded) {
+  const std::string sources[] = {"{ type: file, paths: [/nonexistent/*.log], follow: false }",
+                                 "{ type: stdin }", "{ type: generate, count: 3 }"};
+  for (const std::string& source : sources) {
+    LoadedConfig loaded = load(with_source(source));
+    ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "") << source;
+    const PipelineConfig& pipeline = loaded.config.pipelines[0];
+    const SourceKind* kind = find_source_kind(pipeline.source.type);
+    ASSERT_NE(kind, nullptr) << source;
+    EXPECT_EQ(pipeline.source.type_position.line, 3) << source;
+    EXPECT_EQ(pipeline.source.type_position.column, 21) << source;
+    Schema schema;
+    EXPECT_NE(kind->make(pipeline.source, pipeline.parse, schema), nullptr) << source;
+  }
+}
+
+TEST(SourceKinds, FileOptionsAreTheFileSourcesOwn) {
+  LoadedConfig loaded =
+      load(with_source("{ type: file, paths: [a.log, b.log], read_from: end, follow: false }"));
+  ASSERT_TRUE(loaded.ok());
+  const auto& options = source_options<FileSourceOptions>(loaded.config.pipelines[0].source);
+  EXPECT_EQ(options.paths, (std::vector<std::string>{"a.log", "b.log"}));
+  EXPECT_TRUE(options.read_from_end);
+  EXPECT_FALSE(options.follow);
+}
+
+TEST(SourceKinds, KeyOfAnotherKindIsRefusedAtItsPosition) {
+  EXPECT_EQ(problems(with_source("{ type: stdin, paths: [a] }")),
+            "f.yaml:3:28: pipelines.p.source: key 'paths' does not apply to source type stdin "
+            "(only to file)\n");
+}
+
+TEST(SourceKinds, UnknownKeyIsRefusedAtItsPositionWithASuggestion) {
+  EXPECT_EQ(problems(with_source("{ type: file, paths: [a], folow: false }")),
+            "f.yaml:3:39: pipelines.p.source: unknown key 'folow' (did you mean 'follow'?)\n");
+}
+
+TEST(SourceKinds, EveryUnbuiltKindIsRefusedAtItsType) {
+  ASSERT_FALSE(unbuilt_source_kinds().empty());
+  for (std::string_view unbuilt : unbuilt_source_kinds()) {
+    const std::string type(unbuilt);
+    // Its own keys are not checked: the type is the one problem.
+    EXPECT_EQ(problems(with_source("{ type: " + type + ", brokers: b, listen: x }")),
+              "f.yaml:3:21: pipelines.p.source.type: source type '" + type +
+                  "' is not built in this version; use one of file, stdin, generate\n");
+  }
+}
+
+TEST(SinkKinds, RowsAreTheBuiltKindsOnce) {
+  std::set<std::string_view> names;
+  for (const SinkKind& kind : sink_kinds()) {
+    EXPECT_TRUE(names.insert(kind.name).second) << kind.name;
+    EXPECT_NE(kind.load, nullptr) << kind.name;
+    EXPECT_NE(kind.make, nullptr) << kind.name;
+    EXPECT_EQ(find_sink_kind(kind.name), &kind);
+  }
+  EXPECT_EQ(names, (std::set<std::string_view>{"stdout", "file", "null"}));
+  for (std::string_view unbuilt : unbuilt_sink_kinds()) {
+    EXPECT_EQ(find_sink_kind(unbuilt), nullptr) << unbuilt;
+  }
+}
+
+TEST(SinkKinds, EachRowBuildsWhatItLoaded) {
+  const std::string sinks[] = {"{ type: stdout }", "{ type: file, path: /nonexistent/out.ndjson }",
+                               "{ type: \"null\" }"};
+  for (const std::string& sink : sinks) {
+    LoadedConfig loaded = load(with_source("{ type: stdin }", sink));
+    ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "") << sink;
+    const SinkConfig& config = loaded.config.sinks[0];
+    const SinkKind* kind = find_sink_kind(config.type);
+    ASSERT_NE(kind, nullptr) << sink;
+    EXPECT_EQ(config.type_position.line, 6) << sink;
+    // Built, not opened: the file sink's directory does not exist and that is no error here.
+    EXPECT_NE(kind->make(config), nullptr) << sink;
+  }
+  LoadedConfig loaded = load(with_source("{ type: stdin }", "{ type: file, path: o.ndjson }"));
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(sink_options<FileSinkOptions>(loaded.config.sinks[0]).path, "o.ndjson");
+}
+
+TEST(SinkKinds, KeyOfAnotherKindIsRefusedAtItsPosition) {
+  EXPECT_EQ(problems(with_source("{ type: stdin }", "{ type: stdout, path: x }")),
+            "f.yaml:6:24: sinks.out: key 'path' does not apply to sink type stdout (only to "
+            "file)\n");
+}
+
+TEST(SinkKinds, EveryUnbuiltKindIsRefusedAtItsType) {
+  ASSERT_FALSE(unbuilt_sink_kinds().empty());
+  for (std::string_view unbuilt : unbuilt_sink_kinds()) {
+    const std::string type(unbuilt);
+    EXPECT_EQ(problems(with_source("{ type: stdin }", "{ type: " + type + ", topic: t }")),
+              "f.yaml:6:16: sinks.out.type: sink type '" + type +
+                  "' is not built in this version; use one of stdout, file, null\n");
+  }
+}
+
+}  // namespace
+}  // namespace sluice
