@@ -4,6 +4,11 @@
 // order (by sequence number) and hands the encoded batches to the sinks. Stopping is two-step:
 // request_stop() makes the source stop reading and everything already read drains through to the
 // sinks; abort() (after the shutdown timeout) makes every blocked stage give up.
+// Threading: build, start, request_stop, abort, interrupt, join and discard_queued run on the
+// thread that owns the Runtime. The ingest thread alone touches the source, next_sequence_ and
+// source_status_ (read by others only after join()); worker i alone touches workers_[i]; the route
+// thread alone holds the reorder map. counters(), bytes_in(), latency(), outcomes(), finished()
+// and queue_bytes() are atomics, readable from any thread while the pipeline runs (a scrape).
 #pragma once
 
 #include <atomic>

@@ -1,8 +1,9 @@
 // Runtime: the whole running process for one configuration: the memory budget, the sinks and
 // the pipelines. It owns their lifetimes and the shutdown sequence (stop sources, drain, flush,
-// give up after shutdown_timeout) and prints the end-of-run summary. Main thread only: every
-// member function is called by the thread that built it (the stage threads it starts only touch
-// the pipelines and sinks).
+// give up after shutdown_timeout) and prints the end-of-run summary.
+// Threading: every member function runs on one thread, the one that built the Runtime (main);
+// the threads it starts are the pipelines' and the sinks'. What pipelines() and sinks() expose
+// for reading counters is safe from another thread between start() and destruction.
 #pragma once
 
 #include <chrono>

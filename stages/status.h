@@ -22,7 +22,6 @@ class Status {
   }
 
   bool ok() const { return rep_ == nullptr; }
-  explicit operator bool() const { return ok(); }
 
   const std::string& message() const {
     assert(!ok());
@@ -62,7 +61,6 @@ class Result {
   }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
-  explicit operator bool() const { return ok(); }
 
   T& value() & {
     assert(ok());
