@@ -16,8 +16,6 @@ namespace sluice {
 namespace {
 
 constexpr size_t kBlock = 64;
-// A conversion error quotes the value; a longer value is cut so a dead letter stays readable.
-constexpr size_t kMaxQuotedValue = 128;
 
 // Bit i is set when block[i] == c; block has kBlock readable bytes.
 inline uint64_t match_mask(const char* block, char c) {
@@ -369,17 +367,7 @@ void CsvParser::parse(Batch& batch) {
         continue;
       }
       if (!convert_field(text, typed.type, field)) {
-        message_.assign("field '");
-        message_.append(layout->names[typed.column]);
-        message_.append("': cannot convert '");
-        if (text.size() > kMaxQuotedValue) {
-          message_.append(text.substr(0, kMaxQuotedValue));
-          message_.append("...");
-        } else {
-          message_.append(text);
-        }
-        message_.append("' to ");
-        message_.append(field_type_name(typed.type));
+        conversion_error(layout->names[typed.column], text, typed.type, message_);
         converted = false;
         break;
       }

@@ -25,8 +25,6 @@ namespace od = simdjson::ondemand;
 // The walk that writes nested values recurses, so it needs a bound; simdjson's parser keeps
 // per-depth state up to its own limit (DEFAULT_MAX_DEPTH), which the walk must stay under.
 constexpr int32_t kMaxDepth = simdjson::DEFAULT_MAX_DEPTH - 2;
-// Long or binary values would swamp a dead-letter reason; the raw line is kept anyway.
-constexpr size_t kMaxQuotedValue = 64;
 
 bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -341,7 +339,6 @@ struct JsonParser::Impl {
   // Copies `line` into `padded`, followed by simdjson's padding (zeros); returns the copy.
   const char* copy_padded(std::string_view line);
   void fail_json(simdjson::error_code error);
-  void fail_conversion(std::string_view name, std::string_view value, FieldType type);
 
   size_t key_slot(uint64_t head, size_t length) const {
     return static_cast<size_t>(((head ^ length) * 0x9E3779B97F4A7C15ULL) >> key_shift);
@@ -553,19 +550,6 @@ void JsonParser::Impl::fail_json(simdjson::error_code error) {
   message.append(simdjson::error_message(error));
 }
 
-void JsonParser::Impl::fail_conversion(std::string_view name, std::string_view value,
-                                       FieldType type) {
-  message.assign("field '");
-  message.append(name);
-  message.append("': cannot convert '");
-  message.append(value.substr(0, kMaxQuotedValue));
-  if (value.size() > kMaxQuotedValue) {
-    message.append("...");
-  }
-  message.append("' to ");
-  message.append(field_type_name(type));
-}
-
 bool JsonParser::Impl::fill_value(od::value& value, const Name* name, std::string_view field_name,
                                   Batch& batch, const Event& event, Field& field) {
   od::json_type type;
@@ -593,7 +577,7 @@ bool JsonParser::Impl::fill_value(od::value& value, const Name* name, std::strin
     field.value =
         Span{static_cast<uint32_t>(start), static_cast<uint32_t>(batch.text.size() - start)};
     if (name != nullptr && name->typed && name->type != FieldType::kString) {
-      fail_conversion(field_name, batch.str(field.value), name->type);
+      conversion_error(field_name, batch.str(field.value), name->type, message);
       return false;
     }
     return true;
@@ -690,7 +674,7 @@ inline bool JsonParser::Impl::apply_declared_type(const Name* name, std::string_
       field.type = FieldType::kString;
       field.num.i = 0;
     } else if (!convert_field(text, name->type, field)) {
-      fail_conversion(field_name, text, name->type);
+      conversion_error(field_name, text, name->type, message);
       return false;
     }
   }
