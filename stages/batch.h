@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "stages/memory_budget.h"
@@ -141,6 +142,9 @@ class Batch {
   MemoryLease lease;
   // Re-measures what the batch holds and adjusts its lease (never blocks).
   void update_lease();
+  // Every buffer whose capacity outlives the events in it, listed once: update_lease measures
+  // them and BatchRecycler pools them, so a buffer added here is counted and reused alike.
+  auto buffers() { return std::tie(text, events, fields, slot_fields, targets, encoded); }
   size_t bytes() const { return lease.bytes(); }
 
   std::string_view str(Span s) const { return std::string_view(text).substr(s.off, s.len); }
