@@ -51,11 +51,11 @@ inline uint64_t block_mask(const char* block, char c) {
   }
   return mask;
 }
-inline uint64_t block_mask_control_or_high(const char* block) {
+inline uint64_t block_mask_control_or_high(const char* block, char also) {
   uint64_t mask = 0;
   for (size_t i = 0; i < kMaskBlockBytes; ++i) {
     const auto c = static_cast<unsigned char>(block[i]);
-    mask |= static_cast<uint64_t>(c < 0x20 || c >= 0x80) << i;
+    mask |= static_cast<uint64_t>(c < 0x20 || c >= 0x80 || block[i] == also) << i;
   }
   return mask;
 }
@@ -86,9 +86,13 @@ inline uint64_t block_mask(const char* block, char c) {
   const __m128i wanted = _mm_set1_epi8(c);
   return lanes(block, [wanted](__m128i bytes) { return _mm_cmpeq_epi8(bytes, wanted); });
 }
-inline uint64_t block_mask_control_or_high(const char* block) {
-  // A signed compare with 0x20 catches control characters and every byte >= 0x80 at once.
-  return lanes(block, [](__m128i bytes) { return _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)); });
+inline uint64_t block_mask_control_or_high(const char* block, char also) {
+  // A signed compare with 0x20 catches control characters and every byte >= 0x80 at once; one
+  // movemask per lane for all three kinds.
+  const __m128i wanted = _mm_set1_epi8(also);
+  return lanes(block, [wanted](__m128i bytes) {
+    return _mm_or_si128(_mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(bytes, wanted));
+  });
 }
 inline uint32_t lane_mask(const char* lane, char c) {
   const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(lane));
@@ -101,7 +105,8 @@ inline uint32_t lane_mask(const char* lane, char c) {
 // For parsers, which look at one block of a record at a time where it lies: inline, so that the
 // compares stay in the caller's registers (an out-of-line call per block costs more).
 //   block_mask(block, c): the mask of `c` in block[0, 64), all 64 bytes readable.
-//   block_mask_control_or_high(block): bytes < 0x20 (control) or >= 0x80 (not ASCII).
+//   block_mask_control_or_high(block, also): bytes < 0x20 (control), >= 0x80 (not ASCII), or
+//     equal to `also` (one mask for "any byte a fast path must leave to the slow one").
 //   lane_mask(lane, c): the mask of `c` in one 16-byte lane, all readable, for short values.
 #if defined(__SSE2__)
 using byte_masks_detail::sse2::block_mask;

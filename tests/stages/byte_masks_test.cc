@@ -130,7 +130,7 @@ TEST(ByteMasks, RandomChunksOfEveryLength) {
 struct BlockImplementation {
   const char* name;
   uint64_t (*equal)(const char*, char);
-  uint64_t (*control_or_high)(const char*);
+  uint64_t (*control_or_high)(const char*, char);
   uint32_t (*lane)(const char*, char);
 };
 
@@ -155,10 +155,10 @@ void expect_block_matches(const BlockImplementation& impl, const std::string& bl
   for (size_t i = 0; i < kMaskBlockBytes; ++i) {
     const auto byte = static_cast<unsigned char>(block[i]);
     equal |= static_cast<uint64_t>(block[i] == c) << i;
-    control_or_high |= static_cast<uint64_t>(byte < 0x20 || byte >= 0x80) << i;
+    control_or_high |= static_cast<uint64_t>(byte < 0x20 || byte >= 0x80 || block[i] == c) << i;
   }
   EXPECT_EQ(impl.equal(block.data(), c), equal) << impl.name;
-  EXPECT_EQ(impl.control_or_high(block.data()), control_or_high) << impl.name;
+  EXPECT_EQ(impl.control_or_high(block.data(), c), control_or_high) << impl.name;
   for (size_t lane = 0; lane < kMaskBlockBytes; lane += kMaskLaneBytes) {
     EXPECT_EQ(impl.lane(block.data() + lane, c), (equal >> lane) & 0xFFFF)
         << impl.name << " lane at " << lane;
