@@ -65,8 +65,9 @@ size_t reserved_bytes(const std::vector<T>& v) {
   return v.capacity() * sizeof(T);
 }
 
-size_t reserved_bytes(const Batch::Output& o) {
-  return reserved_bytes(o.bytes) + reserved_bytes(o.text_ranges);
+size_t reserved_bytes(Batch::Output& o) {
+  return std::apply([](const auto&... buffer) { return (reserved_bytes(buffer) + ...); },
+                    o.buffers());
 }
 
 // A list of buffers: its own array, and what each element holds.
@@ -79,9 +80,9 @@ size_t reserved_bytes(const std::vector<std::vector<T>>& v) {
   return held;
 }
 
-size_t reserved_bytes(const std::vector<Batch::Output>& v) {
+size_t reserved_bytes(std::vector<Batch::Output>& v) {
   size_t held = v.capacity() * sizeof(Batch::Output);
-  for (const Batch::Output& o : v) {
+  for (Batch::Output& o : v) {
     held += reserved_bytes(o);
   }
   return held;
@@ -91,7 +92,7 @@ size_t reserved_bytes(const std::vector<Batch::Output>& v) {
 
 void Batch::update_lease() {
   const size_t held =
-      std::apply([](const auto&... buffer) { return (reserved_bytes(buffer) + ...); }, buffers());
+      std::apply([](auto&... buffer) { return (reserved_bytes(buffer) + ...); }, buffers());
   lease.resize(held);
 }
 

@@ -106,6 +106,8 @@ class Batch {
     // Instead of `bytes`, when the encoding equals input text as it stands (raw lines): the
     // ranges of `text` to write, so passthrough output is never copied.
     std::vector<Span> text_ranges;
+    // Its buffers, listed once, as Batch::buffers() lists the batch's.
+    auto buffers() { return std::tie(bytes, text_ranges); }
   };
   std::vector<Output> encoded;
 

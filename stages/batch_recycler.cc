@@ -15,8 +15,7 @@ void clear_keeping_capacity(std::vector<T>& v) {
 }
 
 void clear_keeping_capacity(Batch::Output& o) {
-  o.bytes.clear();
-  o.text_ranges.clear();
+  std::apply([](auto&... buffer) { (buffer.clear(), ...); }, o.buffers());
 }
 
 // The per-target lists stay in place (emptied), so the next batch's targets reuse them too.
