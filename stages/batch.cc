@@ -55,12 +55,44 @@ void Batch::settle(bool delivered) const {
   }
 }
 
-void Batch::update_lease() {
-  size_t held = text.capacity() + events.capacity() * sizeof(Event) +
-                fields.capacity() * sizeof(Field) + slot_fields.capacity() * sizeof(int32_t);
-  for (const Output& e : encoded) {
-    held += e.bytes.capacity() + e.text_ranges.capacity() * sizeof(Span);
+namespace {
+
+// The bytes a buffer has allocated, whether or not they hold anything yet.
+size_t reserved_bytes(const std::string& s) { return s.capacity(); }
+
+template <typename T>
+size_t reserved_bytes(const std::vector<T>& v) {
+  return v.capacity() * sizeof(T);
+}
+
+size_t reserved_bytes(Batch::Output& o) {
+  return std::apply([](const auto&... buffer) { return (reserved_bytes(buffer) + ...); },
+                    o.buffers());
+}
+
+// A list of buffers: its own array, and what each element holds.
+template <typename T>
+size_t reserved_bytes(const std::vector<std::vector<T>>& v) {
+  size_t held = v.capacity() * sizeof(std::vector<T>);
+  for (const auto& inner : v) {
+    held += reserved_bytes(inner);
   }
+  return held;
+}
+
+size_t reserved_bytes(std::vector<Batch::Output>& v) {
+  size_t held = v.capacity() * sizeof(Batch::Output);
+  for (Batch::Output& o : v) {
+    held += reserved_bytes(o);
+  }
+  return held;
+}
+
+}  // namespace
+
+void Batch::update_lease() {
+  const size_t held =
+      std::apply([](auto&... buffer) { return (reserved_bytes(buffer) + ...); }, buffers());
   lease.resize(held);
 }
 

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "stages/memory_budget.h"
@@ -105,6 +106,8 @@ class Batch {
     // Instead of `bytes`, when the encoding equals input text as it stands (raw lines): the
     // ranges of `text` to write, so passthrough output is never copied.
     std::vector<Span> text_ranges;
+    // Its buffers, listed once, as Batch::buffers() lists the batch's.
+    auto buffers() { return std::tie(bytes, text_ranges); }
   };
   std::vector<Output> encoded;
 
@@ -141,6 +144,9 @@ class Batch {
   MemoryLease lease;
   // Re-measures what the batch holds and adjusts its lease (never blocks).
   void update_lease();
+  // Every buffer whose capacity outlives the events in it, listed once: update_lease measures
+  // them and BatchRecycler pools them, so a buffer added here is counted and reused alike.
+  auto buffers() { return std::tie(text, events, fields, slot_fields, targets, encoded); }
   size_t bytes() const { return lease.bytes(); }
 
   std::string_view str(Span s) const { return std::string_view(text).substr(s.off, s.len); }

@@ -1,6 +1,38 @@
 #include "stages/batch_recycler.h"
 
+#include <string>
+#include <vector>
+
 namespace sluice {
+namespace {
+
+// Empties a pooled buffer but keeps what it allocated, down to the buffers inside it.
+void clear_keeping_capacity(std::string& s) { s.clear(); }
+
+template <typename T>
+void clear_keeping_capacity(std::vector<T>& v) {
+  v.clear();
+}
+
+void clear_keeping_capacity(Batch::Output& o) {
+  std::apply([](auto&... buffer) { (buffer.clear(), ...); }, o.buffers());
+}
+
+// The per-target lists stay in place (emptied), so the next batch's targets reuse them too.
+template <typename T>
+void clear_keeping_capacity(std::vector<std::vector<T>>& v) {
+  for (auto& inner : v) {
+    inner.clear();
+  }
+}
+
+void clear_keeping_capacity(std::vector<Batch::Output>& v) {
+  for (Batch::Output& o : v) {
+    clear_keeping_capacity(o);
+  }
+}
+
+}  // namespace
 
 void BatchRecycler::take(Batch& batch) {
   Buffers b;
@@ -8,12 +40,7 @@ void BatchRecycler::take(Batch& batch) {
     return;
   }
   pooled_.fetch_sub(1, std::memory_order_relaxed);
-  batch.text = std::move(b.text);
-  batch.events = std::move(b.events);
-  batch.fields = std::move(b.fields);
-  batch.slot_fields = std::move(b.slot_fields);
-  batch.targets = std::move(b.targets);
-  batch.encoded = std::move(b.encoded);
+  batch.buffers() = std::move(b);
 }
 
 void BatchRecycler::give(Batch& batch) {
@@ -21,19 +48,9 @@ void BatchRecycler::give(Batch& batch) {
     pooled_.fetch_sub(1, std::memory_order_relaxed);
     return;
   }
-  Buffers b{std::move(batch.text),        std::move(batch.events),  std::move(batch.fields),
-            std::move(batch.slot_fields), std::move(batch.targets), std::move(batch.encoded)};
-  b.text.clear();
-  b.events.clear();
-  b.fields.clear();
-  b.slot_fields.clear();
-  for (auto& t : b.targets) {
-    t.clear();
-  }
-  for (auto& e : b.encoded) {
-    e.bytes.clear();
-    e.text_ranges.clear();
-  }
+  Buffers b =
+      std::apply([](auto&... buffer) { return Buffers{std::move(buffer)...}; }, batch.buffers());
+  std::apply([](auto&... buffer) { (clear_keeping_capacity(buffer), ...); }, b);
   pool_.enqueue(std::move(b));
 }
 

@@ -8,8 +8,8 @@
 
 #include <atomic>
 #include <cstddef>
-#include <string>
-#include <vector>
+#include <tuple>
+#include <utility>
 
 #include "stages/batch.h"
 
@@ -27,14 +27,14 @@ class BatchRecycler {
   size_t pooled() const { return pooled_.load(std::memory_order_relaxed); }
 
  private:
-  struct Buffers {
-    std::string text;
-    std::vector<Event> events;
-    std::vector<Field> fields;
-    std::vector<int32_t> slot_fields;
-    std::vector<std::vector<uint32_t>> targets;
-    std::vector<Batch::Output> encoded;
+  // Batch::buffers(), owned: the tuple of the buffer types that tuple refers to.
+  template <typename Refs>
+  struct Owned;
+  template <typename... T>
+  struct Owned<std::tuple<T&...>> {
+    using type = std::tuple<T...>;
   };
+  using Buffers = Owned<decltype(std::declval<Batch&>().buffers())>::type;
   const size_t max_pooled_;
   std::atomic<size_t> pooled_{0};
   moodycamel::ConcurrentQueue<Buffers> pool_;

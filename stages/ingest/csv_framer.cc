@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "stages/ingest/byte_masks.h"
+#include "stages/byte_masks.h"
 #include "stages/log.h"
 #include "stages/parse/csv_parser.h"
 

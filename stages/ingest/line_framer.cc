@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "stages/ingest/byte_masks.h"
+#include "stages/byte_masks.h"
 
 namespace sluice {
 

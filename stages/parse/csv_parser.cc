@@ -5,38 +5,14 @@
 #include <cstring>
 #include <string>
 
+#include "stages/byte_masks.h"
 #include "stages/parse/plain_decimal.h"
 #include "stages/parse/type_conversion.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace sluice {
 namespace {
 
-constexpr size_t kBlock = 64;
-// A conversion error quotes the value; a longer value is cut so a dead letter stays readable.
-constexpr size_t kMaxQuotedValue = 128;
-
-// Bit i is set when block[i] == c; block has kBlock readable bytes.
-inline uint64_t match_mask(const char* block, char c) {
-#if defined(__SSE2__)
-  const __m128i needle = _mm_set1_epi8(c);
-  auto lane = [&](int i) {
-    __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i));
-    return static_cast<uint64_t>(
-        static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, needle))));
-  };
-  return lane(0) | (lane(1) << 16) | (lane(2) << 32) | (lane(3) << 48);
-#else
-  uint64_t mask = 0;
-  for (size_t i = 0; i < kBlock; ++i) {
-    mask |= static_cast<uint64_t>(block[i] == c) << i;
-  }
-  return mask;
-#endif
-}
+constexpr size_t kBlock = kMaskBlockBytes;
 
 // Bits of the delimiters and of the quotes in one 64-byte block of a record (bits past the
 // record cleared). Reads the block in place when the batch text is readable there.
@@ -51,12 +27,12 @@ inline BlockMasks block_masks(const char* record, size_t size, size_t block,
   const size_t left = size - block;
   BlockMasks masks;
   if (static_cast<size_t>(readable_end - at) >= kBlock) {
-    masks = {match_mask(at, delimiter), match_mask(at, quote)};
+    masks = {block_mask(at, delimiter), block_mask(at, quote)};
   } else {
     char copy[kBlock];
     std::memset(copy, 0, sizeof(copy));
     std::memcpy(copy, at, left < kBlock ? left : kBlock);
-    masks = {match_mask(copy, delimiter), match_mask(copy, quote)};
+    masks = {block_mask(copy, delimiter), block_mask(copy, quote)};
   }
   if (left < kBlock) {
     const uint64_t keep = (uint64_t{1} << left) - 1;
@@ -96,12 +72,12 @@ class DelimiterScanner {
     block_ = block;
     size_t left = n_ - block;
     if (static_cast<size_t>(readable_end_ - (p_ + block)) >= kBlock) {
-      mask_ = match_mask(p_ + block, delimiter_);
+      mask_ = block_mask(p_ + block, delimiter_);
     } else {
       char copy[kBlock];
       std::memset(copy, delimiter_ ^ 1, sizeof(copy));
       std::memcpy(copy, p_ + block, left < kBlock ? left : kBlock);
-      mask_ = match_mask(copy, delimiter_);
+      mask_ = block_mask(copy, delimiter_);
     }
     if (left < kBlock) {
       mask_ &= (uint64_t{1} << left) - 1;
@@ -369,17 +345,7 @@ void CsvParser::parse(Batch& batch) {
         continue;
       }
       if (!convert_field(text, typed.type, field)) {
-        message_.assign("field '");
-        message_.append(layout->names[typed.column]);
-        message_.append("': cannot convert '");
-        if (text.size() > kMaxQuotedValue) {
-          message_.append(text.substr(0, kMaxQuotedValue));
-          message_.append("...");
-        } else {
-          message_.append(text);
-        }
-        message_.append("' to ");
-        message_.append(field_type_name(typed.type));
+        conversion_error(layout->names[typed.column], text, typed.type, message_);
         converted = false;
         break;
       }

@@ -3,13 +3,6 @@
 #include "stages/parse/type_conversion.h"
 
 namespace sluice {
-namespace {
-
-// Long or binary values would swamp a dead-letter reason; the raw line is kept anyway.
-constexpr size_t kMaxQuotedValue = 64;
-
-}  // namespace
-
 NoneParser::NoneParser(const ParseOptions& options, const Schema& schema)
     : schema_(schema), layout_(make_fixed_layout(options, schema)) {}
 
@@ -33,13 +26,7 @@ void NoneParser::parse(Batch& batch) {
     if (type != FieldType::kString) {
       const std::string_view line = batch.str(event.raw);
       if (!convert_field(line, type, field)) {
-        message_.assign("field 'message': cannot convert '");
-        message_.append(line.substr(0, kMaxQuotedValue));
-        if (line.size() > kMaxQuotedValue) {
-          message_.append("...");
-        }
-        message_.append("' to ");
-        message_.append(field_type_name(type));
+        conversion_error("message", line, type, message_);
         event.error = batch.append(message_);
         event.state = EventState::kParseError;
         continue;

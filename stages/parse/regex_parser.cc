@@ -33,22 +33,6 @@ Result<std::unique_ptr<const RE2>> compile(const std::string& pattern) {
   return std::unique_ptr<const RE2>(std::move(re));
 }
 
-// Long or binary values would swamp a dead-letter reason; the raw line is kept anyway.
-constexpr size_t kMaxQuotedValue = 64;
-
-void conversion_error(std::string& out, std::string_view name, std::string_view value,
-                      FieldType type) {
-  out.assign("field '");
-  out.append(name);
-  out.append("': cannot convert '");
-  out.append(value.substr(0, kMaxQuotedValue));
-  if (value.size() > kMaxQuotedValue) {
-    out.append("...");
-  }
-  out.append("' to ");
-  out.append(field_type_name(type));
-}
-
 }  // namespace
 
 Result<std::vector<std::string>> regex_field_names(const std::string& pattern) {
@@ -125,7 +109,7 @@ void RegexParser::parse(Batch& batch) {
       const FieldType type = layout_->column_types[c];
       const std::string_view value(piece.data(), piece.size());
       if (type != FieldType::kString && !convert_field(value, type, field)) {
-        conversion_error(message_, layout_->names[c], value, type);
+        conversion_error(layout_->names[c], value, type, message_);
         ok = false;
         break;
       }

@@ -199,4 +199,17 @@ bool convert_field(std::string_view text, FieldType type, Field& field) {
   return true;
 }
 
+void conversion_error(std::string_view field_name, std::string_view value, FieldType type,
+                      std::string& out) {
+  out.assign("field '");
+  out.append(field_name);
+  out.append("': cannot convert '");
+  out.append(value.substr(0, kMaxQuotedValue));
+  if (value.size() > kMaxQuotedValue) {
+    out.append("...");
+  }
+  out.append("' to ");
+  out.append(field_type_name(type));
+}
+
 }  // namespace sluice

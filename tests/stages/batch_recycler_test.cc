@@ -27,6 +27,33 @@ TEST(BatchRecycler, DestroyedBatchGivesItsBuffersToTheNextOne) {
   EXPECT_GE(next.fields.capacity(), 8000u);
 }
 
+TEST(BatchRecycler, RoutingAndEncodedBuffersComeBackEmptyWithTheirCapacity) {
+  auto recycler = std::make_shared<BatchRecycler>(4);
+  {
+    Batch b;
+    b.recycler = recycler;
+    b.slot_fields.resize(3000);
+    b.targets.resize(2);
+    b.targets[1].resize(500);
+    b.encoded.resize(2);
+    b.encoded[0].bytes.assign(20000, 'y');
+    b.encoded[1].text_ranges.resize(700);
+  }
+  Batch next;
+  recycler->take(next);
+  EXPECT_TRUE(next.slot_fields.empty());
+  EXPECT_GE(next.slot_fields.capacity(), 3000u);
+  // The per-target and per-sink lists stay, emptied, so the next batch reuses the inner buffers.
+  ASSERT_EQ(next.targets.size(), 2u);
+  EXPECT_TRUE(next.targets[1].empty());
+  EXPECT_GE(next.targets[1].capacity(), 500u);
+  ASSERT_EQ(next.encoded.size(), 2u);
+  EXPECT_TRUE(next.encoded[0].bytes.empty());
+  EXPECT_GE(next.encoded[0].bytes.capacity(), 20000u);
+  EXPECT_TRUE(next.encoded[1].text_ranges.empty());
+  EXPECT_GE(next.encoded[1].text_ranges.capacity(), 700u);
+}
+
 TEST(BatchRecycler, KeepsAtMostItsLimit) {
   auto recycler = std::make_shared<BatchRecycler>(2);
   for (int i = 0; i < 5; ++i) {

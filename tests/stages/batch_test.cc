@@ -159,5 +159,37 @@ TEST(Batch, LeaseFollowsWhatTheBatchHolds) {
   EXPECT_EQ(b.bytes(), budget.used());
 }
 
+// Each buffer of Batch::buffers() is measured, the per-target lists and encoded output included:
+// growing any one of them alone grows the lease by at least what it reserved.
+TEST(Batch, LeaseCountsEveryBuffer) {
+  MemoryBudget budget(1 << 30);
+  Batch b;
+  b.lease = MemoryLease(&budget, 0);
+  size_t before = 0;
+  auto grew_by_at_least = [&](size_t bytes) {
+    b.update_lease();
+    const bool grew = b.bytes() >= before + bytes;
+    before = b.bytes();
+    return grew;
+  };
+  b.text.reserve(1000);
+  EXPECT_TRUE(grew_by_at_least(1000));
+  b.events.reserve(100);
+  EXPECT_TRUE(grew_by_at_least(100 * sizeof(Event)));
+  b.fields.reserve(100);
+  EXPECT_TRUE(grew_by_at_least(100 * sizeof(Field)));
+  b.slot_fields.reserve(100);
+  EXPECT_TRUE(grew_by_at_least(100 * sizeof(int32_t)));
+  b.targets.resize(1);
+  b.targets[0].reserve(1000);
+  EXPECT_TRUE(grew_by_at_least(1000 * sizeof(uint32_t)));
+  b.encoded.resize(1);
+  b.encoded[0].bytes.reserve(5000);
+  EXPECT_TRUE(grew_by_at_least(5000));
+  b.encoded[0].text_ranges.reserve(100);
+  EXPECT_TRUE(grew_by_at_least(100 * sizeof(Span)));
+  EXPECT_EQ(b.bytes(), budget.used());
+}
+
 }  // namespace
 }  // namespace sluice

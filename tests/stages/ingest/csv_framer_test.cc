@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "stages/ingest/byte_masks.h"
+#include "stages/byte_masks.h"
 #include "stages/parse/parser.h"
 #include "tests/stages/ingest/framing_util.h"
 

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "stages/ingest/byte_masks.h"
+#include "stages/byte_masks.h"
 #include "tests/stages/ingest/framing_util.h"
 
 namespace sluice {

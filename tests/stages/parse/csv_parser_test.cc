@@ -275,6 +275,14 @@ TEST_F(CsvParserTest, TypeConversionFailureIsError) {
   EXPECT_TRUE(batch_.fields.empty());
 }
 
+// The same cut-off as every other parser (type_conversion.h): this one once quoted 128 bytes.
+TEST_F(CsvParserTest, LongValueIsShortenedInTheError) {
+  options_.columns = {"host", "status"};
+  options_.types = {{"status", FieldType::kInt}};
+  EXPECT_EQ(error_of("h1," + std::string(100, 'x')),
+            "field 'status': cannot convert '" + std::string(64, 'x') + "...' to int");
+}
+
 TEST_F(CsvParserTest, EmptyValueDoesNotConvertToInt) {
   options_.types = {{"a", FieldType::kInt}};
   EXPECT_EQ(error_of(",b,c"), "field 'a': cannot convert '' to int");

@@ -600,6 +600,13 @@ TEST_F(JsonParserTest, FloatDeclaredIntIsParseError) {
   EXPECT_EQ(error(e), "field 'n': cannot convert '1.5' to int");
 }
 
+TEST_F(JsonParserTest, LongValueIsShortenedInTheError) {
+  options_.types = {{"n", FieldType::kInt}};
+  const Event& e = parse_line(R"({"n":")" + std::string(100, 'x') + R"("})");
+  EXPECT_EQ(e.state, EventState::kParseError);
+  EXPECT_EQ(error(e), "field 'n': cannot convert '" + std::string(64, 'x') + "...' to int");
+}
+
 TEST_F(JsonParserTest, NestedValueDeclaredIntIsParseError) {
   options_.types = {{"n", FieldType::kInt}};
   const Event& e = parse_line(R"({"n":[1]})");

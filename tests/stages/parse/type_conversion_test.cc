@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace sluice {
@@ -180,6 +181,35 @@ TEST(TypeConversion, TimestampFailures) {
        }) {
     EXPECT_FALSE(converts(text, FieldType::kTimestamp)) << text;
   }
+}
+
+// Every parser words a failed conversion through conversion_error, so these are the rules of all.
+std::string error_for(std::string_view value) {
+  std::string out = "left over from the previous event";
+  conversion_error("status", value, FieldType::kInt, out);
+  return out;
+}
+
+TEST(ConversionErrorTest, NamesTheFieldTheValueAndTheType) {
+  EXPECT_EQ(error_for("abc"), "field 'status': cannot convert 'abc' to int");
+  std::string out;
+  conversion_error("at", "x", FieldType::kTimestamp, out);
+  EXPECT_EQ(out, "field 'at': cannot convert 'x' to timestamp");
+}
+
+TEST(ConversionErrorTest, EmptyValueIsQuotedEmpty) {
+  EXPECT_EQ(error_for(""), "field 'status': cannot convert '' to int");
+}
+
+TEST(ConversionErrorTest, ValueOfExactlyTheCutOffIsQuotedWhole) {
+  const std::string value(kMaxQuotedValue, '7');
+  EXPECT_EQ(error_for(value), "field 'status': cannot convert '" + value + "' to int");
+}
+
+TEST(ConversionErrorTest, LongerValueIsCutAtTheCutOff) {
+  const std::string value = std::string(kMaxQuotedValue, 'x') + "TAIL";
+  EXPECT_EQ(error_for(value),
+            "field 'status': cannot convert '" + std::string(kMaxQuotedValue, 'x') + "...' to int");
 }
 
 }  // namespace

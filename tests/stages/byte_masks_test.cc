@@ -1,7 +1,7 @@
 // Byte masks: each implementation (portable, SSE2, AVX2 where the CPU has it) against a scalar
 // loop, for every length of a short block, block and lane edges, whole chunks, and no match
-// from bytes past the end.
-#include "stages/ingest/byte_masks.h"
+// from bytes past the end; the parsers' one-block and one-lane masks likewise.
+#include "stages/byte_masks.h"
 
 #include <gtest/gtest.h>
 
@@ -122,6 +122,71 @@ TEST(ByteMasks, RandomChunksOfEveryLength) {
       size_t n = round < 2 ? kMaskChunkBytes * round : rng() % (kMaskChunkBytes + 1);
       expect_matches(impl, data, n, alphabet[rng() % sizeof(alphabet)],
                      alphabet[rng() % sizeof(alphabet)]);
+    }
+  }
+}
+
+// The one-block masks the parsers use, each implementation against a scalar loop on one block.
+struct BlockImplementation {
+  const char* name;
+  uint64_t (*equal)(const char*, char);
+  uint64_t (*control_or_high)(const char*, char);
+  uint32_t (*lane)(const char*, char);
+};
+
+std::vector<BlockImplementation> block_implementations() {
+  std::vector<BlockImplementation> out{
+      {"inline", block_mask, block_mask_control_or_high, lane_mask},
+      {"portable", byte_masks_detail::portable::block_mask,
+       byte_masks_detail::portable::block_mask_control_or_high,
+       byte_masks_detail::portable::lane_mask}};
+#if defined(__SSE2__)
+  out.push_back({"sse2", byte_masks_detail::sse2::block_mask,
+                 byte_masks_detail::sse2::block_mask_control_or_high,
+                 byte_masks_detail::sse2::lane_mask});
+#endif
+  return out;
+}
+
+void expect_block_matches(const BlockImplementation& impl, const std::string& block, char c) {
+  ASSERT_EQ(block.size(), kMaskBlockBytes);
+  uint64_t equal = 0;
+  uint64_t control_or_high = 0;
+  for (size_t i = 0; i < kMaskBlockBytes; ++i) {
+    const auto byte = static_cast<unsigned char>(block[i]);
+    equal |= static_cast<uint64_t>(block[i] == c) << i;
+    control_or_high |= static_cast<uint64_t>(byte < 0x20 || byte >= 0x80 || block[i] == c) << i;
+  }
+  EXPECT_EQ(impl.equal(block.data(), c), equal) << impl.name;
+  EXPECT_EQ(impl.control_or_high(block.data(), c), control_or_high) << impl.name;
+  for (size_t lane = 0; lane < kMaskBlockBytes; lane += kMaskLaneBytes) {
+    EXPECT_EQ(impl.lane(block.data() + lane, c), (equal >> lane) & 0xFFFF)
+        << impl.name << " lane at " << lane;
+  }
+}
+
+TEST(BlockMasks, EveryPositionOfABlock) {
+  for (const BlockImplementation& impl : block_implementations()) {
+    for (size_t at = 0; at < kMaskBlockBytes; ++at) {
+      std::string block(kMaskBlockBytes, 'x');
+      block[at] = '"';
+      block[kMaskBlockBytes - 1 - at] = '\x01';
+      expect_block_matches(impl, block, '"');
+    }
+  }
+}
+
+// The control-or-high mask rests on a signed compare: 0x1F and 0x80 are in, 0x20 and 0x7F out.
+TEST(BlockMasks, EveryByteValue) {
+  for (const BlockImplementation& impl : block_implementations()) {
+    for (int first = 0; first < 256; first += kMaskBlockBytes) {
+      std::string block;
+      for (int c = first; c < first + static_cast<int>(kMaskBlockBytes); ++c) {
+        block.push_back(static_cast<char>(c));
+      }
+      for (char wanted : {'"', '\\', '\0', '\x7F', '\x80', '\xFF'}) {
+        expect_block_matches(impl, block, wanted);
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-#include "stages/ingest/byte_masks.h"
+#include "stages/byte_masks.h"
 
 #include <cstring>
 
@@ -70,17 +70,6 @@ void match_portable(const char* p, size_t n, char a, uint64_t* in_a) {
 
 namespace {
 
-inline uint64_t sse2_mask(const char* block, __m128i wanted) {
-  uint64_t mask = 0;
-  for (int lane = 0; lane < 4; ++lane) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * lane));
-    mask |= static_cast<uint64_t>(
-                static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wanted))))
-            << (16 * lane);
-  }
-  return mask;
-}
-
 __attribute__((target("avx2"))) inline uint64_t avx2_mask(__m256i low, __m256i high,
                                                           __m256i wanted) {
   const uint32_t low_bits =
@@ -93,22 +82,19 @@ __attribute__((target("avx2"))) inline uint64_t avx2_mask(__m256i low, __m256i h
 }  // namespace
 
 void match_sse2(const char* p, size_t n, char a, char b, uint64_t* in_a, uint64_t* in_b) {
-  const __m128i va = _mm_set1_epi8(a);
-  const __m128i vb = _mm_set1_epi8(b);
   for_each_block(
       p, n,
       [&](const char* block, size_t index) {
-        in_a[index] = sse2_mask(block, va);
-        in_b[index] = sse2_mask(block, vb);
+        in_a[index] = sse2::block_mask(block, a);
+        in_b[index] = sse2::block_mask(block, b);
       },
       in_a, in_b);
 }
 
 void match_sse2(const char* p, size_t n, char a, uint64_t* in_a) {
-  const __m128i va = _mm_set1_epi8(a);
   for_each_block(
-      p, n, [&](const char* block, size_t index) { in_a[index] = sse2_mask(block, va); }, in_a,
-      nullptr);
+      p, n, [&](const char* block, size_t index) { in_a[index] = sse2::block_mask(block, a); },
+      in_a, nullptr);
 }
 
 bool cpu_has_avx2() {
