@@ -11,12 +11,22 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "stages/ingest/source.h"
 #include "stages/memory_budget.h"
 
 namespace sluice {
+
+// A base for fakes that only model the blocking calls: the non-blocking ones forward to them,
+// so such a fake never refuses for lack of room.
+class BlockingOnlyContext : public SourceContext {
+ public:
+  BatchPtr try_new_batch(size_t capacity) override { return new_batch(capacity); }
+  bool try_emit(BatchPtr& batch) override { return emit(std::move(batch)); }
+  bool wait_for_room(size_t, std::chrono::milliseconds) override { return !stopping(); }
+};
 
 class FakeSourceContext : public SourceContext {
  public:
@@ -43,13 +53,25 @@ class FakeSourceContext : public SourceContext {
     return stopping();
   }
   BatchPtr new_batch(size_t capacity) override {
+    count_request();
+    return budget.acquire(capacity, stop) ? leased_batch(capacity) : nullptr;
+  }
+  BatchPtr try_new_batch(size_t capacity) override {
+    count_request();
+    return !stopping() && budget.try_acquire(capacity) ? leased_batch(capacity) : nullptr;
+  }
+  // The fake's queue never fills: a batch is consumed as it is emitted.
+  bool try_emit(BatchPtr& batch) override { return emit(std::move(batch)); }
+  bool wait_for_room(size_t batch_bytes, std::chrono::milliseconds timeout) override {
+    return budget.wait_for_room(batch_bytes, std::chrono::steady_clock::now() + timeout, stop);
+  }
+  void count_request() {
     ++batches_requested;
     // A source hands its batch on before it asks for the next: otherwise, with a budget that
     // is exhausted, it would wait for memory that it holds itself.
     asked_while_holding += budget.used() > 0 ? 1 : 0;
-    if (!budget.acquire(capacity, stop)) {
-      return nullptr;
-    }
+  }
+  BatchPtr leased_batch(size_t capacity) {
     auto batch = std::make_unique<Batch>();
     batch->lease = MemoryLease(&budget, capacity);
     batch->text.reserve(capacity);
