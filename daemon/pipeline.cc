@@ -166,6 +166,42 @@ BatchPtr Pipeline::new_batch(size_t capacity) {
   if (!budget_.acquire(capacity, stop_)) {
     return nullptr;
   }
+  return make_batch(capacity);
+}
+
+BatchPtr Pipeline::try_new_batch(size_t capacity) {
+  if (stopping() || !budget_.try_acquire(capacity)) {
+    return nullptr;
+  }
+  return make_batch(capacity);
+}
+
+bool Pipeline::try_emit(BatchPtr& batch) {
+  // The ingest thread is the queue's only producer: room seen here is still there in emit(),
+  // which therefore does not block.
+  if (!config_.drop_newest && !to_parse_.has_room()) {
+    return false;  // nothing counted: the batch has not entered the pipeline
+  }
+  emit(std::move(batch));
+  return true;
+}
+
+bool Pipeline::wait_for_room(size_t batch_bytes, std::chrono::milliseconds timeout) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + timeout;
+  bool room = config_.drop_newest || to_parse_.wait_for_space(deadline, abort_);
+  if (room && batch_bytes > 0) {
+    room = budget_.wait_for_room(batch_bytes, deadline, stop_);
+  }
+  counters_[static_cast<int>(Stage::kIngest)].blocked_ns.fetch_add(
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now() - start)
+                                .count()),
+      std::memory_order_relaxed);
+  return room;
+}
+
+BatchPtr Pipeline::make_batch(size_t capacity) {
   auto batch = std::make_unique<Batch>();
   recycler_->take(*batch);
   batch->recycler = recycler_;

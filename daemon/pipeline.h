@@ -67,6 +67,10 @@ class Pipeline : private SourceContext {
   // events are counted as undelivered before the summary is taken.
   void discard_queued();
 
+  // What the source sees (its calls are made on the ingest thread); public so that the calls
+  // can be tested without starting the pipeline's threads.
+  SourceContext& source_context() { return *this; }
+
   const std::string& name() const { return config_.name; }
   const StageCounters& counters(Stage s) const { return counters_[static_cast<int>(s)]; }
   uint64_t bytes_in() const { return bytes_in_.load(std::memory_order_relaxed); }
@@ -101,8 +105,14 @@ class Pipeline : private SourceContext {
   // SourceContext, called on the ingest thread.
   bool stopping() const override { return stop_.load(std::memory_order_relaxed); }
   bool wait_for_stop(std::chrono::milliseconds timeout) override;
+  BatchPtr try_new_batch(size_t capacity) override;
+  bool try_emit(BatchPtr& batch) override;
+  bool wait_for_room(size_t batch_bytes, std::chrono::milliseconds timeout) override;
   BatchPtr new_batch(size_t capacity) override;
   bool emit(BatchPtr batch) override;
+  // A batch of `capacity` bytes already granted by the budget, with the pipeline's recycled
+  // buffers and delivery accounting attached.
+  BatchPtr make_batch(size_t capacity);
 
   // The queue a stage takes its batches from; null for stages without one (ingest, filter).
   const BatchQueue<BatchPtr>* queue_in_front_of(Stage s) const;

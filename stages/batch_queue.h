@@ -7,6 +7,7 @@
 
 #include <blockingconcurrentqueue.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -38,19 +39,7 @@ class BatchQueue {
             std::atomic<uint64_t>* blocked_ns) {
     if (full()) {
       auto start = std::chrono::steady_clock::now();
-      bool stopped = false;
-      {
-        std::unique_lock lock(mu_);
-        space_waiters_.fetch_add(1);
-        while (full()) {
-          if (stop.load(std::memory_order_relaxed)) {
-            stopped = true;
-            break;
-          }
-          space_.wait_for(lock, std::chrono::milliseconds(20));
-        }
-        space_waiters_.fetch_sub(1);
-      }
+      bool room = wait_for_space(std::chrono::steady_clock::time_point::max(), stop);
       if (blocked_ns != nullptr) {
         blocked_ns->fetch_add(
             static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -58,13 +47,34 @@ class BatchQueue {
                                       .count()),
             std::memory_order_relaxed);
       }
-      if (stopped) {
+      if (!room) {
         return false;
       }
     }
     enqueue(std::move(item), bytes);
     return true;
   }
+
+  // Producer side: sleeps until the queue has room, `deadline` passes or `stop` becomes true;
+  // returns whether it has room (a try_push from this producer then succeeds, unless another
+  // producer took the room first).
+  bool wait_for_space(std::chrono::steady_clock::time_point deadline,
+                      const std::atomic<bool>& stop) {
+    if (!full()) {
+      return true;
+    }
+    std::unique_lock lock(mu_);
+    space_waiters_.fetch_add(1);
+    while (full() && !stop.load(std::memory_order_relaxed) &&
+           std::chrono::steady_clock::now() < deadline) {
+      // Slices of 20 ms: `stop` is a flag, not a notification.
+      space_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() +
+                                                     std::chrono::milliseconds(20)));
+    }
+    space_waiters_.fetch_sub(1);
+    return !full();
+  }
+  bool has_room() const { return !full(); }
 
   // Producer side, for `on_full: drop_newest`: false when full (the caller drops and counts).
   // Moves from `item` only when it returns true: a refused item stays with the caller.

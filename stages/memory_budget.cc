@@ -1,18 +1,47 @@
 #include "stages/memory_budget.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
 namespace sluice {
 
-bool MemoryBudget::acquire(size_t bytes, const std::atomic<bool>& stop) {
-  // Fast path: nobody is waiting and the request fits.
+bool MemoryBudget::try_acquire(size_t bytes) {
   size_t used = used_.load(std::memory_order_relaxed);
   while (waiters_.load() == 0 && fits(used, bytes)) {
     if (used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed)) {
       return true;
     }
   }
+  return false;
+}
+
+bool MemoryBudget::wait_for_room(size_t bytes, std::chrono::steady_clock::time_point deadline,
+                                 const std::atomic<bool>& stop) {
+  if (has_room(bytes)) {
+    return true;
+  }
+  // Registered (sequentially consistent) before re-reading `used_`, as in acquire(): a
+  // concurrent release either is seen here or sees the watcher and notifies.
+  std::unique_lock lock(mu_);
+  watchers_.fetch_add(1);
+  bool room = has_room(bytes);
+  while (!room && !stop.load(std::memory_order_relaxed) &&
+         std::chrono::steady_clock::now() < deadline) {
+    freed_.wait_until(
+        lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)));
+    room = has_room(bytes);
+  }
+  watchers_.fetch_sub(1);
+  return room;
+}
+
+bool MemoryBudget::acquire(size_t bytes, const std::atomic<bool>& stop) {
+  // Fast path: nobody is waiting and the request fits.
+  if (try_acquire(bytes)) {
+    return true;
+  }
+  size_t used = 0;
   // Slow path: take a ticket and wait for our turn and for room. Registering as a waiter
   // (sequentially consistent) before re-reading `used_` means a concurrent release either is
   // seen here or sees us and notifies; the timeout only serves to re-check `stop`.
@@ -56,7 +85,7 @@ void MemoryBudget::advance_serving() {
 
 void MemoryBudget::release(size_t bytes) {
   used_.fetch_sub(bytes);
-  if (waiters_.load() > 0) {
+  if (waiters_.load() > 0 || watchers_.load() > 0) {
     std::lock_guard lock(mu_);
     freed_.notify_all();
   }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +26,17 @@ class MemoryBudget {
   // REQUIRES: the caller holds no lease it could only release after this returns (it would wait
   // for itself); sources hand on their batch before asking for the next.
   bool acquire(size_t bytes, const std::atomic<bool>& stop);
+  // Never waits: takes `bytes` if they fit now and nobody is waiting (a waiter's turn comes
+  // first); false otherwise, and nothing is taken. For a source that must keep polling its input
+  // (a Kafka consumer, a TCP server) instead of sleeping in acquire().
+  bool try_acquire(size_t bytes);
+  // Sleeps until try_acquire(bytes) could succeed, `deadline` passes or `stop` becomes true;
+  // returns whether it could. Takes nothing and no place in the waiters' queue: a source polling
+  // with try_acquire() yields to the sources waiting in acquire().
+  bool wait_for_room(size_t bytes, std::chrono::steady_clock::time_point deadline,
+                     const std::atomic<bool>& stop);
+  // True when try_acquire(bytes) would succeed now.
+  bool has_room(size_t bytes) const { return waiters_.load() == 0 && fits(used_.load(), bytes); }
   // Adds without waiting (growth of an already admitted batch).
   void add(size_t bytes) { used_.fetch_add(bytes, std::memory_order_relaxed); }
   void release(size_t bytes);
@@ -44,6 +56,7 @@ class MemoryBudget {
   std::mutex mu_;
   std::condition_variable freed_;
   std::atomic<int> waiters_{0};
+  std::atomic<int> watchers_{0};  // callers of wait_for_room() asleep: release() wakes them too
   uint64_t next_ticket_ = 0;      // under mu_: the ticket the next waiter takes
   uint64_t serving_ = 0;          // under mu_: the only ticket that may be granted now
   std::set<uint64_t> abandoned_;  // under mu_: tickets of waiters that stopped waiting

@@ -15,7 +15,8 @@ struct StageCounters {
   std::atomic<uint64_t> events_in{0};
   std::atomic<uint64_t> events_out{0};
   std::atomic<uint64_t> dropped[static_cast<int>(DropReason::kCount)]{};
-  std::atomic<uint64_t> blocked_ns{0};  // time spent waiting on a full downstream queue
+  // Time spent waiting on a full downstream queue (ingest: also in SourceContext::wait_for_room).
+  std::atomic<uint64_t> blocked_ns{0};
 
   void add_in(uint64_t n) { events_in.fetch_add(n, std::memory_order_relaxed); }
   void add_out(uint64_t n) { events_out.fetch_add(n, std::memory_order_relaxed); }

@@ -254,6 +254,10 @@ Status FileSource::run(SourceContext& ctx) {
           log_info("file source: " + file.path + " was truncated; reading from the start");
           ::lseek(file.fd, 0, SEEK_SET);
           file.reader->reset();
+        } else if (st.st_size == pos && file.reader->unframed_bytes() == 0) {
+          // Nothing new: reading would take a read buffer from the memory budget (and maybe
+          // wait for it) only to find the end of the file again.
+          continue;
         }
       }
       auto outcome = file.reader->pump(file.fd, ctx, /*final=*/!options_.follow);

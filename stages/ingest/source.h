@@ -1,7 +1,13 @@
 // Source: where a pipeline's events come from. A source runs on its pipeline's ingest thread,
 // reads into batches it gets from the SourceContext (which charges them to the memory budget),
-// frames whole records and emits the batches. Backpressure is simply that new_batch() and emit()
-// block: while they do, the source reads nothing.
+// frames whole records and emits the batches. Backpressure is state the source can see: the
+// memory budget may have no room for a new batch and the parse queue may have no room for a
+// finished one. A polled source (a Kafka consumer that must keep polling to stay in its group, a
+// TCP server with other connections to serve) asks with try_new_batch() and try_emit(), which
+// never block, pauses its input while they refuse, and sleeps in its own poll or in
+// wait_for_room(). A source with nothing else to do (a file, stdin, a generator) may use the
+// blocking new_batch() and emit() instead: while they block, it reads nothing.
+// Threading: every SourceContext call is made on the ingest thread.
 #pragma once
 
 #include <chrono>
@@ -21,11 +27,29 @@ class SourceContext {
   // This default polls in 20 ms slices; a pipeline wakes its source at once instead, so an idle
   // following source costs one wake-up per poll interval, not fifty a second.
   virtual bool wait_for_stop(std::chrono::milliseconds timeout);
-  // An empty batch whose text has `capacity` bytes reserved against the memory budget. Blocks
-  // while the budget is exhausted; null when stopping.
+
+  // The non-blocking calls.
+  // An empty batch whose text has `capacity` bytes reserved against the memory budget; null
+  // when the budget has no room for it now (or when stopping), and then nothing was taken.
+  virtual BatchPtr try_new_batch(size_t capacity) = 0;
+  // Hands a framed batch to the parse stage if its queue has room: true, and `batch` is moved
+  // from. False when the queue is full: `batch` is left with the caller as it was, to be
+  // offered again (or discarded unacknowledged when the source stops). With `on_full:
+  // drop_newest` a full queue drops the batch (counted) and this returns true.
+  virtual bool try_emit(BatchPtr& batch) = 0;
+  // Sleeps until the parse queue has room and, unless `batch_bytes` is 0, a batch of
+  // `batch_bytes` would fit the memory budget; or until `timeout` passes, or the pipeline stops
+  // (for memory) or gives up (for the queue). True when there is room now. The time spent here
+  // counts as the ingest stage's backpressure (blocked time).
+  virtual bool wait_for_room(size_t batch_bytes, std::chrono::milliseconds timeout) = 0;
+
+  // The blocking calls, for a source with nothing else to do while it waits.
+  // As try_new_batch(), but blocks while the budget is exhausted (served in turn with other
+  // sources); null when stopping.
   virtual BatchPtr new_batch(size_t capacity) = 0;
-  // Hands a framed batch to the parse stage. Blocks while the pipeline's queue is full; false
-  // when stopping (the batch is discarded unacknowledged, so its data will be read again).
+  // As try_emit(), but blocks while the queue is full, also after stopping() (what was read is
+  // delivered); false only when the pipeline gives up (abort): the batch is discarded
+  // unacknowledged, so its data will be read again.
   virtual bool emit(BatchPtr batch) = 0;
 };
 

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -99,6 +101,37 @@ int stall_seconds() {
   return v > 0 ? v : 3;
 }
 
+// Counts the opens of one file in a directory (inotify), from construction on.
+class OpenCounter {
+ public:
+  OpenCounter(const std::string& dir, std::string name) : name_(std::move(name)) {
+    fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    EXPECT_GE(fd_, 0) << std::strerror(errno);
+    EXPECT_GE(inotify_add_watch(fd_, dir.c_str(), IN_OPEN), 0) << std::strerror(errno);
+  }
+  ~OpenCounter() { close(fd_); }
+  OpenCounter(const OpenCounter&) = delete;
+  OpenCounter& operator=(const OpenCounter&) = delete;
+
+  int count() {
+    alignas(inotify_event) char buf[4096];
+    ssize_t n;
+    while ((n = read(fd_, buf, sizeof(buf))) > 0) {
+      for (char* p = buf; p < buf + n;) {
+        const auto* e = reinterpret_cast<const inotify_event*>(p);
+        count_ += e->len > 0 && name_ == e->name ? 1 : 0;
+        p += sizeof(inotify_event) + e->len;
+      }
+    }
+    return count_;
+  }
+
+ private:
+  std::string name_;
+  int fd_ = -1;
+  int count_ = 0;
+};
+
 TEST(Fault, StalledSinkHoldsBackpressureWithFlatMemoryThenDeliversEverything) {
   TempDir dir;
   constexpr unsigned long long kEvents = 1000000;  // 48 MB against a 32 MiB memory limit
@@ -118,27 +151,41 @@ TEST(Fault, StalledSinkHoldsBackpressureWithFlatMemoryThenDeliversEverything) {
   // The FIFO is open for reading but not read: the sink blocks once the pipe buffer is full.
   int reader = open(dir.file("out.fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   ASSERT_GE(reader, 0);
+  const int pipe_capacity = fcntl(reader, F_GETPIPE_SZ);
+  ASSERT_GT(pipe_capacity, 0);
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_GT(pid, 0);
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // The stall has taken hold once the sink has filled the pipe and the source's file offset has
+  // not moved for kStablePolls polls in a row (a source that never stops fails here, bounded).
+  constexpr int kStablePolls = 20;
+  long long pos_stalled = -1;
+  int same = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        long long pos = read_position(pid, dir.file("in.log"));
+        same = pos > 0 && pos == pos_stalled ? same + 1 : 0;
+        pos_stalled = pos;
+        int queued = 0;
+        return same >= kStablePolls && ioctl(reader, FIONREAD, &queued) == 0 &&
+               queued >= pipe_capacity / 2;
+      },
+      1200))
+      << "the source never stopped reading (offset " << pos_stalled << ")\n"
+      << read_file(dir.file("sluice.err"));
+  // Then, for the whole stall, the source reads nothing more and memory stays where it was.
   long rss_start = rss_kib(pid);
   long rss_max = rss_start;
-  long long pos_mid = -1;
-  const int ticks = stall_seconds() * 4;
-  for (int i = 1; i < ticks; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  long long pos_end = pos_stalled;
+  for (int i = 0; i < stall_seconds() * 20 && pos_end == pos_stalled; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a sampling period
     rss_max = std::max(rss_max, rss_kib(pid));
-    if (i == ticks / 2) {
-      pos_mid = read_position(pid, dir.file("in.log"));
-    }
+    pos_end = read_position(pid, dir.file("in.log"));
   }
-  long long pos_end = read_position(pid, dir.file("in.log"));
   EXPECT_TRUE(alive(pid));
   EXPECT_GT(rss_start, 0);
   EXPECT_LT(rss_max, rss_start + 8 * 1024) << "RSS grew while the sink was stalled";
   EXPECT_LT(rss_max, 128 * 1024) << "RSS past memory_limit plus overhead";
-  EXPECT_GT(pos_mid, 0);
-  EXPECT_EQ(pos_mid, pos_end) << "the source kept reading while the sink was stalled";
+  EXPECT_EQ(pos_end, pos_stalled) << "the source kept reading while the sink was stalled";
   EXPECT_LT(pos_end, static_cast<long long>(input.size()));
   // The sink comes back: read the FIFO to its end.
   fcntl(reader, F_SETFL, 0);
@@ -157,6 +204,7 @@ TEST(Fault, StalledSinkHoldsBackpressureWithFlatMemoryThenDeliversEverything) {
   EXPECT_EQ(t.lost, 0) << t;
   EXPECT_EQ(t.foreign, 0) << t;
   EXPECT_TRUE(t.in_order) << t;
+  EXPECT_TRUE(got == input) << "output differs from input byte for byte";
   std::string err = read_file(dir.file("sluice.err"));
   EXPECT_EQ(summary_value(err, "p", "in"), static_cast<long long>(kEvents)) << err;
   EXPECT_EQ(summary_value(err, "p", "out"), static_cast<long long>(kEvents)) << err;
@@ -180,6 +228,9 @@ TEST(Fault, FullDiskIsRetriedAndRecoversWithNothingLostOrDuplicated) {
                                      "    routes: [ { to: out } ]\n"
                                      "sinks:\n  out: { type: file, path: " +
                                      dir.file("disk/out.log") + ", encoding: raw }\n");
+  // The sink closes its file after ENOSPC and opens it again for the next attempt, so the opens
+  // of out.log count the attempts: the test waits for retries instead of hoping a sleep saw some.
+  OpenCounter opens(dir.file("disk"), "out.log");
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_GT(pid, 0);
   const std::string warning =
@@ -187,8 +238,10 @@ TEST(Fault, FullDiskIsRetriedAndRecoversWithNothingLostOrDuplicated) {
   EXPECT_TRUE(wait_until([&] {
     return read_file(dir.file("sluice.err")).find(warning) != std::string::npos;
   })) << read_file(dir.file("sluice.err"));
-  // Let a few retries fail, then make room.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // The first open, then one per failed attempt: a fourth open means the first failure and two
+  // retries that failed the same way have all been handled (and any warning they gave written).
+  EXPECT_TRUE(wait_until([&] { return opens.count() >= 4; }))
+      << "opens of out.log: " << opens.count();
   EXPECT_TRUE(alive(pid));
   EXPECT_LT(file_size(dir.file("disk/out.log")), static_cast<long long>(input.size()));
   ASSERT_EQ(unlink(dir.file("disk/filler").c_str()), 0);

@@ -82,6 +82,33 @@ TEST(BatchQueue, StopReleasesABlockedProducerWithoutTakingTheItem) {
   EXPECT_EQ(q.bytes(), 10u);
 }
 
+TEST(BatchQueue, WaitForSpaceTimesOutOnAFullQueueAndReturnsOnceAConsumerPops) {
+  BatchQueue<Item> q(100);
+  std::atomic<bool> stop{false};
+  EXPECT_TRUE(q.has_room());
+  ASSERT_TRUE(q.push(std::make_unique<int>(1), 100, stop, nullptr));
+  EXPECT_FALSE(q.has_room());
+  EXPECT_FALSE(q.wait_for_space(std::chrono::steady_clock::now() + kShort, stop));
+  std::thread consumer([&] {
+    Item out;
+    EXPECT_TRUE(q.pop(out, std::chrono::seconds(10)));
+  });
+  EXPECT_TRUE(q.wait_for_space(std::chrono::steady_clock::now() + std::chrono::hours(1), stop));
+  consumer.join();
+  EXPECT_TRUE(q.has_room());
+  Item next = std::make_unique<int>(2);
+  EXPECT_TRUE(q.try_push(next, 100));
+}
+
+TEST(BatchQueue, StopEndsAWaitForSpace) {
+  BatchQueue<Item> q(100);
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(q.push(std::make_unique<int>(1), 100, stop, nullptr));
+  std::thread stopper([&] { stop = true; });
+  EXPECT_FALSE(q.wait_for_space(std::chrono::steady_clock::now() + std::chrono::hours(1), stop));
+  stopper.join();
+}
+
 TEST(BatchQueue, ClosedAndEmptyOnlyAfterDrain) {
   BatchQueue<Item> q(100);
   ASSERT_TRUE(q.try_push(std::make_unique<int>(1), 1));

@@ -107,6 +107,61 @@ TEST(MemoryBudget, AWaiterThatStopsDoesNotBlockThoseBehindIt) {
   EXPECT_EQ(budget.used(), 90u);
 }
 
+TEST(MemoryBudget, TryAcquireTakesWhatFitsAndRefusesTheRestWithoutWaiting) {
+  MemoryBudget budget(100);
+  EXPECT_TRUE(budget.try_acquire(60));
+  EXPECT_FALSE(budget.try_acquire(50));
+  EXPECT_EQ(budget.used(), 60u) << "a refused try takes nothing";
+  EXPECT_TRUE(budget.try_acquire(40));
+  EXPECT_EQ(budget.used(), 100u);
+  budget.release(60);
+  EXPECT_TRUE(budget.try_acquire(50)) << "room freed: the same request now succeeds";
+}
+
+TEST(MemoryBudget, TryAcquireDoesNotJumpTheQueueOfWaiters) {
+  MemoryBudget budget(100);
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(budget.acquire(80, stop));
+  std::thread waiter([&] { EXPECT_TRUE(budget.acquire(50, stop)); });
+  for (int i = 0; i < 2000 && budget.waiting() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(budget.waiting(), 1);
+  EXPECT_FALSE(budget.has_room(10));
+  EXPECT_FALSE(budget.try_acquire(10)) << "10 bytes fit, but the waiter asked first";
+  budget.release(80);
+  waiter.join();
+  EXPECT_EQ(budget.used(), 50u);
+}
+
+TEST(MemoryBudget, WaitForRoomWakesOnReleaseAndTakesNothing) {
+  MemoryBudget budget(100);
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(budget.acquire(80, stop));
+  const auto now = std::chrono::steady_clock::now();
+  EXPECT_FALSE(budget.wait_for_room(50, now + std::chrono::milliseconds(10), stop));
+  std::atomic<bool> woke{false};
+  std::thread watcher([&] {
+    // An hour unless the release is noticed; ctest's timeout fails a test that never returns.
+    woke = budget.wait_for_room(50, std::chrono::steady_clock::now() + std::chrono::hours(1), stop);
+  });
+  budget.release(80);
+  watcher.join();
+  EXPECT_TRUE(woke.load());
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_TRUE(budget.try_acquire(50));
+}
+
+TEST(MemoryBudget, StopEndsAWaitForRoom) {
+  MemoryBudget budget(100);
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(budget.acquire(100, stop));
+  std::thread stopper([&] { stop = true; });
+  EXPECT_FALSE(
+      budget.wait_for_room(1, std::chrono::steady_clock::now() + std::chrono::hours(1), stop));
+  stopper.join();
+}
+
 TEST(MemoryLease, ReleasesOnDestructionAndResizes) {
   MemoryBudget budget(1000);
   std::atomic<bool> stop{false};

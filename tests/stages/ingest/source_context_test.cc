@@ -6,11 +6,12 @@
 #include <thread>
 
 #include "stages/ingest/source.h"
+#include "tests/stages/ingest/fake_source_context.h"
 
 namespace sluice {
 namespace {
 
-class StoppableContext : public SourceContext {
+class StoppableContext : public BlockingOnlyContext {
  public:
   bool stopping() const override { return stop.load(); }
   BatchPtr new_batch(size_t) override { return nullptr; }

@@ -11,12 +11,13 @@
 
 #include "stages/batch_recycler.h"
 #include "stages/ingest/record_framer.h"
+#include "tests/stages/ingest/fake_source_context.h"
 
 namespace sluice {
 namespace {
 
 // Collects emitted batches; never stops, never runs out of memory.
-class CollectingContext : public SourceContext {
+class CollectingContext : public BlockingOnlyContext {
  public:
   bool stopping() const override { return false; }
   BatchPtr new_batch(size_t capacity) override {
@@ -175,7 +176,7 @@ TEST(StreamReader, OversizedRecordThatFitsTheBufferIsAlsoATruncatedParseError) {
 // Hands out batches through a BatchRecycler, as Pipeline::new_batch does, but with texts that are
 // not empty: junk full of line breaks and quotes, shorter and longer than the reader's buffer.
 // The reader must read over it, never frame it.
-class RecyclingContext : public SourceContext {
+class RecyclingContext : public BlockingOnlyContext {
  public:
   bool stopping() const override { return false; }
   BatchPtr new_batch(size_t capacity) override {
