@@ -39,7 +39,11 @@ class BatchQueue {
             std::atomic<uint64_t>* blocked_ns) {
     if (full()) {
       auto start = std::chrono::steady_clock::now();
-      bool room = wait_for_space(std::chrono::steady_clock::time_point::max(), stop);
+      wait_for_space(std::chrono::steady_clock::time_point::max(), stop);
+      // Not wait_for_space's answer: with several producers another may take the room between
+      // its wake-up and that answer, and this producer's item is still to be placed (overshoot
+      // by one item, as said above). Only a stop while full refuses it.
+      const bool refused = stop.load(std::memory_order_relaxed) && full();
       if (blocked_ns != nullptr) {
         blocked_ns->fetch_add(
             static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -47,7 +51,7 @@ class BatchQueue {
                                       .count()),
             std::memory_order_relaxed);
       }
-      if (!room) {
+      if (refused) {
         return false;
       }
     }
