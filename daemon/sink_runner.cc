@@ -34,7 +34,7 @@ void SinkRunner::producer_done() {
 
 bool SinkRunner::push(SinkItem item, const std::atomic<bool>& abort,
                       std::atomic<uint64_t>* blocked_ns) {
-  size_t bytes = item.batch->bytes();
+  size_t bytes = item.token.batch().bytes();
   return queue_.push(std::move(item), bytes, abort, blocked_ns);
 }
 
@@ -76,9 +76,9 @@ void SinkRunner::join() {
 void SinkRunner::discard_queued() {
   SinkItem item;
   while (queue_.pop(item, std::chrono::microseconds(0))) {
-    undelivered_.fetch_add(item.batch->targets[item.target].size(), std::memory_order_relaxed);
-    item.batch->resolve(Batch::SinkOutcome::kFailed);
-    item = SinkItem{};
+    undelivered_.fetch_add(item.token.batch().targets[item.target].size(),
+                           std::memory_order_relaxed);
+    item = SinkItem{};  // the token dies unresolved: not delivered
   }
 }
 
@@ -114,7 +114,7 @@ void SinkRunner::run() {
   }
   // Shutdown timed out (or the output broke): what was not written stays unacknowledged, so
   // sources that checkpoint will read it again on the next start.
-  resolve_taken(Batch::SinkOutcome::kFailed);
+  settle_taken(/*written=*/false);
   sink_->close();
   finished_.store(true);
   if (wakeup_ != nullptr) {
@@ -123,13 +123,12 @@ void SinkRunner::run() {
 }
 
 void SinkRunner::take(SinkItem item) {
-  const Batch& batch = *item.batch;
+  const Batch& batch = item.token.batch();
   const uint64_t events = batch.targets[item.target].size();
   if (broken_.load()) {
-    // The output is gone: nothing more is written; the batch is answered at once so the
-    // pipeline drains instead of waiting on this sink.
+    // The output is gone: nothing more is written; the token is released unresolved at once
+    // (not delivered) so the pipeline drains instead of waiting on this sink.
     undelivered_.fetch_add(events, std::memory_order_relaxed);
-    item.batch->resolve(Batch::SinkOutcome::kFailed);
     return;
   }
   if (!started_output_) {
@@ -155,16 +154,18 @@ void SinkRunner::take(SinkItem item) {
   taken_.push_back(std::move(item));
 }
 
-void SinkRunner::resolve_taken(Batch::SinkOutcome outcome) {
-  if (outcome == Batch::SinkOutcome::kWritten) {
+void SinkRunner::settle_taken(bool written) {
+  if (written) {
     events_.fetch_add(pending_events_, std::memory_order_relaxed);
+    for (SinkItem& item : taken_) {
+      item.token.resolve(DeliveryOutcome::kDelivered);
+    }
   } else {
     undelivered_.fetch_add(pending_events_, std::memory_order_relaxed);
   }
-  for (SinkItem& item : taken_) {
-    item.batch->resolve(outcome);
-  }
-  taken_.clear();  // the sink's references: a batch every sink answered is recycled
+  // Releases the shares (unresolved ones as not delivered): a batch whose last share this was
+  // is settled and recycled here.
+  taken_.clear();
   pending_.clear();
   pending_bytes_ = 0;
   pending_events_ = 0;
@@ -214,7 +215,7 @@ void SinkRunner::write_out() {
     sleep_unless_aborted(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }
-  resolve_taken(written_all ? Batch::SinkOutcome::kWritten : Batch::SinkOutcome::kFailed);
+  settle_taken(written_all);
 }
 
 }  // namespace sluice

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "stages/memory_budget.h"
+
 namespace sluice {
 namespace {
 
@@ -74,17 +76,21 @@ class HeaderEncoder : public Encoder {
   void begin(std::string& out) override { out.append("header\n"); }
 };
 
-// A batch whose one target has `bytes` encoded for `events` events.
-SharedBatch encoded_batch(const std::string& bytes, uint32_t events, Acknowledger* ack) {
+// A batch whose one target has `bytes` encoded for `events` events, shared with one sink.
+DeliveryToken encoded_batch(const std::string& bytes, uint32_t events, Acknowledger* ack,
+                            const std::shared_ptr<DeliveryCounters>& outcomes = nullptr,
+                            MemoryLease lease = {}) {
   auto batch = std::make_unique<Batch>();
+  batch->lease = std::move(lease);
   batch->targets.resize(1);
   for (uint32_t i = 0; i < events; ++i) {
     batch->targets[0].push_back(i);
   }
   batch->encoded.push_back(Batch::Output{bytes, {}});
+  batch->outcomes = outcomes;
+  batch->routed = batch->pending = events;
   batch->set_ack(ack, 0);
-  batch->expect_sinks(1);
-  return SharedBatch(std::move(batch));
+  return std::move(Batch::share(std::move(batch), 1).front());
 }
 
 struct RunResult {
@@ -165,16 +171,11 @@ TEST(SinkRunner, ABrokenOutputAnswersEveryLaterBatchAsNotWrittenWithoutRetrying)
   ASSERT_TRUE(runner.start().ok());
   std::atomic<bool> abort{false};
   for (int i = 0; i < 20; ++i) {
-    auto batch = std::make_unique<Batch>();
-    batch->targets.resize(1);
-    batch->targets[0] = {0, 1, 2};
-    batch->encoded.push_back(Batch::Output{std::string(1 << 20, 'x'), {}});  // one write each
-    batch->outcomes = outcomes;
-    batch->routed = batch->pending = 3;
-    batch->set_ack(&ack, 0);
-    batch->expect_sinks(1);
-    // Never blocks for long: a broken sink keeps taking batches and answering them.
-    ASSERT_TRUE(runner.push(SinkItem{SharedBatch(std::move(batch)), &header, 0}, abort, nullptr));
+    // 1 MiB each: one write each. Never blocks for long: a broken sink keeps taking batches and
+    // releasing their tokens.
+    ASSERT_TRUE(runner.push(
+        SinkItem{encoded_batch(std::string(1 << 20, 'x'), 3, &ack, outcomes), &header, 0}, abort,
+        nullptr));
   }
   runner.producer_done();
   runner.join();
@@ -197,15 +198,9 @@ TEST(SinkRunner, AbortAnswersWhatWasTakenAndWhatIsQueuedAsNotWritten) {
   ASSERT_TRUE(runner.start().ok());
   std::atomic<bool> abort{false};
   for (int i = 0; i < 5; ++i) {
-    auto batch = std::make_unique<Batch>();
-    batch->targets.resize(1);
-    batch->targets[0] = {0, 1};
-    batch->encoded.push_back(Batch::Output{std::string(1 << 20, 'y'), {}});
-    batch->outcomes = outcomes;
-    batch->routed = batch->pending = 2;
-    batch->set_ack(&ack, 0);
-    batch->expect_sinks(1);
-    ASSERT_TRUE(runner.push(SinkItem{SharedBatch(std::move(batch)), &header, 0}, abort, nullptr));
+    ASSERT_TRUE(runner.push(
+        SinkItem{encoded_batch(std::string(1 << 20, 'y'), 2, &ack, outcomes), &header, 0}, abort,
+        nullptr));
   }
   for (int i = 0; i < 400 && runner.errors_total() < 1; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -218,6 +213,77 @@ TEST(SinkRunner, AbortAnswersWhatWasTakenAndWhatIsQueuedAsNotWritten) {
   EXPECT_EQ(outcomes->delivered.load(), 0u);
   EXPECT_EQ(outcomes->undelivered.load(), 10u);
   EXPECT_EQ(runner.events_total(), 0u);
+}
+
+// Shares each of `batches` batches (two events, a few bytes each) with two runners: one over
+// `first`, one over `second`; returns when both have finished.
+void share_with_two_sinks(std::unique_ptr<Sink> first, std::unique_ptr<Sink> second, int batches,
+                          Acknowledger& ack, const std::shared_ptr<DeliveryCounters>& outcomes) {
+  SinkRunner a("a", std::move(first), 1 << 20);
+  SinkRunner b("b", std::move(second), 1 << 20);
+  HeaderEncoder header;
+  for (SinkRunner* r : {&a, &b}) {
+    r->add_producer();
+    ASSERT_TRUE(r->start().ok());
+  }
+  std::atomic<bool> abort{false};
+  for (int i = 0; i < batches; ++i) {
+    auto batch = std::make_unique<Batch>();
+    batch->targets = {{0, 1}, {0, 1}};
+    batch->encoded = {Batch::Output{"a\nb\n", {}}, Batch::Output{"a\nb\n", {}}};
+    batch->outcomes = outcomes;
+    batch->routed = batch->pending = 2;
+    batch->set_ack(&ack, static_cast<uint64_t>(i));
+    std::vector<DeliveryToken> tokens = Batch::share(std::move(batch), 2);
+    ASSERT_TRUE(a.push(SinkItem{std::move(tokens[0]), &header, 0}, abort, nullptr));
+    ASSERT_TRUE(b.push(SinkItem{std::move(tokens[1]), &header, 1}, abort, nullptr));
+  }
+  for (SinkRunner* r : {&a, &b}) {
+    r->producer_done();
+    r->join();
+  }
+}
+
+TEST(SinkRunner, EverySinkWritesEachBatchIsAcknowledgedOnce) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  share_with_two_sinks(std::make_unique<FlakySink>(0, 0), std::make_unique<FlakySink>(2, 1), 30,
+                       ack, outcomes);
+  EXPECT_EQ(ack.acked.load(), 30);
+  EXPECT_EQ(outcomes->delivered.load(), 60u);
+  EXPECT_EQ(outcomes->undelivered.load(), 0u);
+}
+
+TEST(SinkRunner, OneSinkFailsAndAnotherWritesNoBatchIsAcknowledged) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  // The second sink's output is gone from the start (EPIPE): it writes nothing.
+  share_with_two_sinks(std::make_unique<FlakySink>(0, 0), std::make_unique<BreakingSink>(0), 30,
+                       ack, outcomes);
+  EXPECT_EQ(ack.acked.load(), 0);
+  EXPECT_EQ(outcomes->delivered.load(), 0u);
+  EXPECT_EQ(outcomes->undelivered.load(), 60u) << "judged per batch: every event is owed again";
+}
+
+TEST(SinkRunner, APushRefusedOnAbortLeavesTheBatchUndelivered) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  MemoryBudget budget(1 << 30);
+  std::atomic<bool> abort{false};
+  // Not started: nothing drains the queue, which holds one 4 KiB batch.
+  SinkRunner runner("out", std::make_unique<FlakySink>(0, 0), 4096);
+  HeaderEncoder header;
+  auto leased = [&](uint32_t events) {
+    EXPECT_TRUE(budget.acquire(4096, abort));
+    return encoded_batch("x\n", events, &ack, outcomes, MemoryLease(&budget, 4096));
+  };
+  ASSERT_TRUE(runner.push(SinkItem{leased(1), &header, 0}, abort, nullptr));
+  abort = true;
+  EXPECT_FALSE(runner.push(SinkItem{leased(4), &header, 0}, abort, nullptr));
+  EXPECT_EQ(outcomes->undelivered.load(), 4u) << "the refused token died unresolved";
+  runner.discard_queued();
+  EXPECT_EQ(outcomes->undelivered.load(), 5u);
+  EXPECT_EQ(ack.acked.load(), 0);
 }
 
 }  // namespace
