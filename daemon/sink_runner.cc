@@ -131,23 +131,9 @@ void SinkRunner::take(SinkItem item) {
     undelivered_.fetch_add(events, std::memory_order_relaxed);
     return;
   }
-  if (!started_output_) {
-    started_output_ = true;
-    if (sink_->at_start()) {
-      item.encoder->begin(header_);
-      if (!header_.empty()) {
-        pending_.push_back(header_);
-        pending_bytes_ += header_.size();
-      }
-    }
-  }
   const Batch::Output& out = batch.encoded[item.target];
-  if (!out.bytes.empty()) {
-    pending_.push_back(out.bytes);
-    pending_bytes_ += out.bytes.size();
-  }
+  pending_bytes_ += out.bytes.size();
   for (Span range : out.text_ranges) {
-    pending_.push_back(batch.str(range));
     pending_bytes_ += range.len;
   }
   pending_events_ += events;
@@ -166,26 +152,63 @@ void SinkRunner::settle_taken(bool written) {
   // Releases the shares (unresolved ones as not delivered): a batch whose last share this was
   // is settled and recycled here.
   taken_.clear();
-  pending_.clear();
+  parts_.clear();
   pending_bytes_ = 0;
   pending_events_ = 0;
 }
 
+void SinkRunner::list_parts(bool with_header) {
+  parts_.clear();
+  if (with_header && !taken_.empty()) {
+    header_.clear();
+    taken_.front().encoder->begin(header_);
+    if (!header_.empty()) {
+      parts_.push_back(header_);
+    }
+  }
+  for (const SinkItem& item : taken_) {
+    const Batch& batch = item.token.batch();
+    const Batch::Output& out = batch.encoded[item.target];
+    if (!out.bytes.empty()) {
+      parts_.push_back(out.bytes);
+    }
+    for (Span range : out.text_ranges) {
+      parts_.push_back(batch.str(range));
+    }
+  }
+}
+
 void SinkRunner::write_out() {
-  std::span<std::string_view> rest(pending_);
+  if (taken_.empty()) {
+    return;
+  }
+  std::span<std::string_view> rest;
+  bool listed = false;
   auto backoff = std::chrono::milliseconds(50);
   std::string last_error;
   bool written_all = false;
   while (!abort_.load() && !broken_.load()) {
-    size_t written = 0;
-    Status s = rest.empty() ? Status() : sink_->write(rest, written);
-    // Step over what was written, so a retry starts at the first byte not yet written.
-    while (!rest.empty() && written >= rest.front().size()) {
-      written -= rest.front().size();
-      rest = rest.subspan(1);
+    Result<bool> new_output = sink_->prepare();
+    Status s = new_output.ok() ? Status() : new_output.status();
+    if (s.ok() && (new_output.value() || !listed)) {
+      // A new output (the first, or one re-created after the last was removed) begins with the
+      // header, then every batch taken, from its first byte: whatever an earlier attempt wrote
+      // went into an output that is gone, so no batch may start half-way in the new one.
+      list_parts(new_output.value());
+      rest = std::span(parts_);
+      listed = true;
     }
-    if (!rest.empty()) {
-      rest.front().remove_prefix(written);
+    if (s.ok()) {
+      size_t written = 0;
+      s = rest.empty() ? Status() : sink_->write(rest, written);
+      // Step over what was written, so a retry starts at the first byte not yet written.
+      while (!rest.empty() && written >= rest.front().size()) {
+        written -= rest.front().size();
+        rest = rest.subspan(1);
+      }
+      if (!rest.empty()) {
+        rest.front().remove_prefix(written);
+      }
     }
     if (s.ok()) {
       s = sink_->flush();

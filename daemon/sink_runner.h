@@ -73,8 +73,11 @@ class SinkRunner {
  private:
   void run();
   void take(SinkItem item);
-  // Writes `pending_` (retrying with backoff) and then resolves the batches it came from.
+  // Writes the taken batches (retrying with backoff), starting each new output the sink reports
+  // with the header, and then resolves the batches' tokens.
   void write_out();
+  // Lists the bytes of the taken batches in parts_, after the header when `with_header`.
+  void list_parts(bool with_header);
   // Resolves the token of every batch taken so far as delivered, or (`written` false) releases
   // them unresolved, and forgets the batches.
   void settle_taken(bool written);
@@ -93,12 +96,11 @@ class SinkRunner {
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> undelivered_{0};
-  std::vector<SinkItem> taken_;            // written into pending_, not resolved yet
-  std::vector<std::string_view> pending_;  // bytes of taken_ batches (and header_)
-  size_t pending_bytes_ = 0;
+  std::vector<SinkItem> taken_;          // to be written, not resolved yet
+  std::vector<std::string_view> parts_;  // bytes of taken_ batches (after header_) to write
+  size_t pending_bytes_ = 0;             // encoded bytes of taken_ batches
   uint64_t pending_events_ = 0;
   std::string header_;
-  bool started_output_ = false;
   Wakeup* wakeup_ = nullptr;
   std::thread thread_;
 };

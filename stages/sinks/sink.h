@@ -1,8 +1,11 @@
 // Sink: where encoded events go. A sink is driven by one thread (its SinkRunner), so it needs no
-// locking. write() takes several buffers at once (a batch's encoded bytes each, written without
-// copying them together); it may write part of them and fail; the runner retries the rest later,
-// so a failing output is backpressure, never loss. flush() returning OK is the acknowledgement
-// point: after it, the batches written so far may be acknowledged to their sources.
+// locking. Before each write the runner calls prepare(), which says when a new output starts (a
+// file created or re-created), so each new output begins with what the encoding starts with (a
+// CSV header). write() takes several buffers at once (a batch's encoded bytes each, written
+// without copying them together); it may write part of them and fail; the runner retries the
+// rest later, so a failing output is backpressure, never loss. flush() returning OK is the
+// acknowledgement point: after it, the batches written so far may be acknowledged to their
+// sources.
 #pragma once
 
 #include <cstddef>
@@ -18,12 +21,16 @@ class Sink {
   virtual ~Sink() = default;
   // Prepares the output (creates the file, connects). An error is one clear line.
   virtual Status open() = 0;
+  // Called before each write: makes the output ready to take bytes (a file sink re-creates a file
+  // that was removed or replaced under it, and reopens one a failed write closed). True when the
+  // next write begins a new, empty output, so a CSV header is due: the runner then writes the
+  // header and, after it, every batch it has not resolved yet, from its first byte. An error is
+  // retried like a failed write.
+  virtual Result<bool> prepare() { return false; }
   // Writes the parts in order; `written` is how many bytes were written before an error (all of
   // them on OK).
   virtual Status write(std::span<const std::string_view> parts, size_t& written) = 0;
   virtual Status flush() = 0;
-  // True when the output is new and empty (a CSV header is due).
-  virtual bool at_start() const { return false; }
   // True once the output is gone for good (the reader of stdout went away: EPIPE). The runner
   // then stops writing; what was not written is counted as undelivered and the run fails.
   virtual bool broken() const { return false; }

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,7 +44,11 @@ class FlakySink : public Sink {
     return Status();
   }
   Status flush() override { return Status(); }
-  bool at_start() const override { return true; }
+  // One output, new until something is written to it.
+  Result<bool> prepare() override {
+    std::lock_guard lock(mu_);
+    return out_.empty();
+  }
 
   std::string out() {
     std::lock_guard lock(mu_);
@@ -284,6 +290,119 @@ TEST(SinkRunner, APushRefusedOnAbortLeavesTheBatchUndelivered) {
   runner.discard_queued();
   EXPECT_EQ(outcomes->undelivered.load(), 5u);
   EXPECT_EQ(ack.acked.load(), 0);
+}
+
+// Outputs the test replaces, as an operator deletes a file the sink then re-creates: prepare()
+// reports a new output until something is written to it. Optionally one write fails after
+// `fail_after` bytes, and the output is replaced right then (the full disk's file deleted).
+class ReplaceableSink : public Sink {
+ public:
+  explicit ReplaceableSink(size_t fail_after = SIZE_MAX) : fail_after_(fail_after) {}
+  Status open() override { return Status(); }
+  Result<bool> prepare() override {
+    std::lock_guard lock(mu_);
+    return outputs_.back().empty();
+  }
+  Status write(std::span<const std::string_view> parts, size_t& written) override {
+    std::lock_guard lock(mu_);
+    written = 0;
+    for (std::string_view p : parts) {
+      std::string_view take = p.substr(0, fail_after_ - written);
+      outputs_.back().append(take);
+      written += take.size();
+      if (written == fail_after_) {
+        fail_after_ = SIZE_MAX;
+        outputs_.emplace_back();
+        return Status::error("disk full");
+      }
+    }
+    return Status();
+  }
+  Status flush() override { return Status(); }
+
+  void replace() {
+    std::lock_guard lock(mu_);
+    outputs_.emplace_back();
+  }
+  std::vector<std::string> outputs() {
+    std::lock_guard lock(mu_);
+    return outputs_;
+  }
+
+ private:
+  std::mutex mu_;
+  size_t fail_after_;
+  std::vector<std::string> outputs_{std::string()};
+};
+
+// Bounded: polls up to 2 s for `done`.
+bool eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 400 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+// A runner over a ReplaceableSink, fed batches of two events.
+class SinkRunnerOutputs : public ::testing::Test {
+ protected:
+  void make_runner(size_t fail_after = SIZE_MAX) {
+    auto owned = std::make_unique<ReplaceableSink>(fail_after);
+    sink_ = owned.get();
+    runner_ = std::make_unique<SinkRunner>("out", std::move(owned), 1 << 20);
+    runner_->add_producer();
+  }
+  void start() { ASSERT_TRUE(runner_->start().ok()); }
+  void push(const std::string& bytes) {
+    ASSERT_TRUE(
+        runner_->push(SinkItem{encoded_batch(bytes, 2, &ack_), &header_, 0}, abort_, nullptr));
+  }
+  void finish() {
+    runner_->producer_done();
+    runner_->join();
+  }
+
+  CountingAcknowledger ack_;
+  HeaderEncoder header_;
+  std::atomic<bool> abort_{false};
+  ReplaceableSink* sink_ = nullptr;
+  std::unique_ptr<SinkRunner> runner_;
+};
+
+TEST_F(SinkRunnerOutputs, EachNewOutputTheSinkReportsStartsWithTheHeader) {
+  make_runner();
+  start();
+  push("a1\na2\n");
+  ASSERT_TRUE(eventually([&] { return ack_.acked.load() == 1; }));
+  sink_->replace();
+  push("b1\nb2\n");
+  ASSERT_TRUE(eventually([&] { return ack_.acked.load() == 2; }));
+  push("c1\nc2\n");
+  finish();
+  EXPECT_EQ(sink_->outputs(),
+            (std::vector<std::string>{"header\na1\na2\n", "header\nb1\nb2\nc1\nc2\n"}));
+  EXPECT_EQ(ack_.acked.load(), 3);
+}
+
+TEST_F(SinkRunnerOutputs, AHeaderCutShortInAnOutputThatIsThenReplacedIsWrittenWholeInTheNewOne) {
+  make_runner(3);
+  start();
+  push("c1\nc2\n");
+  finish();
+  EXPECT_EQ(sink_->outputs(), (std::vector<std::string>{"hea", "header\nc1\nc2\n"}));
+  EXPECT_EQ(ack_.acked.load(), 1);
+}
+
+TEST_F(SinkRunnerOutputs, ABatchCutShortInAnOutputThatIsThenReplacedIsWrittenWholeInTheNewOne) {
+  // Both batches are taken before the first write: neither may begin half-way in the new output.
+  make_runner(17);
+  push("first-batch\n");
+  push("second\n");
+  start();
+  finish();
+  EXPECT_EQ(sink_->outputs(),
+            (std::vector<std::string>{"header\nfirst-batc", "header\nfirst-batch\nsecond\n"}));
+  EXPECT_EQ(ack_.acked.load(), 2);
 }
 
 }  // namespace
