@@ -157,15 +157,17 @@ Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
     p->schema_.declare_type(p->schema_.intern(name), type);
   }
 
-  // Lines passed through as they are (format none, no conversion, no condition, raw output)
-  // have no field anything reads and cannot fail to parse: the workers skip the parser.
+  // Lines passed through as they are (format none, no conversion, no condition, raw output
+  // without a message key) have no field anything reads and cannot fail to parse: the workers skip
+  // the parser.
   p->parse_needed_ =
       config.parse.format != ParseOptions::Format::kNone || !config.parse.types.empty() ||
       !config.filter.empty() ||
       std::any_of(config.routes.begin(), config.routes.end(),
                   [](const RouteConfig& rc) { return !rc.when.empty(); }) ||
-      std::any_of(target_options.begin(), target_options.end(),
-                  [](const EncoderOptions& o) { return o.kind != EncoderOptions::Kind::kRaw; });
+      std::any_of(target_options.begin(), target_options.end(), [](const EncoderOptions& o) {
+        return o.kind != EncoderOptions::Kind::kRaw || !o.key.empty();
+      });
 
   // The schema is complete now: parsers and framers may be built against it. Each worker gets
   // its own parser and encoders, which keep per-thread caches.
@@ -466,13 +468,7 @@ void Pipeline::process(Batch& batch, size_t worker) {
 
   batch.encoded.resize(targets_.size());
   for (size_t t = 0; t < targets_.size(); ++t) {
-    Batch::Output& out = batch.encoded[t];
-    out.bytes.clear();
-    out.text_ranges.clear();
-    const auto& events = batch.targets[t];
-    if (!events.empty() && !w.encoders[t]->encode_in_place(batch, events, out.text_ranges)) {
-      w.encoders[t]->encode(batch, events, out.bytes);
-    }
+    w.encoders[t]->encode(batch, batch.targets[t], batch.encoded[t]);
   }
   w.fields.swap(batch.fields);
   w.slot_fields.swap(batch.slot_fields);

@@ -144,8 +144,10 @@ void SinkRunner::settle_taken(bool written) {
   if (written) {
     events_.fetch_add(pending_events_, std::memory_order_relaxed);
     for (SinkItem& item : taken_) {
-      item.token.resolve(DeliveryOutcome::kDelivered);
+      flushed_.push_back(std::move(item.token));
     }
+    sink_->flushed(flushed_);
+    flushed_.clear();
   } else {
     undelivered_.fetch_add(pending_events_, std::memory_order_relaxed);
   }

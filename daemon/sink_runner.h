@@ -1,10 +1,11 @@
 // SinkRunner: the thread that owns one sink. It takes (batch token, target) items from its bounded
 // queue, writes the bytes the pipeline's workers encoded for this target, gathering about 1 MiB
-// per write, and resolves each batch's token as delivered only after the write is flushed. When
-// the run is aborted or the output is gone for good (EPIPE on stdout) the tokens are released
-// unresolved: not delivered. A write that fails otherwise is retried with backoff (counted in
-// errors), so a broken output is backpressure. Several pipelines may feed one sink; the queue
-// closes when the last is done.
+// per write, and only after the write is flushed hands the batches' tokens to the sink, which
+// resolves them when it knows they are delivered (a file: at once). When the run is aborted or
+// the output is gone for good (EPIPE on stdout) the tokens are released unresolved: not
+// delivered. A write that fails otherwise is retried with backoff (counted in errors), so a
+// broken output is backpressure. Several pipelines may feed one sink; the queue closes when the
+// last is done.
 // Threading: push() and producer_done() on producers' threads; everything else on the main
 // thread; the counters may be read from any thread.
 #pragma once
@@ -78,8 +79,8 @@ class SinkRunner {
   void write_out();
   // Lists the bytes of the taken batches in parts_, after the header when `with_header`.
   void list_parts(bool with_header);
-  // Resolves the token of every batch taken so far as delivered, or (`written` false) releases
-  // them unresolved, and forgets the batches.
+  // Hands the tokens of every batch taken so far to the sink (written and flushed), or
+  // (`written` false) releases them unresolved, and forgets the batches.
   void settle_taken(bool written);
   // Sleeps up to `d`, or less when abort() is called.
   void sleep_unless_aborted(std::chrono::milliseconds d);
@@ -98,6 +99,7 @@ class SinkRunner {
   std::atomic<uint64_t> undelivered_{0};
   std::vector<SinkItem> taken_;          // to be written, not resolved yet
   std::vector<std::string_view> parts_;  // bytes of taken_ batches (after header_) to write
+  std::vector<DeliveryToken> flushed_;   // handed to the sink once taken_ batches are flushed
   size_t pending_bytes_ = 0;             // encoded bytes of taken_ batches
   uint64_t pending_events_ = 0;
   std::string header_;

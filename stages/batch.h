@@ -100,6 +100,23 @@ class Batch {
     // Instead of `bytes`, when the encoding equals input text as it stands (raw lines): the
     // ranges of `text` to write, so passthrough output is never copied.
     std::vector<Span> text_ranges;
+    // Per event written, in order: where its message ends (exclusive, its line end included),
+    // counted in `bytes`, or else in the text ranges laid end to end. Event i's message is
+    // [ends[i - 1], ends[i]), from 0 for the first: the boundaries a sink that sends one message
+    // per event (Kafka) needs.
+    std::vector<uint32_t> ends;
+    // Per event, only when the sink names a `key` field: that field's bytes in `text`, or kNoKey
+    // when the event has none.
+    std::vector<Span> keys;
+    static constexpr Span kNoKey{UINT32_MAX, 0};
+
+    // Empties the output, keeping its buffers' capacity for the next batch.
+    void clear() {
+      bytes.clear();
+      text_ranges.clear();
+      ends.clear();
+      keys.clear();
+    }
   };
   std::vector<Output> encoded;
 

@@ -31,8 +31,7 @@ void BatchRecycler::give(Batch& batch) {
     t.clear();
   }
   for (auto& e : b.encoded) {
-    e.bytes.clear();
-    e.text_ranges.clear();
+    e.clear();
   }
   pool_.enqueue(std::move(b));
 }

@@ -162,18 +162,19 @@ void CsvEncoder::write_data_header(const Batch& batch, std::span<const uint32_t>
   w.put('\n');
 }
 
-void CsvEncoder::encode(const Batch& batch, std::span<const uint32_t> events, std::string& out) {
+void CsvEncoder::encode_lines(const Batch& batch, std::span<const uint32_t> events,
+                              std::string& out, std::vector<uint32_t>& ends) {
   if (header_due_ && !events.empty()) {
     write_data_header(batch, events, out);
     header_due_ = false;
   }
   size_t start = out.size();
-  write_rows(batch, events, out);
+  write_rows(batch, events, out, ends);
   estimate_.learn(events.size(), out.size() - start);
 }
 
-void CsvEncoder::write_rows(const Batch& batch, std::span<const uint32_t> events,
-                            std::string& out) {
+void CsvEncoder::write_rows(const Batch& batch, std::span<const uint32_t> events, std::string& out,
+                            std::vector<uint32_t>& ends) {
   ByteWriter w(out, estimate_.guess(events.size()));
   for (uint32_t index : events) {
     const Event& e = batch.events[index];
@@ -223,6 +224,7 @@ void CsvEncoder::write_rows(const Batch& batch, std::span<const uint32_t> events
       }
     }
     w.put('\n');
+    ends.push_back(static_cast<uint32_t>(w.size()));
   }
 }
 

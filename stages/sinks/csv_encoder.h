@@ -25,7 +25,8 @@ class CsvEncoder final : public Encoder {
   // `delimiter` must not be '"', '\r' or '\n' (make_encoder checks).
   CsvEncoder(const std::vector<std::string>& columns, Schema& schema, bool header, char delimiter);
 
-  void encode(const Batch& batch, std::span<const uint32_t> events, std::string& out) override;
+  void encode_lines(const Batch& batch, std::span<const uint32_t> events, std::string& out,
+                    std::vector<uint32_t>& ends) override;
   void begin(std::string& out) override;
 
  private:
@@ -35,7 +36,8 @@ class CsvEncoder final : public Encoder {
     std::string name;
   };
 
-  void write_rows(const Batch& batch, std::span<const uint32_t> events, std::string& out);
+  void write_rows(const Batch& batch, std::span<const uint32_t> events, std::string& out,
+                  std::vector<uint32_t>& ends);
   void write_data_header(const Batch& batch, std::span<const uint32_t> events, std::string& out);
 
   std::vector<Column> columns_;

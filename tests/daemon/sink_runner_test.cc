@@ -78,7 +78,8 @@ class CountingAcknowledger : public Acknowledger {
 
 class HeaderEncoder : public Encoder {
  public:
-  void encode(const Batch&, std::span<const uint32_t>, std::string&) override {}
+  void encode_lines(const Batch&, std::span<const uint32_t>, std::string&,
+                    std::vector<uint32_t>&) override {}
   void begin(std::string& out) override { out.append("header\n"); }
 };
 
@@ -290,6 +291,46 @@ TEST(SinkRunner, APushRefusedOnAbortLeavesTheBatchUndelivered) {
   runner.discard_queued();
   EXPECT_EQ(outcomes->undelivered.load(), 5u);
   EXPECT_EQ(ack.acked.load(), 0);
+}
+
+// Writes everything, and keeps the tokens it is handed after a flush, as a sink that learns of
+// delivery later (a Kafka delivery report) does.
+class DeferringSink : public FlakySink {
+ public:
+  DeferringSink() : FlakySink(0, 0) {}
+  void flushed(std::span<DeliveryToken> tokens) override {
+    for (DeliveryToken& t : tokens) {
+      kept.push_back(std::move(t));
+    }
+  }
+  std::vector<DeliveryToken> kept;  // read after the runner's thread is joined
+};
+
+TEST(SinkRunner, ASinkThatLearnsOfDeliveryLaterResolvesTheTokensItKeptWhenItKnows) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  auto owned = std::make_unique<DeferringSink>();
+  DeferringSink& sink = *owned;
+  SinkRunner runner("kafka", std::move(owned), 1 << 20);
+  HeaderEncoder header;
+  runner.add_producer();
+  std::atomic<bool> abort{false};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        runner.push(SinkItem{encoded_batch("m\n", 2, &ack, outcomes), &header, 0}, abort, nullptr));
+  }
+  runner.producer_done();
+  ASSERT_TRUE(runner.start().ok());
+  runner.join();
+  ASSERT_EQ(sink.kept.size(), 3u);
+  EXPECT_EQ(ack.acked.load(), 0) << "written is not yet delivered for this sink";
+  sink.kept[0].resolve(DeliveryOutcome::kDelivered);
+  sink.kept[1].resolve(DeliveryOutcome::kDeadLettered);
+  sink.kept[2] = DeliveryToken();  // the broker refused it: not delivered
+  EXPECT_EQ(ack.acked.load(), 2);
+  EXPECT_EQ(outcomes->delivered.load(), 2u);
+  EXPECT_EQ(outcomes->dead_lettered.load(), 2u);
+  EXPECT_EQ(outcomes->undelivered.load(), 2u);
 }
 
 // Outputs the test replaces, as an operator deletes a file the sink then re-creates: prepare()
