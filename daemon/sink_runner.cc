@@ -163,9 +163,14 @@ void SinkRunner::list_parts(bool with_header) {
   parts_.clear();
   if (with_header && !taken_.empty()) {
     header_.clear();
-    taken_.front().encoder->begin(header_);
-    if (!header_.empty()) {
-      parts_.push_back(header_);
+    const SinkItem& first = taken_.front();
+    first.encoder->begin(header_);
+    // Without a header known in advance, the one the first batch's data names (if any).
+    std::string_view header =
+        header_.empty() ? std::string_view(first.token.batch().encoded[first.target].header)
+                        : std::string_view(header_);
+    if (!header.empty()) {
+      parts_.push_back(header);
     }
   }
   for (const SinkItem& item : taken_) {

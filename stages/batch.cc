@@ -78,7 +78,8 @@ void Batch::update_lease() {
   size_t held = text.capacity() + events.capacity() * sizeof(Event) +
                 fields.capacity() * sizeof(Field) + slot_fields.capacity() * sizeof(int32_t);
   for (const Output& e : encoded) {
-    held += e.bytes.capacity() + (e.text_ranges.capacity() + e.keys.capacity()) * sizeof(Span) +
+    held += e.bytes.capacity() + e.header.capacity() +
+            (e.text_ranges.capacity() + e.keys.capacity()) * sizeof(Span) +
             e.ends.capacity() * sizeof(uint32_t);
   }
   lease.resize(held);

@@ -109,6 +109,10 @@ class Batch {
     // when the event has none.
     std::vector<Span> keys;
     static constexpr Span kNoKey{UINT32_MAX, 0};
+    // Only for a csv sink with `header: true` but no `columns`: the header line this batch's
+    // data names, for a new output that starts with this batch. Written here by the worker,
+    // because the parsed fields that name it are gone by the time the sink writes.
+    std::string header;
 
     // Empties the output, keeping its buffers' capacity for the next batch.
     void clear() {
@@ -116,6 +120,7 @@ class Batch {
       text_ranges.clear();
       ends.clear();
       keys.clear();
+      header.clear();
     }
   };
   std::vector<Output> encoded;

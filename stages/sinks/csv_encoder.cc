@@ -105,8 +105,7 @@ void CsvEncoder::begin(std::string& out) {
     return;
   }
   if (columns_.empty()) {
-    header_due_ = true;
-    return;
+    return;  // named by the data: header_from_data()
   }
   ByteWriter w(out, 0);
   for (size_t i = 0; i < columns_.size(); ++i) {
@@ -117,6 +116,13 @@ void CsvEncoder::begin(std::string& out) {
     w.commit(write_cell(columns_[i].name, delimiter_, d));
   }
   w.put('\n');
+}
+
+void CsvEncoder::header_from_data(const Batch& batch, std::span<const uint32_t> events,
+                                  std::string& out) {
+  if (header_ && columns_.empty() && !events.empty()) {
+    write_data_header(batch, events, out);
+  }
 }
 
 void CsvEncoder::write_data_header(const Batch& batch, std::span<const uint32_t> events,
@@ -164,10 +170,6 @@ void CsvEncoder::write_data_header(const Batch& batch, std::span<const uint32_t>
 
 void CsvEncoder::encode_lines(const Batch& batch, std::span<const uint32_t> events,
                               std::string& out, std::vector<uint32_t>& ends) {
-  if (header_due_ && !events.empty()) {
-    write_data_header(batch, events, out);
-    header_due_ = false;
-  }
   size_t start = out.size();
   write_rows(batch, events, out, ends);
   estimate_.learn(events.size(), out.size() - start);

@@ -3,9 +3,10 @@
 // not thread-safe.
 //
 // Header (`header: true`): with known columns, begin() writes it. Without, the columns are only
-// known from the data, so begin() marks the header due and the next encode() writes it from that
-// batch's layout names (csv/regex input), or, when the batch has no layout (json input), from the
-// field names of its first event.
+// known from the data: header_from_data() writes it for each batch (into its output, while the
+// parsed fields exist) from the batch's layout names (csv/regex input), or, when the batch has no
+// layout (json input), from the field names of its first event; a new output starting with that
+// batch begins with it.
 #pragma once
 
 #include <span>
@@ -28,6 +29,8 @@ class CsvEncoder final : public Encoder {
   void encode_lines(const Batch& batch, std::span<const uint32_t> events, std::string& out,
                     std::vector<uint32_t>& ends) override;
   void begin(std::string& out) override;
+  void header_from_data(const Batch& batch, std::span<const uint32_t> events,
+                        std::string& out) override;
 
  private:
   struct Column {
@@ -43,7 +46,6 @@ class CsvEncoder final : public Encoder {
   std::vector<Column> columns_;
   bool header_;
   char delimiter_;
-  bool header_due_ = false;  // begin() was called and the columns come from the data
   SizeEstimate estimate_;
   std::string scratch_;  // `_source` text, reused
 };

@@ -94,6 +94,7 @@ void Encoder::encode(const Batch& batch, std::span<const uint32_t> events, Batch
   if (!encode_in_place(batch, events, out.text_ranges, out.ends)) {
     encode_lines(batch, events, out.bytes, out.ends);
   }
+  header_from_data(batch, events, out.header);
   if (key_slot_) {
     out.keys.reserve(events.size());
     for (uint32_t index : events) {

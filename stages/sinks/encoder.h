@@ -62,8 +62,17 @@ class Encoder {
     (void)ends;
     return false;
   }
-  // Appends what a new output starts with (the csv header line), if anything.
+  // Appends what a new output starts with (the csv header line), if anything is known without
+  // the data.
   virtual void begin(std::string& out) { (void)out; }
+  // Appends the header line that `events` of `batch` name, for an encoding whose header comes
+  // from the data (csv with `header: true` and no `columns`); nothing for the others.
+  virtual void header_from_data(const Batch& batch, std::span<const uint32_t> events,
+                                std::string& out) {
+    (void)batch;
+    (void)events;
+    (void)out;
+  }
 
  private:
   friend Result<std::unique_ptr<Encoder>> make_encoder(const EncoderOptions& options,

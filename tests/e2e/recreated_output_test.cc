@@ -32,19 +32,24 @@ long long size_of(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
 }
 
-TEST(RecreatedOutput, EveryNewCsvFileStartsWithTheHeaderAndNothingIsLostOrRepeated) {
+// Runs a followed pipeline over in.csv (starting as `input_start`) with `parse`, into a csv sink
+// with `header: true` and `columns` (a YAML list, or empty: the header is then named by the
+// data); deletes the output's directory, then the output file alone, between three rounds of
+// 1,000 events, and checks each new file holds the header and that round's events exactly.
+void delete_outputs_mid_run(const std::string& input_start, const std::string& parse,
+                            const std::string& columns) {
   TempDir dir;
   const std::string input = dir.file("in.csv");
   const std::string output = dir.file("sinkdir/out.csv");
-  write_file(input, "");
-  write_file(dir.file("c.yaml"),
-             "data_dir: " + dir.file("data") +
-                 "\npipelines:\n  p:\n    source: { type: file, paths: [" + input +
-                 "], follow: true }\n"
-                 "    parse: { format: csv, columns: [n, payload] }\n"
-                 "    routes: [ { to: out } ]\n"
-                 "sinks:\n  out: { type: file, path: " +
-                 output + ", encoding: csv, columns: [n, payload], header: true }\n");
+  write_file(input, input_start);
+  write_file(dir.file("c.yaml"), "data_dir: " + dir.file("data") +
+                                     "\npipelines:\n  p:\n    source: { type: file, paths: [" +
+                                     input + "], follow: true }\n    parse: " + parse +
+                                     "\n    routes: [ { to: out } ]\n"
+                                     "sinks:\n  out: { type: file, path: " +
+                                     output + ", encoding: csv, header: true" +
+                                     (columns.empty() ? std::string() : ", columns: " + columns) +
+                                     " }\n");
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_GT(pid, 0);
   // Waits (bounded) until the output holds exactly the header and `lines`.
@@ -72,6 +77,16 @@ TEST(RecreatedOutput, EveryNewCsvFileStartsWithTheHeaderAndNothingIsLostOrRepeat
   const std::string last = read_file(output);
   EXPECT_TRUE(last == kHeader + events(2001, 3000)) << last.substr(0, 200);
   EXPECT_EQ(summary_value(read_file(dir.file("sluice.err")), "p", "out"), 3000);
+}
+
+TEST(RecreatedOutput, EveryNewCsvFileStartsWithTheHeaderAndNothingIsLostOrRepeated) {
+  delete_outputs_mid_run("", "{ format: csv, columns: [n, payload] }", "[n, payload]");
+}
+
+// Without `columns`, the header names the input's columns (read from the input's header line);
+// this sink wrote no header at all before, not even in its first file.
+TEST(RecreatedOutput, AHeaderNamedByTheDataStartsEveryNewFileToo) {
+  delete_outputs_mid_run(kHeader, "{ format: csv, header: true }", "");
 }
 
 }  // namespace
