@@ -316,13 +316,7 @@ void Pipeline::process(Batch& batch, size_t worker) {
 
   batch.encoded.resize(targets_.size());
   for (size_t t = 0; t < targets_.size(); ++t) {
-    Batch::Output& out = batch.encoded[t];
-    out.bytes.clear();
-    out.text_ranges.clear();
-    const auto& events = batch.targets[t];
-    if (!events.empty() && !w.encoders[t]->encode_in_place(batch, events, out.text_ranges)) {
-      w.encoders[t]->encode(batch, events, out.bytes);
-    }
+    w.encoders[t]->encode(batch, batch.targets[t], batch.encoded[t]);
   }
   w.fields.swap(batch.fields);
   w.slot_fields.swap(batch.slot_fields);
@@ -335,6 +329,7 @@ void Pipeline::run_route() {
   auto& counters = counters_[static_cast<int>(Stage::kRoute)];
   // Parallel workers finish batches out of order; sinks get them in sequence order.
   std::map<uint64_t, BatchPtr> waiting;
+  std::vector<uint32_t> to_sinks;  // the targets a batch has events for (reused)
   uint64_t next = 0;
   while (!abort_.load()) {
     BatchPtr batch;
@@ -349,27 +344,24 @@ void Pipeline::run_route() {
       BatchPtr owned = std::move(waiting.begin()->second);
       waiting.erase(waiting.begin());
       ++next;
-      uint32_t sinks = 0;
-      for (const auto& events : owned->targets) {
-        sinks += events.empty() ? 0 : 1;
-      }
-      owned->expect_sinks(sinks);
-      SharedBatch ready(std::move(owned));
-      bool pushing = true;
+      to_sinks.clear();
       for (uint32_t t = 0; t < targets_.size(); ++t) {
-        if (ready->targets[t].empty()) {
-          continue;
-        }
-        // A target the batch could not be handed to (abort) answers for its sink: not written.
-        if (pushing) {
-          SinkItem item{ready, targets_[t].encoder.get(), t};
-          pushing = targets_[t].sink->push(std::move(item), abort_, &counters.blocked_ns);
-        }
-        if (!pushing) {
-          ready->resolve(Batch::SinkOutcome::kFailed);
+        if (!owned->targets[t].empty()) {
+          to_sinks.push_back(t);
         }
       }
-      // `ready` goes out of scope here; the sinks hold the batch until they have written it.
+      // From here on the batch belongs to its tokens: the sinks may settle and recycle it while
+      // later targets are still being handed theirs, so only `to_sinks` is read below.
+      std::vector<DeliveryToken> tokens =
+          Batch::share(std::move(owned), static_cast<uint32_t>(to_sinks.size()));
+      bool pushing = true;
+      for (size_t i = 0; i < to_sinks.size() && pushing; ++i) {
+        const uint32_t t = to_sinks[i];
+        SinkItem item{std::move(tokens[i]), targets_[t].encoder.get(), t};
+        pushing = targets_[t].sink->push(std::move(item), abort_, &counters.blocked_ns);
+      }
+      // A token that could not be handed to its sink (abort) dies here unresolved: the batch is
+      // not delivered.
     }
   }
   if (!waiting.empty() && !abort_.load()) {

@@ -221,8 +221,9 @@ bool Runtime::any_source_failed() const {
 namespace {
 
 struct Books {
-  uint64_t in, out, filtered, dead_lettered, parse_errors, unrouted, queue_full, undelivered;
-  uint64_t dropped() const { return parse_errors + unrouted + queue_full; }
+  uint64_t in, out, filtered, dead_lettered, parse_errors, unrouted, queue_full, sink_dropped,
+      undelivered;
+  uint64_t dropped() const { return parse_errors + unrouted + queue_full + sink_dropped; }
   uint64_t accounted() const { return out + filtered + dead_lettered + dropped() + undelivered; }
 };
 
@@ -232,6 +233,7 @@ Books books_of(const Pipeline& p) {
   // negative.
   b.out = p.outcomes().delivered.load();
   b.dead_lettered = p.outcomes().dead_lettered.load();
+  b.sink_dropped = p.outcomes().dropped_by_sink.load();
   b.undelivered = p.outcomes().undelivered.load();
   b.filtered = p.counters(Stage::kFilter).get_dropped(DropReason::kFiltered);
   b.parse_errors = p.counters(Stage::kParse).get_dropped(DropReason::kParseError);

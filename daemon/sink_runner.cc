@@ -34,7 +34,7 @@ void SinkRunner::producer_done() {
 
 bool SinkRunner::push(SinkItem item, const std::atomic<bool>& abort,
                       std::atomic<uint64_t>* blocked_ns) {
-  size_t bytes = item.batch->bytes();
+  size_t bytes = item.token.batch().bytes();
   return queue_.push(std::move(item), bytes, abort, blocked_ns);
 }
 
@@ -76,9 +76,9 @@ void SinkRunner::join() {
 void SinkRunner::discard_queued() {
   SinkItem item;
   while (queue_.pop(item, std::chrono::microseconds(0))) {
-    undelivered_.fetch_add(item.batch->targets[item.target].size(), std::memory_order_relaxed);
-    item.batch->resolve(Batch::SinkOutcome::kFailed);
-    item = SinkItem{};
+    undelivered_.fetch_add(item.token.batch().targets[item.target].size(),
+                           std::memory_order_relaxed);
+    item = SinkItem{};  // the token dies unresolved: not delivered
   }
 }
 
@@ -114,7 +114,7 @@ void SinkRunner::run() {
   }
   // Shutdown timed out (or the output broke): what was not written stays unacknowledged, so
   // sources that checkpoint will read it again on the next start.
-  resolve_taken(Batch::SinkOutcome::kFailed);
+  settle_taken(/*written=*/false);
   sink_->close();
   finished_.store(true);
   if (wakeup_ != nullptr) {
@@ -123,68 +123,99 @@ void SinkRunner::run() {
 }
 
 void SinkRunner::take(SinkItem item) {
-  const Batch& batch = *item.batch;
+  const Batch& batch = item.token.batch();
   const uint64_t events = batch.targets[item.target].size();
   if (broken_.load()) {
-    // The output is gone: nothing more is written; the batch is answered at once so the
-    // pipeline drains instead of waiting on this sink.
+    // The output is gone: nothing more is written; the token is released unresolved at once
+    // (not delivered) so the pipeline drains instead of waiting on this sink.
     undelivered_.fetch_add(events, std::memory_order_relaxed);
-    item.batch->resolve(Batch::SinkOutcome::kFailed);
     return;
   }
-  if (!started_output_) {
-    started_output_ = true;
-    if (sink_->at_start()) {
-      item.encoder->begin(header_);
-      if (!header_.empty()) {
-        pending_.push_back(header_);
-        pending_bytes_ += header_.size();
-      }
-    }
-  }
   const Batch::Output& out = batch.encoded[item.target];
-  if (!out.bytes.empty()) {
-    pending_.push_back(out.bytes);
-    pending_bytes_ += out.bytes.size();
-  }
+  pending_bytes_ += out.bytes.size();
   for (Span range : out.text_ranges) {
-    pending_.push_back(batch.str(range));
     pending_bytes_ += range.len;
   }
   pending_events_ += events;
   taken_.push_back(std::move(item));
 }
 
-void SinkRunner::resolve_taken(Batch::SinkOutcome outcome) {
-  if (outcome == Batch::SinkOutcome::kWritten) {
+void SinkRunner::settle_taken(bool written) {
+  if (written) {
     events_.fetch_add(pending_events_, std::memory_order_relaxed);
+    for (SinkItem& item : taken_) {
+      flushed_.push_back(std::move(item.token));
+    }
+    sink_->flushed(flushed_);
+    flushed_.clear();
   } else {
     undelivered_.fetch_add(pending_events_, std::memory_order_relaxed);
   }
-  for (SinkItem& item : taken_) {
-    item.batch->resolve(outcome);
-  }
-  taken_.clear();  // the sink's references: a batch every sink answered is recycled
-  pending_.clear();
+  // Releases the shares (unresolved ones as not delivered): a batch whose last share this was
+  // is settled and recycled here.
+  taken_.clear();
+  parts_.clear();
   pending_bytes_ = 0;
   pending_events_ = 0;
 }
 
+void SinkRunner::list_parts(bool with_header) {
+  parts_.clear();
+  if (with_header && !taken_.empty()) {
+    header_.clear();
+    const SinkItem& first = taken_.front();
+    first.encoder->begin(header_);
+    // Without a header known in advance, the one the first batch's data names (if any).
+    std::string_view header =
+        header_.empty() ? std::string_view(first.token.batch().encoded[first.target].header)
+                        : std::string_view(header_);
+    if (!header.empty()) {
+      parts_.push_back(header);
+    }
+  }
+  for (const SinkItem& item : taken_) {
+    const Batch& batch = item.token.batch();
+    const Batch::Output& out = batch.encoded[item.target];
+    if (!out.bytes.empty()) {
+      parts_.push_back(out.bytes);
+    }
+    for (Span range : out.text_ranges) {
+      parts_.push_back(batch.str(range));
+    }
+  }
+}
+
 void SinkRunner::write_out() {
-  std::span<std::string_view> rest(pending_);
+  if (taken_.empty()) {
+    return;
+  }
+  std::span<std::string_view> rest;
+  bool listed = false;
   auto backoff = std::chrono::milliseconds(50);
   std::string last_error;
   bool written_all = false;
   while (!abort_.load() && !broken_.load()) {
-    size_t written = 0;
-    Status s = rest.empty() ? Status() : sink_->write(rest, written);
-    // Step over what was written, so a retry starts at the first byte not yet written.
-    while (!rest.empty() && written >= rest.front().size()) {
-      written -= rest.front().size();
-      rest = rest.subspan(1);
+    Result<bool> new_output = sink_->prepare();
+    Status s = new_output.ok() ? Status() : new_output.status();
+    if (s.ok() && (new_output.value() || !listed)) {
+      // A new output (the first, or one re-created after the last was removed) begins with the
+      // header, then every batch taken, from its first byte: whatever an earlier attempt wrote
+      // went into an output that is gone, so no batch may start half-way in the new one.
+      list_parts(new_output.value());
+      rest = std::span(parts_);
+      listed = true;
     }
-    if (!rest.empty()) {
-      rest.front().remove_prefix(written);
+    if (s.ok()) {
+      size_t written = 0;
+      s = rest.empty() ? Status() : sink_->write(rest, written);
+      // Step over what was written, so a retry starts at the first byte not yet written.
+      while (!rest.empty() && written >= rest.front().size()) {
+        written -= rest.front().size();
+        rest = rest.subspan(1);
+      }
+      if (!rest.empty()) {
+        rest.front().remove_prefix(written);
+      }
     }
     if (s.ok()) {
       s = sink_->flush();
@@ -214,7 +245,7 @@ void SinkRunner::write_out() {
     sleep_unless_aborted(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }
-  resolve_taken(written_all ? Batch::SinkOutcome::kWritten : Batch::SinkOutcome::kFailed);
+  settle_taken(written_all);
 }
 
 }  // namespace sluice

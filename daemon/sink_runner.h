@@ -1,9 +1,11 @@
-// SinkRunner: the thread that owns one sink. It takes (batch, target) items from its bounded
+// SinkRunner: the thread that owns one sink. It takes (batch token, target) items from its bounded
 // queue, writes the bytes the pipeline's workers encoded for this target, gathering about 1 MiB
-// per write, and resolves each batch for this sink only after the write is flushed: written, or
-// failed when the run is aborted or the output is gone for good (EPIPE on stdout). A write that
-// fails otherwise is retried with backoff (counted in errors), so a broken output is
-// backpressure. Several pipelines may feed one sink; the queue closes when the last is done.
+// per write, and only after the write is flushed hands the batches' tokens to the sink, which
+// resolves them when it knows they are delivered (a file: at once). When the run is aborted or
+// the output is gone for good (EPIPE on stdout) the tokens are released unresolved: not
+// delivered. A write that fails otherwise is retried with backoff (counted in errors), so a
+// broken output is backpressure. Several pipelines may feed one sink; the queue closes when the
+// last is done.
 // Threading: push() and producer_done() on producers' threads; everything else on the main
 // thread; the counters may be read from any thread.
 #pragma once
@@ -20,6 +22,7 @@
 #include "daemon/wakeup.h"
 #include "stages/batch.h"
 #include "stages/batch_queue.h"
+#include "stages/delivery_token.h"
 #include "stages/sinks/encoder.h"
 #include "stages/sinks/sink.h"
 #include "stages/status.h"
@@ -27,7 +30,7 @@
 namespace sluice {
 
 struct SinkItem {
-  SharedBatch batch;
+  DeliveryToken token;         // this sink's share of the batch
   Encoder* encoder = nullptr;  // writes what a new output starts with (a CSV header)
   uint32_t target = 0;         // index into batch->targets and batch->encoded
 };
@@ -55,7 +58,7 @@ class SinkRunner {
   void abort();
   void interrupt();
   void join();
-  // After join(): resolves what is still queued as not written (an aborted run).
+  // After join(): releases what is still queued unresolved, as not delivered (an aborted run).
   void discard_queued();
 
   // True once the thread has written everything and exited.
@@ -71,10 +74,14 @@ class SinkRunner {
  private:
   void run();
   void take(SinkItem item);
-  // Writes `pending_` (retrying with backoff) and then resolves the batches it came from.
+  // Writes the taken batches (retrying with backoff), starting each new output the sink reports
+  // with the header, and then resolves the batches' tokens.
   void write_out();
-  // Resolves every batch taken so far with `outcome` and forgets them.
-  void resolve_taken(Batch::SinkOutcome outcome);
+  // Lists the bytes of the taken batches in parts_, after the header when `with_header`.
+  void list_parts(bool with_header);
+  // Hands the tokens of every batch taken so far to the sink (written and flushed), or
+  // (`written` false) releases them unresolved, and forgets the batches.
+  void settle_taken(bool written);
   // Sleeps up to `d`, or less when abort() is called.
   void sleep_unless_aborted(std::chrono::milliseconds d);
 
@@ -90,12 +97,12 @@ class SinkRunner {
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> undelivered_{0};
-  std::vector<SinkItem> taken_;            // written into pending_, not resolved yet
-  std::vector<std::string_view> pending_;  // bytes of taken_ batches (and header_)
-  size_t pending_bytes_ = 0;
+  std::vector<SinkItem> taken_;          // to be written, not resolved yet
+  std::vector<std::string_view> parts_;  // bytes of taken_ batches (after header_) to write
+  std::vector<DeliveryToken> flushed_;   // handed to the sink once taken_ batches are flushed
+  size_t pending_bytes_ = 0;             // encoded bytes of taken_ batches
   uint64_t pending_events_ = 0;
   std::string header_;
-  bool started_output_ = false;
   Wakeup* wakeup_ = nullptr;
   std::thread thread_;
 };

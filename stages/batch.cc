@@ -16,35 +16,54 @@ Batch::~Batch() {
   }
 }
 
-void Batch::expect_sinks(uint32_t sinks) {
+std::vector<DeliveryToken> Batch::share(std::unique_ptr<Batch> batch, uint32_t sinks) {
+  std::vector<DeliveryToken> tokens;
   if (sinks == 0) {
-    settle(/*delivered=*/true);
+    batch->settle(DeliveryOutcome::kDelivered);
+    return tokens;
+  }
+  batch->unreleased_shares_.store(sinks, std::memory_order_relaxed);
+  std::shared_ptr<Batch> shared(std::move(batch));
+  tokens.reserve(sinks);
+  for (uint32_t i = 0; i < sinks; ++i) {
+    tokens.push_back(DeliveryToken(shared));
+  }
+  return tokens;
+}
+
+void Batch::release_share(DeliveryOutcome outcome) {
+  outcomes_seen_.fetch_or(static_cast<uint8_t>(1u << static_cast<unsigned>(outcome)),
+                          std::memory_order_relaxed);
+  // acq_rel: the last share sees every other share's outcome.
+  if (unreleased_shares_.fetch_sub(1, std::memory_order_acq_rel) != 1) {
     return;
   }
-  unresolved_sinks_.store(sinks, std::memory_order_relaxed);
+  const unsigned seen = outcomes_seen_.load(std::memory_order_relaxed);
+  auto worst = DeliveryOutcome::kUndelivered;
+  while ((seen & (1u << static_cast<unsigned>(worst))) == 0) {
+    worst = static_cast<DeliveryOutcome>(static_cast<unsigned>(worst) - 1);
+  }
+  settle(worst);
 }
 
-void Batch::resolve(SinkOutcome outcome) const {
-  if (outcome == SinkOutcome::kFailed) {
-    sink_failed_.store(true, std::memory_order_relaxed);
-  }
-  // acq_rel: the last sink sees every other sink's failure flag.
-  if (unresolved_sinks_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    settle(!sink_failed_.load(std::memory_order_relaxed));
-  }
-}
-
-void Batch::settle(bool delivered) const {
+void Batch::settle(DeliveryOutcome worst) {
   settled_.store(true, std::memory_order_release);
-  if (!delivered) {
+  if (worst == DeliveryOutcome::kUndelivered || worst == DeliveryOutcome::kDroppedByPolicy) {
     if (outcomes) {
-      outcomes->undelivered.fetch_add(pending, std::memory_order_relaxed);
+      auto& bucket = worst == DeliveryOutcome::kUndelivered ? outcomes->undelivered
+                                                            : outcomes->dropped_by_sink;
+      bucket.fetch_add(pending, std::memory_order_relaxed);
     }
     return;
   }
   if (outcomes) {
-    outcomes->delivered.fetch_add(routed, std::memory_order_relaxed);
-    outcomes->dead_lettered.fetch_add(dead_letters, std::memory_order_relaxed);
+    if (worst == DeliveryOutcome::kDelivered) {
+      outcomes->delivered.fetch_add(routed, std::memory_order_relaxed);
+      outcomes->dead_lettered.fetch_add(dead_letters, std::memory_order_relaxed);
+    } else {
+      // A sink put its share into the dead letter: every event of the batch ended there.
+      outcomes->dead_lettered.fetch_add(pending, std::memory_order_relaxed);
+    }
   }
   if (ack_target_ != nullptr) {
     ack_target_->acknowledge(ack_cookie_);

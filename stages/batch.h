@@ -2,10 +2,11 @@
 // bytes a source read, followed by any bytes a parser had to produce, such as unescaped values);
 // its events and fields refer to that buffer by offset, so no stage copies event data.
 // A batch is owned by exactly one stage at a time (moved through queues) until the route thread
-// shares it read-only with the sinks. Delivery is explicit: the route thread says how many sinks
-// must answer (expect_sinks), each sink resolves once, and only when every sink resolved it as
-// written is the batch acknowledged to its source and its events counted as delivered. A batch
-// destroyed before that (dropped on abort, a sink that gave up) counts its events as undelivered.
+// shares it read-only with the sinks it is routed to (share): each sink gets a DeliveryToken and
+// resolves it with an outcome. The batch settles when the last token is released, with the worst
+// outcome: only if every sink said delivered or dead-lettered is it acknowledged to its source.
+// A batch destroyed before it was shared (dropped from a queue on abort, from the route thread's
+// reorder map) or a token destroyed unresolved counts its events as undelivered.
 #pragma once
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "stages/delivery_token.h"
 #include "stages/memory_budget.h"
 #include "stages/schema.h"
 #include "stages/stage_counters.h"
@@ -72,13 +74,6 @@ struct Layout {
 class BatchRecycler;
 class LatencyHistogram;
 
-// Told when every sink a batch was routed to has written and flushed it (or it needed none).
-class Acknowledger {
- public:
-  virtual ~Acknowledger() = default;
-  virtual void acknowledge(uint64_t cookie) noexcept = 0;
-};
-
 class Batch {
  public:
   Batch() = default;
@@ -106,12 +101,30 @@ class Batch {
     // Instead of `bytes`, when the encoding equals input text as it stands (raw lines): the
     // ranges of `text` to write, so passthrough output is never copied.
     std::vector<Span> text_ranges;
+    // Per event written, in order: where its message ends (exclusive, its line end included),
+    // counted in `bytes`, or else in the text ranges laid end to end. Event i's message is
+    // [ends[i - 1], ends[i]), from 0 for the first: the boundaries a sink that sends one message
+    // per event (Kafka) needs.
+    std::vector<uint32_t> ends;
+    // Per event, only when the sink names a `key` field: that field's bytes in `text`, or kNoKey
+    // when the event has none.
+    std::vector<Span> keys;
+    static constexpr Span kNoKey{UINT32_MAX, 0};
+    // Only for a csv sink with `header: true` but no `columns`: the header line this batch's
+    // data names, for a new output that starts with this batch. Written here by the worker,
+    // because the parsed fields that name it are gone by the time the sink writes.
+    std::string header;
+
     // Its buffers, listed once, as Batch::buffers() lists the batch's.
-    auto buffers() { return std::tie(bytes, text_ranges); }
+    auto buffers() { return std::tie(bytes, text_ranges, ends, keys, header); }
+    // Empties the output, keeping its buffers' capacity for the next batch.
+    void clear() {
+      std::apply([](auto&... buffer) { (buffer.clear(), ...); }, buffers());
+    }
   };
   std::vector<Output> encoded;
 
-  // Acknowledgement: told once, when every sink resolved the batch as written.
+  // Acknowledgement: told once, when the batch settles as delivered (see Acknowledger).
   void set_ack(Acknowledger* target, uint64_t cookie) {
     ack_target_ = target;
     ack_cookie_ = cookie;
@@ -120,21 +133,20 @@ class Batch {
   // Delivery accounting. `pending` is how many of the events still wait for an outcome: all of
   // them when the source emits the batch; after routing, those routed to a sink or the dead
   // letter (the others were filtered or dropped, and counted there). Whatever is pending when the
-  // batch dies unresolved is counted in `outcomes->undelivered`.
+  // batch settles undelivered, or dies unshared, is counted in `outcomes->undelivered`.
   std::shared_ptr<DeliveryCounters> outcomes;
   uint32_t pending = 0;
   uint32_t routed = 0;        // of `pending`: events routed to ordinary sinks
   uint32_t dead_letters = 0;  // of `pending`: parse errors routed to the dead letter
-  // Where ingest-to-acknowledgement latency is recorded, for the pending events, on resolution.
+  // Where ingest-to-acknowledgement latency is recorded, for the pending events, when the batch
+  // settles delivered (on the thread of the last resolve(), not in a destructor).
   std::shared_ptr<LatencyHistogram> latency;
 
-  // Route thread, before the batch is shared: `sinks` must each call resolve() once. With none
-  // (everything filtered), the batch is resolved at once.
-  void expect_sinks(uint32_t sinks);
-  enum class SinkOutcome { kWritten, kFailed };
-  // Sink threads, concurrently, once per sink: the last call settles the batch: written by
-  // every sink -> delivered and acknowledged; otherwise undelivered and not acknowledged.
-  void resolve(SinkOutcome outcome) const;
+  // Route thread: hands the batch to `sinks` sinks, one token each; the batch lives until every
+  // token is released. With none (everything filtered or dropped), the batch settles at once as
+  // delivered, on this thread, and is destroyed.
+  static std::vector<DeliveryToken> share(std::unique_ptr<Batch> batch, uint32_t sinks);
+  // True once every share was released and the outcome counted (and acknowledged).
   bool settled() const { return settled_.load(std::memory_order_acquire); }
 
   // Where the buffers go when the batch is destroyed, for the pipeline's next batch.
@@ -166,18 +178,18 @@ class Batch {
   void append_source(const Event& e, std::string& out) const;
 
  private:
-  void settle(bool delivered) const;
+  friend class DeliveryToken;
+  // Sink threads, concurrently, once per token: the last release settles the batch.
+  void release_share(DeliveryOutcome outcome);
+  void settle(DeliveryOutcome worst);
 
   Acknowledger* ack_target_ = nullptr;
   uint64_t ack_cookie_ = 0;
-  // Written by sink threads on a batch they share read-only, hence mutable; atomics, so
-  // concurrent sinks never race.
-  mutable std::atomic<uint32_t> unresolved_sinks_{0};
-  mutable std::atomic<bool> sink_failed_{false};
-  mutable std::atomic<bool> settled_{false};
+  std::atomic<uint32_t> unreleased_shares_{0};
+  std::atomic<uint8_t> outcomes_seen_{0};  // bit (1 << outcome) for each outcome reported
+  std::atomic<bool> settled_{false};
 };
 
 using BatchPtr = std::unique_ptr<Batch>;
-using SharedBatch = std::shared_ptr<const Batch>;
 
 }  // namespace sluice

@@ -29,12 +29,14 @@ struct StageCounters {
 };
 
 // What became of the events a pipeline's sinks were given, counted when the batch is settled
-// (every sink answered) or dies unsettled. With the stage counters' drops and filtered counts it
-// closes the books: in = delivered + filtered + dead_lettered + dropped + undelivered.
+// (every sink's token released) or dies unshared. With the stage counters' drops and filtered
+// counts it closes the books: in = delivered + filtered + dead_lettered + dropped + undelivered.
 struct DeliveryCounters {
-  std::atomic<uint64_t> delivered{0};      // routed events every sink of their batch wrote
-  std::atomic<uint64_t> dead_lettered{0};  // parse errors the dead-letter sink wrote
-  std::atomic<uint64_t> undelivered{0};    // events that entered and reached no outcome
+  std::atomic<uint64_t> delivered{0};  // routed events every sink of their batch wrote
+  // Parse errors the dead-letter sink wrote, and events of a batch a sink dead-lettered.
+  std::atomic<uint64_t> dead_lettered{0};
+  std::atomic<uint64_t> dropped_by_sink{0};  // events of a batch a sink dropped by its policy
+  std::atomic<uint64_t> undelivered{0};      // events that entered and reached no outcome
 };
 
 }  // namespace sluice

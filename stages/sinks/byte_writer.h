@@ -63,6 +63,8 @@ class ByteWriter {
     return pos_;
   }
   void commit(char* new_pos) { pos_ = new_pos; }
+  // How long the string is so far (what it will be if nothing more is written).
+  size_t size() const { return static_cast<size_t>(pos_ - out_.data()); }
 
   void put(char c) {
     room(1);

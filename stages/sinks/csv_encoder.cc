@@ -105,8 +105,7 @@ void CsvEncoder::begin(std::string& out) {
     return;
   }
   if (columns_.empty()) {
-    header_due_ = true;
-    return;
+    return;  // named by the data: header_from_data()
   }
   ByteWriter w(out, 0);
   for (size_t i = 0; i < columns_.size(); ++i) {
@@ -117,6 +116,13 @@ void CsvEncoder::begin(std::string& out) {
     w.commit(write_cell(columns_[i].name, delimiter_, d));
   }
   w.put('\n');
+}
+
+void CsvEncoder::header_from_data(const Batch& batch, std::span<const uint32_t> events,
+                                  std::string& out) {
+  if (header_ && columns_.empty() && !events.empty()) {
+    write_data_header(batch, events, out);
+  }
 }
 
 void CsvEncoder::write_data_header(const Batch& batch, std::span<const uint32_t> events,
@@ -162,18 +168,15 @@ void CsvEncoder::write_data_header(const Batch& batch, std::span<const uint32_t>
   w.put('\n');
 }
 
-void CsvEncoder::encode(const Batch& batch, std::span<const uint32_t> events, std::string& out) {
-  if (header_due_ && !events.empty()) {
-    write_data_header(batch, events, out);
-    header_due_ = false;
-  }
+void CsvEncoder::encode_lines(const Batch& batch, std::span<const uint32_t> events,
+                              std::string& out, std::vector<uint32_t>& ends) {
   size_t start = out.size();
-  write_rows(batch, events, out);
+  write_rows(batch, events, out, ends);
   estimate_.learn(events.size(), out.size() - start);
 }
 
-void CsvEncoder::write_rows(const Batch& batch, std::span<const uint32_t> events,
-                            std::string& out) {
+void CsvEncoder::write_rows(const Batch& batch, std::span<const uint32_t> events, std::string& out,
+                            std::vector<uint32_t>& ends) {
   ByteWriter w(out, estimate_.guess(events.size()));
   for (uint32_t index : events) {
     const Event& e = batch.events[index];
@@ -223,6 +226,7 @@ void CsvEncoder::write_rows(const Batch& batch, std::span<const uint32_t> events
       }
     }
     w.put('\n');
+    ends.push_back(static_cast<uint32_t>(w.size()));
   }
 }
 

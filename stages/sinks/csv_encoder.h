@@ -3,9 +3,10 @@
 // not thread-safe.
 //
 // Header (`header: true`): with known columns, begin() writes it. Without, the columns are only
-// known from the data, so begin() marks the header due and the next encode() writes it from that
-// batch's layout names (csv/regex input), or, when the batch has no layout (json input), from the
-// field names of its first event.
+// known from the data: header_from_data() writes it for each batch (into its output, while the
+// parsed fields exist) from the batch's layout names (csv/regex input), or, when the batch has no
+// layout (json input), from the field names of its first event; a new output starting with that
+// batch begins with it.
 #pragma once
 
 #include <span>
@@ -25,8 +26,11 @@ class CsvEncoder final : public Encoder {
   // `delimiter` must not be '"', '\r' or '\n' (make_encoder checks).
   CsvEncoder(const std::vector<std::string>& columns, Schema& schema, bool header, char delimiter);
 
-  void encode(const Batch& batch, std::span<const uint32_t> events, std::string& out) override;
+  void encode_lines(const Batch& batch, std::span<const uint32_t> events, std::string& out,
+                    std::vector<uint32_t>& ends) override;
   void begin(std::string& out) override;
+  void header_from_data(const Batch& batch, std::span<const uint32_t> events,
+                        std::string& out) override;
 
  private:
   struct Column {
@@ -35,13 +39,13 @@ class CsvEncoder final : public Encoder {
     std::string name;
   };
 
-  void write_rows(const Batch& batch, std::span<const uint32_t> events, std::string& out);
+  void write_rows(const Batch& batch, std::span<const uint32_t> events, std::string& out,
+                  std::vector<uint32_t>& ends);
   void write_data_header(const Batch& batch, std::span<const uint32_t> events, std::string& out);
 
   std::vector<Column> columns_;
   bool header_;
   char delimiter_;
-  bool header_due_ = false;  // begin() was called and the columns come from the data
   SizeEstimate estimate_;
   std::string scratch_;  // `_source` text, reused
 };

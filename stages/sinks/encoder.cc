@@ -36,9 +36,8 @@ Status check_names(const std::vector<std::string>& names, std::string_view key) 
   return Status();
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Encoder>> make_encoder(const EncoderOptions& options, Schema& schema) {
+// The encoder of the options' kind, without the key.
+Result<std::unique_ptr<Encoder>> make_kind(const EncoderOptions& options, Schema& schema) {
   if (Status s = check_names(options.fields, "fields"); !s.ok()) {
     return s;
   }
@@ -82,6 +81,35 @@ Result<std::unique_ptr<Encoder>> make_encoder(const EncoderOptions& options, Sch
       return std::unique_ptr<Encoder>(std::make_unique<RawEncoder>());
   }
   return Status::error("unknown encoding");
+}
+
+}  // namespace
+
+void Encoder::encode(const Batch& batch, std::span<const uint32_t> events, Batch::Output& out) {
+  out.clear();
+  if (events.empty()) {
+    return;
+  }
+  out.ends.reserve(events.size());
+  if (!encode_in_place(batch, events, out.text_ranges, out.ends)) {
+    encode_lines(batch, events, out.bytes, out.ends);
+  }
+  header_from_data(batch, events, out.header);
+  if (key_slot_) {
+    out.keys.reserve(events.size());
+    for (uint32_t index : events) {
+      const Field* f = batch.field(batch.events[index], *key_slot_);
+      out.keys.push_back(f != nullptr ? f->value : Batch::Output::kNoKey);
+    }
+  }
+}
+
+Result<std::unique_ptr<Encoder>> make_encoder(const EncoderOptions& options, Schema& schema) {
+  Result<std::unique_ptr<Encoder>> encoder = make_kind(options, schema);
+  if (encoder.ok() && !options.key.empty()) {
+    encoder.value()->key_slot_ = schema.intern(options.key);
+  }
+  return encoder;
 }
 
 }  // namespace sluice

@@ -106,14 +106,21 @@ Status FileSink::open_file() {
   return Status();
 }
 
-Status FileSink::write(std::span<const std::string_view> parts, size_t& written) {
-  written = 0;
+Result<bool> FileSink::prepare() {
   if (fd_ >= 0 && !still_at_path()) {
     // The file was removed or replaced (its directory deleted, rotated away): writing on would
     // put events into a file nobody can see. Start a new file at the path.
     ::close(fd_);
     fd_ = -1;
   }
+  if (Status s = open_file(); !s.ok()) {
+    return s;
+  }
+  return at_start_;
+}
+
+Status FileSink::write(std::span<const std::string_view> parts, size_t& written) {
+  written = 0;
   if (Status s = open_file(); !s.ok()) {
     return s;
   }

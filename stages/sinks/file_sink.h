@@ -21,15 +21,16 @@ class FileSink : public Sink {
   Status open() override;
   Status write(std::span<const std::string_view> parts, size_t& written) override;
   Status flush() override;
-  bool at_start() const override { return at_start_; }
+  Result<bool> prepare() override;
   void idle() override { give_back_reserve(); }
   void close() override { close_file(); }
 
  private:
-  // Opens the path unless open; a FIFO without a reader is an error (sets no_reader_).
+  // Opens the path unless open; a FIFO without a reader is an error (sets no_reader_). Sets
+  // at_start_ when the file it opens is empty.
   Status open_file();
-  // True when the open file is still the one at `path_` (one stat per write call, which
-  // gathers about 1 MiB).
+  // True when the open file is still the one at `path_` (one stat per prepare(), that is per
+  // write call, which gathers about 1 MiB).
   bool still_at_path() const;
 
   // Reserves disk space ahead of the end of the file (fallocate, size unchanged) so `bytes` more
@@ -47,7 +48,7 @@ class FileSink : public Sink {
 
   std::string path_;
   int fd_ = -1;
-  bool at_start_ = false;
+  bool at_start_ = false;    // the open file is empty: nothing written to it yet
   off_t size_ = 0;           // the file's size as far as this sink knows: at open, plus written
   off_t reserved_to_ = 0;    // disk space is reserved up to this offset
   off_t reserve_step_ = 0;   // the next reserve's size beyond what a write needs

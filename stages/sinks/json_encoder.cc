@@ -62,12 +62,13 @@ JsonEncoder::JsonEncoder(const std::vector<std::string>& fields, Schema& schema,
   }
 }
 
-void JsonEncoder::encode(const Batch& batch, std::span<const uint32_t> events, std::string& out) {
+void JsonEncoder::encode_lines(const Batch& batch, std::span<const uint32_t> events,
+                               std::string& out, std::vector<uint32_t>& ends) {
   size_t start = out.size();
   if (selected_.empty()) {
-    encode_all(batch, events, out);
+    encode_all(batch, events, out, ends);
   } else {
-    encode_selected(batch, events, out);
+    encode_selected(batch, events, out, ends);
   }
   estimate_.learn(events.size(), out.size() - start);
 }
@@ -83,8 +84,8 @@ void JsonEncoder::cache_layout(const Batch& batch) {
   }
 }
 
-void JsonEncoder::encode_all(const Batch& batch, std::span<const uint32_t> events,
-                             std::string& out) {
+void JsonEncoder::encode_all(const Batch& batch, std::span<const uint32_t> events, std::string& out,
+                             std::vector<uint32_t>& ends) {
   if (batch.layout != layout_) {
     cache_layout(batch);
   }
@@ -122,11 +123,12 @@ void JsonEncoder::encode_all(const Batch& batch, std::span<const uint32_t> event
       first = false;
     }
     w.put("}\n");
+    ends.push_back(static_cast<uint32_t>(w.size()));
   }
 }
 
 void JsonEncoder::encode_selected(const Batch& batch, std::span<const uint32_t> events,
-                                  std::string& out) {
+                                  std::string& out, std::vector<uint32_t>& ends) {
   ByteWriter w(out, estimate_.guess(events.size()));
   const char* text_end = batch.text.data() + batch.text.size();
   for (uint32_t index : events) {
@@ -169,6 +171,7 @@ void JsonEncoder::encode_selected(const Batch& batch, std::span<const uint32_t> 
       first = false;
     }
     w.put("}\n");
+    ends.push_back(static_cast<uint32_t>(w.size()));
   }
 }
 

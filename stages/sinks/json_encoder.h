@@ -27,7 +27,8 @@ class JsonEncoder final : public Encoder {
   // `dead_letter`: `_error` is written (as "" when the event has none) instead of left out.
   JsonEncoder(const std::vector<std::string>& fields, Schema& schema, bool dead_letter);
 
-  void encode(const Batch& batch, std::span<const uint32_t> events, std::string& out) override;
+  void encode_lines(const Batch& batch, std::span<const uint32_t> events, std::string& out,
+                    std::vector<uint32_t>& ends) override;
 
  private:
   struct Selected {
@@ -36,8 +37,10 @@ class JsonEncoder final : public Encoder {
     std::string key;  // `,"name":`, escaped once at load
   };
 
-  void encode_all(const Batch& batch, std::span<const uint32_t> events, std::string& out);
-  void encode_selected(const Batch& batch, std::span<const uint32_t> events, std::string& out);
+  void encode_all(const Batch& batch, std::span<const uint32_t> events, std::string& out,
+                  std::vector<uint32_t>& ends);
+  void encode_selected(const Batch& batch, std::span<const uint32_t> events, std::string& out,
+                       std::vector<uint32_t>& ends);
   void cache_layout(const Batch& batch);
 
   std::vector<Selected> selected_;

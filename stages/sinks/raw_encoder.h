@@ -13,11 +13,12 @@ namespace sluice {
 
 class RawEncoder final : public Encoder {
  public:
-  void encode(const Batch& batch, std::span<const uint32_t> events, std::string& out) override;
+  void encode_lines(const Batch& batch, std::span<const uint32_t> events, std::string& out,
+                    std::vector<uint32_t>& ends) override;
   // Raw lines read from a file or stream are followed by their "\n" in the batch text, and
   // consecutive lines are adjacent: a whole batch is usually one range.
   bool encode_in_place(const Batch& batch, std::span<const uint32_t> events,
-                       std::vector<Span>& ranges) override;
+                       std::vector<Span>& ranges, std::vector<uint32_t>& ends) override;
 };
 
 }  // namespace sluice

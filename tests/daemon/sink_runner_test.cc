@@ -6,11 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "stages/memory_budget.h"
 
 namespace sluice {
 namespace {
@@ -40,7 +44,11 @@ class FlakySink : public Sink {
     return Status();
   }
   Status flush() override { return Status(); }
-  bool at_start() const override { return true; }
+  // One output, new until something is written to it.
+  Result<bool> prepare() override {
+    std::lock_guard lock(mu_);
+    return out_.empty();
+  }
 
   std::string out() {
     std::lock_guard lock(mu_);
@@ -70,21 +78,26 @@ class CountingAcknowledger : public Acknowledger {
 
 class HeaderEncoder : public Encoder {
  public:
-  void encode(const Batch&, std::span<const uint32_t>, std::string&) override {}
+  void encode_lines(const Batch&, std::span<const uint32_t>, std::string&,
+                    std::vector<uint32_t>&) override {}
   void begin(std::string& out) override { out.append("header\n"); }
 };
 
-// A batch whose one target has `bytes` encoded for `events` events.
-SharedBatch encoded_batch(const std::string& bytes, uint32_t events, Acknowledger* ack) {
+// A batch whose one target has `bytes` encoded for `events` events, shared with one sink.
+DeliveryToken encoded_batch(const std::string& bytes, uint32_t events, Acknowledger* ack,
+                            const std::shared_ptr<DeliveryCounters>& outcomes = nullptr,
+                            MemoryLease lease = {}) {
   auto batch = std::make_unique<Batch>();
+  batch->lease = std::move(lease);
   batch->targets.resize(1);
   for (uint32_t i = 0; i < events; ++i) {
     batch->targets[0].push_back(i);
   }
   batch->encoded.push_back(Batch::Output{bytes, {}});
+  batch->outcomes = outcomes;
+  batch->routed = batch->pending = events;
   batch->set_ack(ack, 0);
-  batch->expect_sinks(1);
-  return SharedBatch(std::move(batch));
+  return std::move(Batch::share(std::move(batch), 1).front());
 }
 
 struct RunResult {
@@ -165,16 +178,11 @@ TEST(SinkRunner, ABrokenOutputAnswersEveryLaterBatchAsNotWrittenWithoutRetrying)
   ASSERT_TRUE(runner.start().ok());
   std::atomic<bool> abort{false};
   for (int i = 0; i < 20; ++i) {
-    auto batch = std::make_unique<Batch>();
-    batch->targets.resize(1);
-    batch->targets[0] = {0, 1, 2};
-    batch->encoded.push_back(Batch::Output{std::string(1 << 20, 'x'), {}});  // one write each
-    batch->outcomes = outcomes;
-    batch->routed = batch->pending = 3;
-    batch->set_ack(&ack, 0);
-    batch->expect_sinks(1);
-    // Never blocks for long: a broken sink keeps taking batches and answering them.
-    ASSERT_TRUE(runner.push(SinkItem{SharedBatch(std::move(batch)), &header, 0}, abort, nullptr));
+    // 1 MiB each: one write each. Never blocks for long: a broken sink keeps taking batches and
+    // releasing their tokens.
+    ASSERT_TRUE(runner.push(
+        SinkItem{encoded_batch(std::string(1 << 20, 'x'), 3, &ack, outcomes), &header, 0}, abort,
+        nullptr));
   }
   runner.producer_done();
   runner.join();
@@ -197,15 +205,9 @@ TEST(SinkRunner, AbortAnswersWhatWasTakenAndWhatIsQueuedAsNotWritten) {
   ASSERT_TRUE(runner.start().ok());
   std::atomic<bool> abort{false};
   for (int i = 0; i < 5; ++i) {
-    auto batch = std::make_unique<Batch>();
-    batch->targets.resize(1);
-    batch->targets[0] = {0, 1};
-    batch->encoded.push_back(Batch::Output{std::string(1 << 20, 'y'), {}});
-    batch->outcomes = outcomes;
-    batch->routed = batch->pending = 2;
-    batch->set_ack(&ack, 0);
-    batch->expect_sinks(1);
-    ASSERT_TRUE(runner.push(SinkItem{SharedBatch(std::move(batch)), &header, 0}, abort, nullptr));
+    ASSERT_TRUE(runner.push(
+        SinkItem{encoded_batch(std::string(1 << 20, 'y'), 2, &ack, outcomes), &header, 0}, abort,
+        nullptr));
   }
   for (int i = 0; i < 400 && runner.errors_total() < 1; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -218,6 +220,230 @@ TEST(SinkRunner, AbortAnswersWhatWasTakenAndWhatIsQueuedAsNotWritten) {
   EXPECT_EQ(outcomes->delivered.load(), 0u);
   EXPECT_EQ(outcomes->undelivered.load(), 10u);
   EXPECT_EQ(runner.events_total(), 0u);
+}
+
+// Shares each of `batches` batches (two events, a few bytes each) with two runners: one over
+// `first`, one over `second`; returns when both have finished.
+void share_with_two_sinks(std::unique_ptr<Sink> first, std::unique_ptr<Sink> second, int batches,
+                          Acknowledger& ack, const std::shared_ptr<DeliveryCounters>& outcomes) {
+  SinkRunner a("a", std::move(first), 1 << 20);
+  SinkRunner b("b", std::move(second), 1 << 20);
+  HeaderEncoder header;
+  for (SinkRunner* r : {&a, &b}) {
+    r->add_producer();
+    ASSERT_TRUE(r->start().ok());
+  }
+  std::atomic<bool> abort{false};
+  for (int i = 0; i < batches; ++i) {
+    auto batch = std::make_unique<Batch>();
+    batch->targets = {{0, 1}, {0, 1}};
+    batch->encoded = {Batch::Output{"a\nb\n", {}}, Batch::Output{"a\nb\n", {}}};
+    batch->outcomes = outcomes;
+    batch->routed = batch->pending = 2;
+    batch->set_ack(&ack, static_cast<uint64_t>(i));
+    std::vector<DeliveryToken> tokens = Batch::share(std::move(batch), 2);
+    ASSERT_TRUE(a.push(SinkItem{std::move(tokens[0]), &header, 0}, abort, nullptr));
+    ASSERT_TRUE(b.push(SinkItem{std::move(tokens[1]), &header, 1}, abort, nullptr));
+  }
+  for (SinkRunner* r : {&a, &b}) {
+    r->producer_done();
+    r->join();
+  }
+}
+
+TEST(SinkRunner, EverySinkWritesEachBatchIsAcknowledgedOnce) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  share_with_two_sinks(std::make_unique<FlakySink>(0, 0), std::make_unique<FlakySink>(2, 1), 30,
+                       ack, outcomes);
+  EXPECT_EQ(ack.acked.load(), 30);
+  EXPECT_EQ(outcomes->delivered.load(), 60u);
+  EXPECT_EQ(outcomes->undelivered.load(), 0u);
+}
+
+TEST(SinkRunner, OneSinkFailsAndAnotherWritesNoBatchIsAcknowledged) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  // The second sink's output is gone from the start (EPIPE): it writes nothing.
+  share_with_two_sinks(std::make_unique<FlakySink>(0, 0), std::make_unique<BreakingSink>(0), 30,
+                       ack, outcomes);
+  EXPECT_EQ(ack.acked.load(), 0);
+  EXPECT_EQ(outcomes->delivered.load(), 0u);
+  EXPECT_EQ(outcomes->undelivered.load(), 60u) << "judged per batch: every event is owed again";
+}
+
+TEST(SinkRunner, APushRefusedOnAbortLeavesTheBatchUndelivered) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  MemoryBudget budget(1 << 30);
+  std::atomic<bool> abort{false};
+  // Not started: nothing drains the queue, which holds one 4 KiB batch.
+  SinkRunner runner("out", std::make_unique<FlakySink>(0, 0), 4096);
+  HeaderEncoder header;
+  auto leased = [&](uint32_t events) {
+    EXPECT_TRUE(budget.acquire(4096, abort));
+    return encoded_batch("x\n", events, &ack, outcomes, MemoryLease(&budget, 4096));
+  };
+  ASSERT_TRUE(runner.push(SinkItem{leased(1), &header, 0}, abort, nullptr));
+  abort = true;
+  EXPECT_FALSE(runner.push(SinkItem{leased(4), &header, 0}, abort, nullptr));
+  EXPECT_EQ(outcomes->undelivered.load(), 4u) << "the refused token died unresolved";
+  runner.discard_queued();
+  EXPECT_EQ(outcomes->undelivered.load(), 5u);
+  EXPECT_EQ(ack.acked.load(), 0);
+}
+
+// Writes everything, and keeps the tokens it is handed after a flush, as a sink that learns of
+// delivery later (a Kafka delivery report) does.
+class DeferringSink : public FlakySink {
+ public:
+  DeferringSink() : FlakySink(0, 0) {}
+  void flushed(std::span<DeliveryToken> tokens) override {
+    for (DeliveryToken& t : tokens) {
+      kept.push_back(std::move(t));
+    }
+  }
+  std::vector<DeliveryToken> kept;  // read after the runner's thread is joined
+};
+
+TEST(SinkRunner, ASinkThatLearnsOfDeliveryLaterResolvesTheTokensItKeptWhenItKnows) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  auto owned = std::make_unique<DeferringSink>();
+  DeferringSink& sink = *owned;
+  SinkRunner runner("kafka", std::move(owned), 1 << 20);
+  HeaderEncoder header;
+  runner.add_producer();
+  std::atomic<bool> abort{false};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        runner.push(SinkItem{encoded_batch("m\n", 2, &ack, outcomes), &header, 0}, abort, nullptr));
+  }
+  runner.producer_done();
+  ASSERT_TRUE(runner.start().ok());
+  runner.join();
+  ASSERT_EQ(sink.kept.size(), 3u);
+  EXPECT_EQ(ack.acked.load(), 0) << "written is not yet delivered for this sink";
+  sink.kept[0].resolve(DeliveryOutcome::kDelivered);
+  sink.kept[1].resolve(DeliveryOutcome::kDeadLettered);
+  sink.kept[2] = DeliveryToken();  // the broker refused it: not delivered
+  EXPECT_EQ(ack.acked.load(), 2);
+  EXPECT_EQ(outcomes->delivered.load(), 2u);
+  EXPECT_EQ(outcomes->dead_lettered.load(), 2u);
+  EXPECT_EQ(outcomes->undelivered.load(), 2u);
+}
+
+// Outputs the test replaces, as an operator deletes a file the sink then re-creates: prepare()
+// reports a new output until something is written to it. Optionally one write fails after
+// `fail_after` bytes, and the output is replaced right then (the full disk's file deleted).
+class ReplaceableSink : public Sink {
+ public:
+  explicit ReplaceableSink(size_t fail_after = SIZE_MAX) : fail_after_(fail_after) {}
+  Status open() override { return Status(); }
+  Result<bool> prepare() override {
+    std::lock_guard lock(mu_);
+    return outputs_.back().empty();
+  }
+  Status write(std::span<const std::string_view> parts, size_t& written) override {
+    std::lock_guard lock(mu_);
+    written = 0;
+    for (std::string_view p : parts) {
+      std::string_view take = p.substr(0, fail_after_ - written);
+      outputs_.back().append(take);
+      written += take.size();
+      if (written == fail_after_) {
+        fail_after_ = SIZE_MAX;
+        outputs_.emplace_back();
+        return Status::error("disk full");
+      }
+    }
+    return Status();
+  }
+  Status flush() override { return Status(); }
+
+  void replace() {
+    std::lock_guard lock(mu_);
+    outputs_.emplace_back();
+  }
+  std::vector<std::string> outputs() {
+    std::lock_guard lock(mu_);
+    return outputs_;
+  }
+
+ private:
+  std::mutex mu_;
+  size_t fail_after_;
+  std::vector<std::string> outputs_{std::string()};
+};
+
+// Bounded: polls up to 2 s for `done`.
+bool eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 400 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+// A runner over a ReplaceableSink, fed batches of two events.
+class SinkRunnerOutputs : public ::testing::Test {
+ protected:
+  void make_runner(size_t fail_after = SIZE_MAX) {
+    auto owned = std::make_unique<ReplaceableSink>(fail_after);
+    sink_ = owned.get();
+    runner_ = std::make_unique<SinkRunner>("out", std::move(owned), 1 << 20);
+    runner_->add_producer();
+  }
+  void start() { ASSERT_TRUE(runner_->start().ok()); }
+  void push(const std::string& bytes) {
+    ASSERT_TRUE(
+        runner_->push(SinkItem{encoded_batch(bytes, 2, &ack_), &header_, 0}, abort_, nullptr));
+  }
+  void finish() {
+    runner_->producer_done();
+    runner_->join();
+  }
+
+  CountingAcknowledger ack_;
+  HeaderEncoder header_;
+  std::atomic<bool> abort_{false};
+  ReplaceableSink* sink_ = nullptr;
+  std::unique_ptr<SinkRunner> runner_;
+};
+
+TEST_F(SinkRunnerOutputs, EachNewOutputTheSinkReportsStartsWithTheHeader) {
+  make_runner();
+  start();
+  push("a1\na2\n");
+  ASSERT_TRUE(eventually([&] { return ack_.acked.load() == 1; }));
+  sink_->replace();
+  push("b1\nb2\n");
+  ASSERT_TRUE(eventually([&] { return ack_.acked.load() == 2; }));
+  push("c1\nc2\n");
+  finish();
+  EXPECT_EQ(sink_->outputs(),
+            (std::vector<std::string>{"header\na1\na2\n", "header\nb1\nb2\nc1\nc2\n"}));
+  EXPECT_EQ(ack_.acked.load(), 3);
+}
+
+TEST_F(SinkRunnerOutputs, AHeaderCutShortInAnOutputThatIsThenReplacedIsWrittenWholeInTheNewOne) {
+  make_runner(3);
+  start();
+  push("c1\nc2\n");
+  finish();
+  EXPECT_EQ(sink_->outputs(), (std::vector<std::string>{"hea", "header\nc1\nc2\n"}));
+  EXPECT_EQ(ack_.acked.load(), 1);
+}
+
+TEST_F(SinkRunnerOutputs, ABatchCutShortInAnOutputThatIsThenReplacedIsWrittenWholeInTheNewOne) {
+  // Both batches are taken before the first write: neither may begin half-way in the new output.
+  make_runner(17);
+  push("first-batch\n");
+  push("second\n");
+  start();
+  finish();
+  EXPECT_EQ(sink_->outputs(),
+            (std::vector<std::string>{"header\nfirst-batc", "header\nfirst-batch\nsecond\n"}));
+  EXPECT_EQ(ack_.acked.load(), 2);
 }
 
 }  // namespace

@@ -1,132 +1,220 @@
-// Batch: explicit delivery (every sink answers; anything else is undelivered), text offsets,
-// `_source` formatting.
+// Batch: explicit delivery (each sink resolves its token; a batch that dies any other way is
+// undelivered and never acknowledged), text offsets, `_source` formatting.
 #include "stages/batch.h"
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "stages/batch_queue.h"
+#include "stages/latency_histogram.h"
 
 namespace sluice {
 namespace {
 
 struct RecordingAcknowledger : Acknowledger {
+  std::mutex mu;
   std::vector<uint64_t> acked;
-  void acknowledge(uint64_t cookie) noexcept override { acked.push_back(cookie); }
+  void acknowledge(uint64_t cookie) noexcept override {
+    std::lock_guard lock(mu);  // sink threads acknowledge concurrently
+    acked.push_back(cookie);
+  }
 };
 
-// A batch of `events` events owed an outcome, `routed` of them to sinks, the rest parse errors
-// bound for the dead letter.
-std::unique_ptr<Batch> routed_batch(const std::shared_ptr<DeliveryCounters>& outcomes,
-                                    Acknowledger* ack, uint32_t routed, uint32_t dead_letters) {
-  auto batch = std::make_unique<Batch>();
-  batch->outcomes = outcomes;
-  batch->set_ack(ack, 42);
-  batch->routed = routed;
-  batch->dead_letters = dead_letters;
-  batch->pending = routed + dead_letters;
-  return batch;
-}
-
-TEST(Batch, WrittenByEverySinkIsDeliveredAndAcknowledgedOnceByTheLastSink) {
-  RecordingAcknowledger ack;
-  auto outcomes = std::make_shared<DeliveryCounters>();
-  auto batch = routed_batch(outcomes, &ack, 7, 2);
-  batch->expect_sinks(2);
-  SharedBatch shared(std::move(batch));
-  shared->resolve(Batch::SinkOutcome::kWritten);
-  EXPECT_TRUE(ack.acked.empty()) << "one sink of two is not enough";
-  EXPECT_FALSE(shared->settled());
-  shared->resolve(Batch::SinkOutcome::kWritten);
-  EXPECT_EQ(ack.acked, std::vector<uint64_t>{42});
-  EXPECT_TRUE(shared->settled());
-  EXPECT_EQ(outcomes->delivered.load(), 7u);
-  EXPECT_EQ(outcomes->dead_lettered.load(), 2u);
-  shared.reset();
-  EXPECT_EQ(outcomes->undelivered.load(), 0u) << "a settled batch counts nothing when it dies";
-  EXPECT_EQ(ack.acked.size(), 1u);
-}
-
-TEST(Batch, OneSinkFailingMakesTheWholeBatchUndeliveredAndUnacknowledged) {
-  RecordingAcknowledger ack;
-  auto outcomes = std::make_shared<DeliveryCounters>();
-  auto batch = routed_batch(outcomes, &ack, 5, 1);
-  batch->expect_sinks(2);
-  SharedBatch shared(std::move(batch));
-  shared->resolve(Batch::SinkOutcome::kFailed);
-  shared->resolve(Batch::SinkOutcome::kWritten);
-  EXPECT_TRUE(ack.acked.empty());
-  EXPECT_EQ(outcomes->delivered.load(), 0u);
-  EXPECT_EQ(outcomes->undelivered.load(), 6u);
-  shared.reset();
-  EXPECT_EQ(outcomes->undelivered.load(), 6u) << "counted once, not again on destruction";
-}
-
-TEST(Batch, DestroyedBeforeEverySinkAnsweredIsUndeliveredNotAcknowledged) {
-  // The ways a batch dies unanswered: dropped from a queue on abort, from the route thread's
-  // reorder map, after a failed push, or by a sink thread that gave up without resolving.
-  RecordingAcknowledger ack;
-  auto outcomes = std::make_shared<DeliveryCounters>();
-  {
-    auto batch = routed_batch(outcomes, &ack, 3, 0);
-    batch->expect_sinks(2);
-    batch->resolve(Batch::SinkOutcome::kWritten);
+class BatchDelivery : public ::testing::Test {
+ protected:
+  // A batch of routed + dead_letters events owed an outcome: `routed` bound for ordinary sinks,
+  // the rest parse errors bound for the dead letter.
+  std::unique_ptr<Batch> routed_batch(uint32_t routed, uint32_t dead_letters) {
+    auto batch = std::make_unique<Batch>();
+    batch->outcomes = outcomes_;
+    batch->latency = latency_;
+    batch->set_ack(&ack_, 42);
+    batch->routed = routed;
+    batch->dead_letters = dead_letters;
+    batch->pending = routed + dead_letters;
+    return batch;
   }
-  EXPECT_TRUE(ack.acked.empty());
-  EXPECT_EQ(outcomes->undelivered.load(), 3u);
-}
-
-TEST(Batch, DestroyedBeforeRoutingCountsEveryEventUndelivered) {
-  RecordingAcknowledger ack;
-  auto outcomes = std::make_shared<DeliveryCounters>();
-  {
-    Batch batch;
-    batch.outcomes = outcomes;
-    batch.set_ack(&ack, 1);
-    batch.pending = 11;  // emitted by the source, never parsed
+  // A batch as the source emits it: every event pending, not routed yet.
+  std::unique_ptr<Batch> emitted_batch(uint32_t events) {
+    auto batch = std::make_unique<Batch>();
+    batch->outcomes = outcomes_;
+    batch->set_ack(&ack_, 7);
+    batch->pending = events;
+    return batch;
   }
-  EXPECT_TRUE(ack.acked.empty());
-  EXPECT_EQ(outcomes->undelivered.load(), 11u);
+
+  RecordingAcknowledger ack_;
+  std::shared_ptr<DeliveryCounters> outcomes_ = std::make_shared<DeliveryCounters>();
+  std::shared_ptr<LatencyHistogram> latency_ = std::make_shared<LatencyHistogram>();
+};
+
+TEST_F(BatchDelivery, EverySinkDeliversAcknowledgesOnceAtTheLastResolution) {
+  std::vector<DeliveryToken> tokens = Batch::share(routed_batch(7, 2), 2);
+  ASSERT_EQ(tokens.size(), 2u);
+  const Batch* batch = &tokens[0].batch();
+  tokens[0].resolve(DeliveryOutcome::kDelivered);
+  EXPECT_FALSE(tokens[0].holds_share()) << "resolving gives the share up";
+  EXPECT_TRUE(ack_.acked.empty()) << "one sink of two is not enough";
+  EXPECT_FALSE(batch->settled());
+  EXPECT_EQ(latency_->count(), 0u);
+  tokens[1].resolve(DeliveryOutcome::kDelivered);
+  EXPECT_EQ(ack_.acked, std::vector<uint64_t>{42});
+  EXPECT_EQ(outcomes_->delivered.load(), 7u);
+  EXPECT_EQ(outcomes_->dead_lettered.load(), 2u);
+  EXPECT_EQ(latency_->count(), 9u) << "latency is recorded when the last sink resolves";
+  tokens.clear();
+  EXPECT_EQ(outcomes_->undelivered.load(), 0u) << "a settled batch counts nothing when it dies";
+  EXPECT_EQ(ack_.acked.size(), 1u);
 }
 
-TEST(Batch, NoSinkToWaitForSettlesAtOnceAsDelivered) {
+TEST_F(BatchDelivery, TheBatchLivesUntilItsLastShareIsReleased) {
+  std::vector<DeliveryToken> tokens = Batch::share(routed_batch(1, 0), 2);
+  tokens[0].resolve(DeliveryOutcome::kDelivered);
+  // The other sink still reads its bytes.
+  EXPECT_EQ(tokens[1].batch().routed, 1u);
+  EXPECT_FALSE(tokens[1].batch().settled());
+  tokens[1].resolve(DeliveryOutcome::kDelivered);
+  EXPECT_EQ(outcomes_->delivered.load(), 1u);
+}
+
+TEST_F(BatchDelivery, ATokenDestroyedUnresolvedIsUndeliveredAndNeverAcknowledged) {
+  { std::vector<DeliveryToken> tokens = Batch::share(routed_batch(3, 0), 1); }
+  EXPECT_TRUE(ack_.acked.empty());
+  EXPECT_EQ(outcomes_->undelivered.load(), 3u);
+  EXPECT_EQ(outcomes_->delivered.load(), 0u);
+  EXPECT_EQ(latency_->count(), 0u) << "no latency for what was not delivered";
+}
+
+TEST_F(BatchDelivery, OneSinkFailsAndAnotherWritesTheWholeBatchIsUndelivered) {
+  std::vector<DeliveryToken> tokens = Batch::share(routed_batch(5, 1), 2);
+  DeliveryToken failed = std::move(tokens[0]);
+  EXPECT_FALSE(tokens[0].holds_share()) << "moved";
+  tokens[1].resolve(DeliveryOutcome::kDelivered);
+  EXPECT_TRUE(ack_.acked.empty());
+  failed = DeliveryToken();  // replaced: the share it held is released unresolved
+  EXPECT_TRUE(ack_.acked.empty());
+  EXPECT_EQ(outcomes_->delivered.load(), 0u);
+  EXPECT_EQ(outcomes_->undelivered.load(), 6u);
+  tokens.clear();
+  EXPECT_EQ(outcomes_->undelivered.load(), 6u) << "counted once, not again on destruction";
+}
+
+TEST_F(BatchDelivery, ASinkThatDeadLettersItsShareStillLetsThePositionMove) {
+  std::vector<DeliveryToken> tokens = Batch::share(routed_batch(4, 0), 2);
+  tokens[0].resolve(DeliveryOutcome::kDelivered);
+  tokens[1].resolve(DeliveryOutcome::kDeadLettered);
+  EXPECT_EQ(ack_.acked, std::vector<uint64_t>{42});
+  EXPECT_EQ(outcomes_->dead_lettered.load(), 4u);
+  EXPECT_EQ(outcomes_->delivered.load(), 0u);
+}
+
+TEST_F(BatchDelivery, ASinkThatDropsItsShareByPolicyHoldsThePositionBack) {
+  std::vector<DeliveryToken> tokens = Batch::share(routed_batch(4, 0), 3);
+  tokens[0].resolve(DeliveryOutcome::kDeadLettered);
+  tokens[1].resolve(DeliveryOutcome::kDroppedByPolicy);
+  tokens[2].resolve(DeliveryOutcome::kDelivered);
+  EXPECT_TRUE(ack_.acked.empty());
+  EXPECT_EQ(outcomes_->dropped_by_sink.load(), 4u);
+  EXPECT_EQ(
+      outcomes_->undelivered.load() + outcomes_->delivered.load() + outcomes_->dead_lettered.load(),
+      0u);
+}
+
+TEST_F(BatchDelivery, UnresolvedIsWorseThanDroppedByPolicy) {
+  {
+    std::vector<DeliveryToken> tokens = Batch::share(routed_batch(2, 0), 2);
+    tokens[0].resolve(DeliveryOutcome::kDroppedByPolicy);
+  }
+  EXPECT_EQ(outcomes_->undelivered.load(), 2u);
+  EXPECT_EQ(outcomes_->dropped_by_sink.load(), 0u);
+}
+
+TEST_F(BatchDelivery, DroppedFromAQueueOnAbortIsUndelivered) {
+  BatchQueue<BatchPtr> queue(1 << 20);
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(queue.push(emitted_batch(11), 100, stop, nullptr));
+  queue.clear();  // Pipeline::discard_queued after an abort
+  EXPECT_TRUE(ack_.acked.empty());
+  EXPECT_EQ(outcomes_->undelivered.load(), 11u);
+}
+
+TEST_F(BatchDelivery, DroppedFromTheRouteThreadsReorderMapIsUndelivered) {
+  {
+    // Batch 1 waits for batch 0, which never comes: the route thread is aborted.
+    std::map<uint64_t, BatchPtr> waiting;
+    waiting.emplace(1, routed_batch(6, 0));
+  }
+  EXPECT_TRUE(ack_.acked.empty());
+  EXPECT_EQ(outcomes_->undelivered.load(), 6u);
+}
+
+TEST_F(BatchDelivery, RefusedByAFullQueueWhileStoppingIsUndelivered) {
+  // What emit() does when the parse queue stays full until the run is aborted: the push fails,
+  // the batch stays with the caller and dies there.
+  BatchQueue<BatchPtr> queue(1);
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(queue.push(emitted_batch(0), 100, stop, nullptr));  // fills the queue
+  stop = true;
+  {
+    BatchPtr refused = emitted_batch(9);
+    EXPECT_FALSE(queue.push(std::move(refused), 100, stop, nullptr));
+  }
+  EXPECT_TRUE(ack_.acked.empty());
+  EXPECT_EQ(outcomes_->undelivered.load(), 9u);
+}
+
+TEST_F(BatchDelivery, DroppedNewestByPolicyWithNothingPendingCountsNothing) {
+  emitted_batch(0).reset();  // on_full: drop_newest counted these as dropped at ingest
+  EXPECT_EQ(outcomes_->undelivered.load(), 0u);
+  EXPECT_TRUE(ack_.acked.empty());
+}
+
+TEST_F(BatchDelivery, NoSinkToWaitForSettlesAtOnceAsDelivered) {
   // Every event filtered or dropped: nothing to write, but the source position may move on.
-  RecordingAcknowledger ack;
-  auto outcomes = std::make_shared<DeliveryCounters>();
-  auto batch = routed_batch(outcomes, &ack, 0, 0);
-  batch->expect_sinks(0);
-  EXPECT_EQ(ack.acked, std::vector<uint64_t>{42});
-  batch.reset();
-  EXPECT_EQ(outcomes->undelivered.load(), 0u);
+  std::vector<DeliveryToken> tokens = Batch::share(routed_batch(0, 0), 0);
+  EXPECT_TRUE(tokens.empty());
+  EXPECT_EQ(ack_.acked, std::vector<uint64_t>{42});
+  EXPECT_EQ(outcomes_->undelivered.load(), 0u);
 }
 
-TEST(Batch, DroppedByPolicyWithNothingPendingCountsNothing) {
-  auto outcomes = std::make_shared<DeliveryCounters>();
-  {
-    Batch batch;
-    batch.outcomes = outcomes;
-    batch.pending = 0;  // on_full: drop_newest counted these as dropped
-  }
-  EXPECT_EQ(outcomes->undelivered.load(), 0u);
-}
-
-TEST(Batch, ConcurrentSinksSettleExactlyOnce) {
-  RecordingAcknowledger ack;
-  auto outcomes = std::make_shared<DeliveryCounters>();
+TEST_F(BatchDelivery, ConcurrentSinksSettleExactlyOnce) {
   for (int round = 0; round < 200; ++round) {
-    auto batch = routed_batch(outcomes, &ack, 1, 0);
-    batch->expect_sinks(4);
-    SharedBatch shared(std::move(batch));
+    std::vector<DeliveryToken> tokens = Batch::share(routed_batch(1, 0), 4);
     std::vector<std::thread> sinks;
-    for (int s = 0; s < 4; ++s) {
-      sinks.emplace_back([shared] { shared->resolve(Batch::SinkOutcome::kWritten); });
+    for (DeliveryToken& token : tokens) {
+      sinks.emplace_back(
+          [t = std::move(token)]() mutable { t.resolve(DeliveryOutcome::kDelivered); });
     }
     for (auto& t : sinks) {
       t.join();
     }
   }
-  EXPECT_EQ(ack.acked.size(), 200u);
-  EXPECT_EQ(outcomes->delivered.load(), 200u);
+  EXPECT_EQ(ack_.acked.size(), 200u);
+  EXPECT_EQ(outcomes_->delivered.load(), 200u);
+}
+
+TEST_F(BatchDelivery, ConcurrentSinksWithOneFailingNeverAcknowledge) {
+  for (int round = 0; round < 200; ++round) {
+    std::vector<DeliveryToken> tokens = Batch::share(routed_batch(1, 0), 4);
+    std::vector<std::thread> sinks;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      sinks.emplace_back([i, t = std::move(tokens[i])]() mutable {
+        if (i != 2) {
+          t.resolve(DeliveryOutcome::kDelivered);
+        }  // sink 2 lets its token go unresolved
+      });
+    }
+    for (auto& t : sinks) {
+      t.join();
+    }
+  }
+  EXPECT_TRUE(ack_.acked.empty());
+  EXPECT_EQ(outcomes_->undelivered.load(), 200u);
+  EXPECT_EQ(outcomes_->delivered.load(), 0u);
 }
 
 TEST(Batch, AppendReturnsOffsetsThatSurviveGrowth) {

@@ -276,12 +276,13 @@ TEST(CsvEncoder, HeaderWithoutColumnsComesFromLayout) {
   b.event("web1,200").column(0, "web1").column(1, "200");
   Batch& batch = b.finish();
   std::vector<uint32_t> events = {0};
+  encoder->header_from_data(batch, events, out);
   encoder->encode(batch, events, out);
   encoder->encode(batch, events, out);
   EXPECT_EQ(out, "host,status\nweb1,200\nweb1,200\n");
 }
 
-TEST(CsvEncoder, HeaderWithoutColumnsRepeatedAfterNewBegin) {
+TEST(CsvEncoder, HeaderWithoutColumnsIsNamedByEveryBatch) {
   Schema schema;
   auto encoder = csv_encoder(schema, {.header = true});
   EncoderTestBatch b(schema);
@@ -291,9 +292,10 @@ TEST(CsvEncoder, HeaderWithoutColumnsRepeatedAfterNewBegin) {
   std::vector<uint32_t> events = {0};
   std::string first;
   encoder->begin(first);
+  encoder->header_from_data(batch, events, first);
   encoder->encode(batch, events, first);
   std::string second;
-  encoder->begin(second);
+  encoder->header_from_data(batch, events, second);
   encoder->encode(batch, events, second);
   EXPECT_EQ(first, "a\n1\n");
   EXPECT_EQ(second, "a\n1\n");
@@ -311,11 +313,12 @@ TEST(CsvEncoder, HeaderWithoutColumnsOrLayoutFromFirstEvent) {
   encoder->begin(out);
   Batch& batch = b.finish();
   std::vector<uint32_t> events = {0};
+  encoder->header_from_data(batch, events, out);
   encoder->encode(batch, events, out);
   EXPECT_EQ(out, "a,b\n1,2\n");
 }
 
-TEST(CsvEncoder, HeaderWaitsForABatchWithEvents) {
+TEST(CsvEncoder, HeaderFromTheDataNeedsAnEventToNameIt) {
   Schema schema;
   auto encoder = csv_encoder(schema, {.header = true});
   EncoderTestBatch b(schema);
@@ -324,11 +327,26 @@ TEST(CsvEncoder, HeaderWaitsForABatchWithEvents) {
   Batch& batch = b.finish();
   std::string out;
   encoder->begin(out);
-  encoder->encode(batch, {}, out);
+  encoder->header_from_data(batch, {}, out);
   EXPECT_EQ(out, "");
   std::vector<uint32_t> events = {0};
-  encoder->encode(batch, events, out);
-  EXPECT_EQ(out, "a\n1\n");
+  encoder->header_from_data(batch, events, out);
+  EXPECT_EQ(out, "a\n");
+}
+
+TEST(CsvEncoder, NoHeaderFromTheDataWithColumnsOrWithoutHeader) {
+  Schema schema;
+  auto with_columns = csv_encoder(schema, {.columns = {"a"}, .header = true});
+  auto without_header = csv_encoder(schema);
+  EncoderTestBatch b(schema);
+  b.use_layout({"a"});
+  b.event("1").column(0, "1");
+  Batch& batch = b.finish();
+  std::vector<uint32_t> events = {0};
+  std::string out;
+  with_columns->header_from_data(batch, events, out);
+  without_header->header_from_data(batch, events, out);
+  EXPECT_EQ(out, "");
 }
 
 // A CSV header naming a field twice, or naming metadata, makes the parser hide those columns in
@@ -346,6 +364,7 @@ TEST(CsvEncoder, HeaderWithoutColumnsLeavesOutHiddenLayoutColumns) {
   b.batch.fields[3].flags |= Field::kHidden;
   Batch& batch = b.finish();
   std::vector<uint32_t> events = {0};
+  encoder->header_from_data(batch, events, out);
   encoder->encode(batch, events, out);
   EXPECT_EQ(out, "n,m\n1,2\n");
 }

@@ -68,6 +68,19 @@ class FileSinkTest : public ::testing::Test {
     return out;
   }
 
+  // prepare(), which must succeed: whether the next write starts a new output.
+  static bool starts_new_output(FileSink& sink) {
+    Result<bool> fresh = sink.prepare();
+    EXPECT_TRUE(fresh.ok()) << fresh.status().message();
+    return fresh.ok() && fresh.value();
+  }
+  static void write_all_of(FileSink& sink, std::string_view bytes) {
+    std::vector<std::string_view> parts{bytes};
+    size_t written = 0;
+    Status s = sink.write(parts, written);
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+
   std::string dir_;
 };
 
@@ -78,7 +91,7 @@ TEST_F(FileSinkTest, WritesEveryByteInOrderAndGivesTheReserveBackOnClose) {
   {
     FileSink sink(file);
     ASSERT_TRUE(sink.open().ok());
-    EXPECT_TRUE(sink.at_start());
+    EXPECT_TRUE(starts_new_output(sink));
     for (const std::string& chunk : chunks()) {
       std::vector<std::string_view> parts{std::string_view(chunk).substr(0, 100),
                                           std::string_view(chunk).substr(100)};
@@ -88,7 +101,7 @@ TEST_F(FileSinkTest, WritesEveryByteInOrderAndGivesTheReserveBackOnClose) {
       EXPECT_EQ(written, chunk.size());
       expected += chunk;
     }
-    EXPECT_FALSE(sink.at_start());
+    EXPECT_FALSE(starts_new_output(sink));
     reserved_while_open = allocated_bytes(file);
   }
   EXPECT_EQ(contents(file), expected);
@@ -99,6 +112,24 @@ TEST_F(FileSinkTest, WritesEveryByteInOrderAndGivesTheReserveBackOnClose) {
   // While open, space beyond the data was reserved; after closing, only the data's blocks stay.
   EXPECT_GT(reserved_while_open, size + (1 << 20));
   EXPECT_LT(allocated_bytes(file), size + 64 * 1024);
+}
+
+TEST_F(FileSinkTest, AFileRemovedUnderItIsReCreatedAndReportedAsANewOutput) {
+  std::string file = path("out/events.log");
+  FileSink sink(file);
+  ASSERT_TRUE(sink.open().ok());
+  ASSERT_TRUE(starts_new_output(sink));
+  write_all_of(sink, "first\n");
+  EXPECT_FALSE(starts_new_output(sink)) << "the same file, written to";
+  std::filesystem::remove_all(path("out"));  // the operator deletes the directory
+  EXPECT_TRUE(starts_new_output(sink)) << "a new file, created at the path";
+  write_all_of(sink, "second\n");
+  EXPECT_FALSE(starts_new_output(sink));
+  std::filesystem::remove(file);  // and then only the file
+  EXPECT_TRUE(starts_new_output(sink));
+  write_all_of(sink, "third\n");
+  sink.close();
+  EXPECT_EQ(contents(file), "third\n");
 }
 
 TEST_F(FileSinkTest, KeepsTheReserveRatherThanCutAnotherWritersData) {
@@ -125,7 +156,7 @@ TEST_F(FileSinkTest, AppendsToAnExistingFileAfterItsData) {
   {
     FileSink sink(file);
     ASSERT_TRUE(sink.open().ok());
-    EXPECT_FALSE(sink.at_start());
+    EXPECT_FALSE(starts_new_output(sink));
     std::string more = "appended\n";
     std::vector<std::string_view> parts{more};
     size_t written = 0;

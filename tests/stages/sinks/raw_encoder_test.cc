@@ -126,9 +126,11 @@ TEST(RawEncoderInPlace, AdjacentLinesAreOneRangeOfTheInput) {
   read_lines(b, "one\ntwo\n\nfour\n");
   std::vector<uint32_t> all = {0, 1, 2, 3};
   std::vector<Span> ranges;
-  ASSERT_TRUE(encoder->encode_in_place(b, all, ranges));
+  std::vector<uint32_t> ends;
+  ASSERT_TRUE(encoder->encode_in_place(b, all, ranges, ends));
   ASSERT_EQ(ranges.size(), 1u);
   EXPECT_EQ(concat(b, ranges), "one\ntwo\n\nfour\n");
+  EXPECT_EQ(ends, (std::vector<uint32_t>{4, 8, 9, 14})) << "each line ends after its newline";
   std::string copied;
   encoder->encode(b, all, copied);
   EXPECT_EQ(copied, concat(b, ranges));
@@ -141,9 +143,11 @@ TEST(RawEncoderInPlace, SkippedEventsSplitTheRanges) {
   read_lines(b, "a\nb\nc\nd\n");
   std::vector<uint32_t> some = {0, 2, 3};
   std::vector<Span> ranges;
-  ASSERT_TRUE(encoder->encode_in_place(b, some, ranges));
+  std::vector<uint32_t> ends;
+  ASSERT_TRUE(encoder->encode_in_place(b, some, ranges, ends));
   EXPECT_EQ(ranges.size(), 2u);
   EXPECT_EQ(concat(b, ranges), "a\nc\nd\n");
+  EXPECT_EQ(ends, (std::vector<uint32_t>{2, 4, 6})) << "counted over the ranges end to end";
 }
 
 TEST(RawEncoderInPlace, DeclinesWhenARawIsNotFollowedByANewline) {
@@ -160,8 +164,10 @@ TEST(RawEncoderInPlace, DeclinesWhenARawIsNotFollowedByANewline) {
   b.events.push_back(last);
   std::vector<uint32_t> all = {0, 1, 2};
   std::vector<Span> ranges = {Span{0, 1}};
-  EXPECT_FALSE(encoder->encode_in_place(b, all, ranges));
+  std::vector<uint32_t> ends = {1};
+  EXPECT_FALSE(encoder->encode_in_place(b, all, ranges, ends));
   EXPECT_EQ(ranges.size(), 1u);  // what was there before is untouched
+  EXPECT_EQ(ends, std::vector<uint32_t>{1});
   std::string copied;
   encoder->encode(b, all, copied);
   EXPECT_EQ(copied, "a\nb\ntail\n");
