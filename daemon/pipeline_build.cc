@@ -170,15 +170,14 @@ void Pipeline::declare_types(const Plan& plan) {
   // Lines passed through as they are (format none, no conversion, no condition, raw output
   // without a message key) have no field anything reads and cannot fail to parse: the workers
   // skip the parser.
-  parse_needed_ =
-      config_.parse.format != ParseOptions::Format::kNone || !config_.parse.types.empty() ||
-      !config_.filter.empty() ||
-      std::any_of(config_.routes.begin(), config_.routes.end(),
-                  [](const RouteConfig& rc) { return !rc.when.empty(); }) ||
-      std::any_of(plan.target_options.begin(), plan.target_options.end(),
-                  [](const EncoderOptions& o) {
-                    return o.kind != EncoderOptions::Kind::kRaw || !o.key.empty();
-                  });
+  parse_needed_ = config_.parse.format != ParseOptions::Format::kNone ||
+                  !config_.parse.types.empty() || !config_.filter.empty() ||
+                  std::any_of(config_.routes.begin(), config_.routes.end(),
+                              [](const RouteConfig& rc) { return !rc.when.empty(); }) ||
+                  std::any_of(plan.target_options.begin(), plan.target_options.end(),
+                              [](const EncoderOptions& o) {
+                                return o.kind != EncoderOptions::Kind::kRaw || !o.key.empty();
+                              });
 }
 
 // The schema is complete now: parsers and framers may be built against it. Each worker gets its
