@@ -36,13 +36,27 @@ std::atomic<uint64_t> g_allocations{0};
 [[gnu::noinline]] void release(void* p) noexcept { std::free(p); }
 }  // namespace
 
-// Replacing the plain forms replaces what the array and nothrow forms call by default.
+// The nothrow forms too: libstdc++'s call the plain ones, but a sanitizer runtime brings its own,
+// whose memory would then reach the free() below (ASan: alloc-dealloc-mismatch, seen with
+// std::stable_sort's temporary buffer).
 void* operator new(std::size_t size) { return counted_allocation(size); }
 void* operator new[](std::size_t size) { return counted_allocation(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return counted_allocation(size);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return operator new(size, tag);
+}
 void operator delete(void* p) noexcept { release(p); }
 void operator delete[](void* p) noexcept { release(p); }
 void operator delete(void* p, std::size_t) noexcept { release(p); }
 void operator delete[](void* p, std::size_t) noexcept { release(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
 
 namespace sluice {
 namespace {
