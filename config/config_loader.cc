@@ -47,7 +47,8 @@ const std::array<KindKeys, 4> kParseKeysByFormat{{{kParseFormats[0], kCsvKeys},
 constexpr std::array<std::string_view, 5> kTypeNames{"int", "float", "bool", "string", "timestamp"};
 
 constexpr std::array<std::string_view, 2> kOnFull{"block", "drop_newest"};
-// Only at_least_once is built; exactly_once (Kafka transactions) is refused by name until it is.
+// Only at_least_once is built; exactly_once (file sinks cut back to lengths recorded with the
+// source positions, SPEC §3) is refused by name until checkpoints exist.
 constexpr std::array<std::string_view, 1> kDelivery{"at_least_once"};
 
 // `text` with control characters written as escapes (\n, \t, \x1b), so that a name or value
@@ -446,7 +447,8 @@ class ConfigLoader {
       if (text && text->value == "exactly_once") {
         reader_.report(reader_.position(*n), map.path_of("delivery") +
                                                  ": exactly_once is not built in this version "
-                                                 "(it needs the kafka source and sinks); use "
+                                                 "(it needs checkpoints that record sink "
+                                                 "lengths with source positions); use "
                                                  "at_least_once");
       } else if (text || !n->IsScalar()) {
         reader_.choice(*n, map.path_of("delivery"), kDelivery);

@@ -935,7 +935,8 @@ sinks:
   f: { type: file, path: /tmp/x }
 )yaml"),
             "f.yaml:5:15: pipelines.p.delivery: exactly_once is not built in this version (it "
-            "needs the kafka source and sinks); use at_least_once\n"
+            "needs checkpoints that record sink lengths with source positions); use "
+            "at_least_once\n"
             "f.yaml:7:14: sinks.k.type: sink type 'kafka' is not built in this version; "
             "use one of stdout, file, null\n");
 }

@@ -217,8 +217,8 @@ TEST(ConfigHardening, KeysTheBuildCannotHonourAreRefusedByValidateAsByRun) {
       ":6:25: pipelines.p.queue.max_bytes: must be at least 2097152 bytes (it is split over the "
       "pipeline's two queues, and each holds at least one batch of 1MiB), got '1KiB'\n" +
       path +
-      ":7:15: pipelines.p.delivery: exactly_once is not built in this version (it needs the "
-      "kafka source and sinks); use at_least_once\n";
+      ":7:15: pipelines.p.delivery: exactly_once is not built in this version (it needs "
+      "checkpoints that record sink lengths with source positions); use at_least_once\n";
   expect_refused_alike(path, expected);
 }
 
