@@ -14,9 +14,7 @@ void clear_keeping_capacity(std::vector<T>& v) {
   v.clear();
 }
 
-void clear_keeping_capacity(Batch::Output& o) {
-  std::apply([](auto&... buffer) { (buffer.clear(), ...); }, o.buffers());
-}
+void clear_keeping_capacity(Batch::Output& o) { o.clear(); }
 
 // The per-target lists stay in place (emptied), so the next batch's targets reuse them too.
 template <typename T>

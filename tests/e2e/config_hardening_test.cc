@@ -258,13 +258,7 @@ TEST(ConfigHardening, MemoryLimitTooSmallIsRefusedWithTheSmallestWorkable) {
       ":1:15: memory_limit 1MiB is too small for pipeline 'p': it reads records of up to "
       "max_event_bytes 1MiB into buffers of 2MiB; the smallest workable memory_limit for this "
       "configuration is 2MiB\n";
-  RunResult validate = run_sluice({"validate", path});
-  EXPECT_EQ(validate.exit_code, 78);
-  EXPECT_EQ(validate.err, expected);
-  RunResult run = run_sluice({"run", "-c", path}, "x\n");
-  EXPECT_EQ(run.exit_code, 78);
-  EXPECT_EQ(run.err, expected);
-  EXPECT_EQ(run.out, "");
+  expect_refused_alike(path, expected);
 }
 
 }  // namespace
