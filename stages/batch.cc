@@ -8,8 +8,13 @@
 namespace sluice {
 
 Batch::~Batch() {
-  if (!settled() && outcomes && pending > 0) {
-    outcomes->undelivered.fetch_add(pending, std::memory_order_relaxed);
+  if (!settled()) {
+    if (outcomes && pending > 0) {
+      outcomes->undelivered.fetch_add(pending, std::memory_order_relaxed);
+    }
+    if (ack_target_ != nullptr) {
+      ack_target_->abandon(ack_cookie_);
+    }
   }
   if (recycler) {
     recycler->give(*this);
@@ -53,6 +58,9 @@ void Batch::settle(DeliveryOutcome worst) {
       auto& bucket = worst == DeliveryOutcome::kUndelivered ? outcomes->undelivered
                                                             : outcomes->dropped_by_sink;
       bucket.fetch_add(pending, std::memory_order_relaxed);
+    }
+    if (ack_target_ != nullptr) {
+      ack_target_->abandon(ack_cookie_);
     }
     return;
   }

@@ -32,6 +32,12 @@ class Acknowledger {
  public:
   virtual ~Acknowledger() = default;
   virtual void acknowledge(uint64_t cookie) noexcept = 0;
+  // Told instead when the batch ends without acknowledgement: a sink did not deliver its share,
+  // dropped it by policy, or the batch died before it was shared (abort). The source's position
+  // must not move past it; a source that waits for its in-flight batches (a Kafka source
+  // draining before it commits) learns here that this one is over. Same threading as
+  // acknowledge().
+  virtual void abandon(uint64_t cookie) noexcept { (void)cookie; }
 };
 
 class DeliveryToken {

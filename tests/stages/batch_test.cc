@@ -22,6 +22,11 @@ struct RecordingAcknowledger : Acknowledger {
     std::lock_guard lock(mu);  // sink threads acknowledge concurrently
     acked.push_back(cookie);
   }
+  std::vector<uint64_t> abandoned;
+  void abandon(uint64_t cookie) noexcept override {
+    std::lock_guard lock(mu);
+    abandoned.push_back(cookie);
+  }
 };
 
 class BatchDelivery : public ::testing::Test {
@@ -69,6 +74,7 @@ TEST_F(BatchDelivery, EverySinkDeliversAcknowledgesOnceAtTheLastResolution) {
   tokens.clear();
   EXPECT_EQ(outcomes_->undelivered.load(), 0u) << "a settled batch counts nothing when it dies";
   EXPECT_EQ(ack_.acked.size(), 1u);
+  EXPECT_TRUE(ack_.abandoned.empty()) << "an acknowledged batch is not also abandoned";
 }
 
 TEST_F(BatchDelivery, TheBatchLivesUntilItsLastShareIsReleased) {
@@ -87,6 +93,7 @@ TEST_F(BatchDelivery, ATokenDestroyedUnresolvedIsUndeliveredAndNeverAcknowledged
   EXPECT_EQ(outcomes_->undelivered.load(), 3u);
   EXPECT_EQ(outcomes_->delivered.load(), 0u);
   EXPECT_EQ(latency_->count(), 0u) << "no latency for what was not delivered";
+  EXPECT_EQ(ack_.abandoned, std::vector<uint64_t>{42}) << "the source learns it is over";
 }
 
 TEST_F(BatchDelivery, OneSinkFailsAndAnotherWritesTheWholeBatchIsUndelivered) {
@@ -101,6 +108,7 @@ TEST_F(BatchDelivery, OneSinkFailsAndAnotherWritesTheWholeBatchIsUndelivered) {
   EXPECT_EQ(outcomes_->undelivered.load(), 6u);
   tokens.clear();
   EXPECT_EQ(outcomes_->undelivered.load(), 6u) << "counted once, not again on destruction";
+  EXPECT_EQ(ack_.abandoned, std::vector<uint64_t>{42}) << "abandoned once, when it settled";
 }
 
 TEST_F(BatchDelivery, ASinkThatDeadLettersItsShareStillLetsThePositionMove) {
@@ -118,6 +126,7 @@ TEST_F(BatchDelivery, ASinkThatDropsItsShareByPolicyHoldsThePositionBack) {
   tokens[1].resolve(DeliveryOutcome::kDroppedByPolicy);
   tokens[2].resolve(DeliveryOutcome::kDelivered);
   EXPECT_TRUE(ack_.acked.empty());
+  EXPECT_EQ(ack_.abandoned, std::vector<uint64_t>{42});
   EXPECT_EQ(outcomes_->dropped_by_sink.load(), 4u);
   EXPECT_EQ(
       outcomes_->undelivered.load() + outcomes_->delivered.load() + outcomes_->dead_lettered.load(),
@@ -139,6 +148,7 @@ TEST_F(BatchDelivery, DroppedFromAQueueOnAbortIsUndelivered) {
   ASSERT_TRUE(queue.push(emitted_batch(11), 100, stop, nullptr));
   queue.clear();  // Pipeline::discard_queued after an abort
   EXPECT_TRUE(ack_.acked.empty());
+  EXPECT_EQ(ack_.abandoned, std::vector<uint64_t>{7}) << "dying unshared is abandoned too";
   EXPECT_EQ(outcomes_->undelivered.load(), 11u);
 }
 
