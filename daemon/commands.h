@@ -28,4 +28,11 @@ struct GenOptions {
 // `sluice gen`: synthetic events on stdout.
 int gen_command(const GenOptions& options);
 
+struct TopOptions {
+  std::string url = "http://127.0.0.1:9598";  // the daemon's metrics.listen; /metrics is added
+  bool once = false;  // two scrapes a second apart, one plain frame, exit (scripts, tests)
+};
+// `sluice top`: a live view of a running daemon's metrics (SPEC §1, §4).
+int top_command(const TopOptions& options);
+
 }  // namespace sluice

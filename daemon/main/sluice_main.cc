@@ -89,6 +89,13 @@ int main(int argc, char** argv) {
   gen->add_option("--seed", gen_options.seed, "Seed; the same seed gives the same events")
       ->check(whole_number());
 
+  sluice::TopOptions top_options;
+  auto* top = app.add_subcommand("top", "A live view of a running daemon's metrics");
+  top->add_option("-u,--url", top_options.url, "The daemon's metrics address")
+      ->capture_default_str();
+  top->add_flag("--once", top_options.once,
+                "Print one plain frame (two scrapes a second apart) and exit");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -108,7 +115,7 @@ int main(int argc, char** argv) {
     return usage_error(
         "-c/--config was given both before and after 'run'; give it once: sluice run -c FILE");
   }
-  if (*top_config_opt && (*validate || *gen)) {
+  if (*top_config_opt && (*validate || *gen || *top)) {
     return usage_error("-c/--config belongs to run (sluice run -c FILE), not to '" +
                        app.get_subcommands().front()->get_name() + "'");
   }
@@ -138,6 +145,9 @@ int main(int argc, char** argv) {
       gen_options.rate = rate;
     }
     return sluice::gen_command(gen_options);
+  }
+  if (*top) {
+    return sluice::top_command(top_options);
   }
   if (*top_config_opt) {
     return sluice::run_command(top_config, "", quiet);
