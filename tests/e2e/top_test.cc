@@ -32,17 +32,19 @@ TEST(Top, OnceScrapesTwiceAndPrintsOnePlainFrame) {
       << f;
   EXPECT_TRUE(has_line(f, "memory      48\\.0 MiB of 512\\.0 MiB \\(9%\\)")) << f;
   EXPECT_TRUE(has_line(f, "pipeline web")) << f;
-  // Rates depend on the measured interval (a little over 1 s): 250 k/s becomes 24x.xk.
-  EXPECT_TRUE(has_line(f, "  ingest +2[45][0-9]\\.[0-9]k +2[45][0-9]\\.[0-9]k +- +- +2[45]%")) << f;
-  EXPECT_TRUE(has_line(f, "  parse +2[45][0-9]\\.[0-9]k +2[45][0-9]\\.[0-9]k +50% +32\\.0 MiB +0%"))
-      << f;
-  EXPECT_TRUE(has_line(f, "  route +(99|100)\\.[0-9]k +(99|100)\\.[0-9]k +3% +32\\.0 MiB +-")) << f;
-  EXPECT_TRUE(has_line(f,
-                       "  dropped/s   filtered 14[0-9]\\.[0-9]k  parse_error 2\\.[45]k  "
-                       "queue_full 0"))
+  // Rates depend on the measured interval (a little over 1 s, more on a loaded machine), so
+  // they are matched as numbers here; their exact values are tests/daemon/top_frame_test.cc's.
+  const std::string rate = "[0-9]+\\.[0-9]k";
+  EXPECT_TRUE(has_line(f, "  ingest +" + rate + " +" + rate + " +- +- +[12][0-9]%")) << f;
+  EXPECT_TRUE(has_line(f, "  parse +" + rate + " +" + rate + " +50% +32\\.0 MiB +0%")) << f;
+  EXPECT_TRUE(has_line(f, "  filter +" + rate + " +" + rate + " +- +- +-")) << f;
+  EXPECT_TRUE(has_line(f, "  route +" + rate + " +" + rate + " +3% +32\\.0 MiB +-")) << f;
+  EXPECT_TRUE(
+      has_line(f, "  dropped/s   filtered " + rate + "  parse_error [0-9.]+k?  queue_full 0"))
       << f;
   EXPECT_TRUE(has_line(f, "  kafka lag   orders-in 1\\.0k \\(4 partitions\\)")) << f;
-  EXPECT_TRUE(has_line(f, "  alerts +(19[0-9]|200) +[12]\\.[0-9] +5")) << f;
+  EXPECT_TRUE(has_line(f, "  alerts +[0-9]+ +[0-9]\\.[0-9] +5")) << f;
+  EXPECT_TRUE(has_line(f, "  archive +" + rate + " +0 +0")) << f;
   EXPECT_EQ(f.find('\x1b'), std::string::npos) << "--once prints no escape codes";
 }
 

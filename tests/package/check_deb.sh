@@ -64,11 +64,16 @@ echo "Depends: $depends"
 depends_names=$(tr ',|' '\n\n' <<<"$depends" | awk 'NF {print $1}')
 depends_on() { grep -qxF "$1" <<<"$depends_names"; }
 # Every library the binary needs (DT_NEEDED) must come from a package named in Depends.
+# (No early exit from a reader in these pipelines: with pipefail, the writer's SIGPIPE would
+# fail the script.)
+libraries=$(ldconfig -p)
+owner() { dpkg -S "$1" 2>/dev/null | awk -F: 'NR == 1 {print $1}'; }
 while read -r lib; do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
+  path=$(awk -v l="$lib" '$1 == l && /x86-64/ && !found {print $NF; found = 1}' <<<"$libraries")
   [ -n "$path" ] || { fail "cannot find $lib on this machine"; continue; }
-  pkg=$(dpkg -S "$(realpath "$path")" 2>/dev/null | head -1 | cut -d: -f1) ||
-    pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || true
+  # dpkg knows a library by the path its package installed: /lib/... or /usr/lib/...
+  pkg=$(owner "$(realpath "$path")" || true)
+  [ -n "$pkg" ] || pkg=$(owner "$path" || true)
   [ -n "$pkg" ] || { fail "no package owns $path ($lib)"; continue; }
   depends_on "$pkg" || fail "Depends lacks $pkg (for $lib)"
 done < <(objdump -p "$root/usr/bin/sluice" | awk '$1 == "NEEDED" {print $2}')
@@ -77,8 +82,8 @@ for pkg in libc6 libstdc++6; do
 done
 
 version=$(dpkg-deb -f "$deb" Version)
-"$root/usr/bin/sluice" --version | grep -qx "sluice ${version%-*}" ||
-  fail "the packaged binary does not say version ${version%-*}"
+said=$("$root/usr/bin/sluice" --version)
+[ "$said" = "sluice ${version%-*}" ] || fail "the packaged binary says '$said', not ${version%-*}"
 "$root/usr/bin/sluice" validate "$root/etc/sluice/sluice.yaml" 2> "$scratch/validate.err" ||
   fail "the packaged configuration does not validate: $(cat "$scratch/validate.err")"
 
