@@ -114,6 +114,11 @@ class SignalWatch {
     sigaddset(&set_, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
     fd_ = ::signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd_ < 0) {
+      // Without the descriptor a blocked signal would never end top: leave them to their
+      // default action (the terminal is then not restored, but top still stops).
+      pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
+    }
   }
   ~SignalWatch() {
     if (fd_ >= 0) {
