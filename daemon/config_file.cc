@@ -107,6 +107,14 @@ std::unique_ptr<Runtime> build_config_text(const std::string& text, const std::s
     loaded.problems.push_back({status.line(), status.column(), status.message()});
   }
   std::string lines = format_problems(loaded.problems, shown);
+  if (log_to_journal()) {
+    // One error record per problem, so journald shows each at error priority.
+    for (size_t at = 0, end; at < lines.size(); at = end + 1) {
+      end = std::min(lines.find('\n', at), lines.size());
+      log_error(std::string_view(lines).substr(at, end - at));
+    }
+    return nullptr;
+  }
   ssize_t ignored = ::write(STDERR_FILENO, lines.data(), lines.size());
   (void)ignored;
   return nullptr;
