@@ -33,6 +33,9 @@ class Runtime {
   void request_stop();
   // True when every pipeline has drained and every sink has written everything.
   bool finished() const;
+  // True once every pipeline's ingest thread has entered its source's run, the sinks being open
+  // (start() opens them first): what systemd's READY=1 and /ready wait for.
+  bool sources_open() const;
   // True when a sink's output is gone for good (EPIPE on stdout): the run cannot succeed.
   bool any_sink_broken() const;
   // Readable (for poll) when a thread has exited or a sink broke.
