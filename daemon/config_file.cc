@@ -48,7 +48,7 @@ void log_too_large(const std::string& shown) {
 
 }  // namespace
 
-std::unique_ptr<Runtime> build_config_file(const std::string& path) {
+std::unique_ptr<Runtime> build_config_file(const std::string& path, std::string* text_out) {
   std::string text;
   std::string shown = path == "-" ? "<stdin>" : path;
   // Opened here (and closed here) unless it is stdin; compared by ownership, not by number,
@@ -90,6 +90,9 @@ std::unique_ptr<Runtime> build_config_file(const std::string& path) {
   if (result == ReadResult::kError) {
     log_error("cannot read configuration " + shown + ": " + std::strerror(err));
     return nullptr;
+  }
+  if (text_out != nullptr) {
+    *text_out = text;
   }
   return build_config_text(text, shown);
 }

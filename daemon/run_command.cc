@@ -9,6 +9,7 @@
 
 #include "daemon/commands.h"
 #include "daemon/config_file.h"
+#include "daemon/config_reload.h"
 #include "daemon/runtime.h"
 #include "daemon/standard_streams.h"
 #include "daemon/systemd_notify.h"
@@ -36,9 +37,10 @@ sigset_t block_control_signals() {
 int run_command(const std::string& config_path, const std::string& config_text, bool quiet) {
   set_log_quiet(quiet);
   sigset_t signals = block_control_signals();
+  std::string running_text = config_text;  // what a SIGHUP compares the file with
   std::unique_ptr<Runtime> runtime = config_path.empty()
                                          ? build_config_text(config_text, "<embedded demo.yaml>")
-                                         : build_config_file(config_path);
+                                         : build_config_file(config_path, &running_text);
   if (runtime == nullptr) {
     return kExitConfig;
   }
@@ -88,7 +90,9 @@ int run_command(const std::string& config_path, const std::string& config_text, 
       break;
     }
     if (info.ssi_signo == SIGHUP) {
-      log_warning("SIGHUP: configuration reload is not supported yet; keeping the running one");
+      systemd.reloading();
+      reload_config(config_path, running_text, rt.reloads());
+      systemd.reloaded();
     }
   }
   systemd.stopping();

@@ -1,9 +1,9 @@
 // End to end: the real binary under a simulated systemd. The test owns the notification socket
 // (an AF_UNIX datagram socket, as systemd's NOTIFY_SOCKET) and reads what sluice sends: READY
-// after the pipelines are up, STATUS, WATCHDOG at half of WATCHDOG_USEC, STOPPING on SIGTERM; and
-// no WATCHDOG while a stage is stuck (the test fault switch SLUICE_TEST_STALL_STAGE,
-// daemon/test_stall.h). JOURNAL_STREAM names the stderr file the test made, so the log lines carry
-// journald priorities.
+// after the pipelines are up, STATUS, WATCHDOG at half of WATCHDOG_USEC, RELOADING then READY on
+// SIGHUP, STOPPING on SIGTERM; and no WATCHDOG while a stage is stuck (the test fault switch
+// SLUICE_TEST_STALL_STAGE, daemon/test_stall.h). JOURNAL_STREAM names the stderr file the test
+// made, so the log lines carry journald priorities.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -152,7 +152,7 @@ std::string journal_stream_of(const std::string& path) {
   return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
 }
 
-TEST(SystemdNotify, ReadyStatusWatchdogAndStoppingInOrder) {
+TEST(SystemdNotify, ReadyStatusWatchdogReloadAndStoppingInOrder) {
   TempDir dir;
   NotifySocket socket(dir.file("notify.sock"));
   ASSERT_TRUE(socket.bound()) << socket.path();
@@ -194,24 +194,51 @@ TEST(SystemdNotify, ReadyStatusWatchdogAndStoppingInOrder) {
   ASSERT_GE(status, 0);
   EXPECT_EQ(got[status].text.find("in 0 events/s"), std::string::npos) << got[status].text;
 
-  const size_t from = got.size();
+  // SIGHUP three times: the same file, a valid changed one, an invalid one. Each is answered
+  // with RELOADING=1 then READY=1, and the daemon keeps running.
+  const std::vector<std::pair<std::string, std::string>> reloads = {
+      {config_text(dir, 2000), "is valid and unchanged"},
+      {config_text(dir, 3000), "needs a restart in this version"},
+      {config_text(dir, 2000) + "bogus_key: 1\n", "is not a valid configuration"}};
+  size_t from = got.size();
+  for (const auto& [text, said] : reloads) {
+    write_file(dir.file("c.yaml"), text);
+    ASSERT_EQ(::kill(pid, SIGHUP), 0);
+    ASSERT_TRUE(socket.receive_until(got, std::chrono::seconds(10), [&](const auto& g) {
+      int r = find(g, "RELOADING=1", from);
+      return r >= 0 && find(g, "READY=1", static_cast<size_t>(r) + 1) >= 0;
+    })) << read_file(err_path);
+    const int reloading = find(got, "RELOADING=1", from);
+    from = static_cast<size_t>(find(got, "READY=1", static_cast<size_t>(reloading) + 1)) + 1;
+    EXPECT_NE(read_file(err_path).find(said), std::string::npos) << read_file(err_path);
+  }
+  // Still alive and still pinging after the invalid configuration.
+  ASSERT_TRUE(socket.receive_until(got, std::chrono::seconds(3), has("WATCHDOG=1", from)));
+  EXPECT_EQ(::kill(pid, 0), 0);
+
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   ASSERT_TRUE(socket.receive_until(got, std::chrono::seconds(10), has("STOPPING=1", from)));
   EXPECT_EQ(wait_exit(pid, 200), 0) << read_file(err_path);
 
-  // Journald priorities on every log line; the summary is plain output.
+  // Journald priorities on every log line: info, the changed file's warning, the invalid
+  // file's errors (its problem line among them); the summary is plain output.
   const std::string err = read_file(err_path);
   std::istringstream lines(err);
-  int info = 0;
+  int info = 0, warning = 0, error = 0;
   for (std::string l; std::getline(lines, l);) {
     if (l.rfind("pipeline gen:", 0) == 0) {
       continue;
     }
     ASSERT_TRUE(l.size() > 3 && l[0] == '<' && l[2] == '>') << l;
     info += l.rfind("<6>", 0) == 0;
+    warning += l.rfind("<4>", 0) == 0;
+    error += l.rfind("<3>", 0) == 0;
     EXPECT_EQ(l.find("sluice: "), std::string::npos) << "journald names the process: " << l;
   }
   EXPECT_GT(info, 0) << err;
+  EXPECT_GT(warning, 0) << err;
+  EXPECT_GE(error, 2) << err;
+  EXPECT_NE(err.find("<3>error: " + dir.file("c.yaml") + ":"), std::string::npos) << err;
 }
 
 TEST(SystemdNotify, StuckStageStopsTheWatchdogPings) {
