@@ -18,6 +18,7 @@ fail() {
 command -v systemd-analyze >/dev/null || fail "systemd-analyze is not installed (Debian package systemd)"
 [ -x "$bin" ] || fail "$bin is not an executable"
 
+# shellcheck disable=SC2016  # $MAINPID is meant literally: it is the unit file's text.
 for line in 'Type=notify' 'NotifyAccess=main' 'WatchdogSec=30s' \
   'ExecStart=/usr/bin/sluice run -c /etc/sluice/sluice.yaml' \
   'ExecReload=/bin/kill -HUP $MAINPID' 'Restart=on-failure' 'StateDirectory=sluice' \
