@@ -48,7 +48,7 @@ void log_too_large(const std::string& shown) {
 
 }  // namespace
 
-std::unique_ptr<Runtime> build_config_file(const std::string& path) {
+std::unique_ptr<Runtime> build_config_file(const std::string& path, std::string* text_out) {
   std::string text;
   std::string shown = path == "-" ? "<stdin>" : path;
   // Opened here (and closed here) unless it is stdin; compared by ownership, not by number,
@@ -91,6 +91,9 @@ std::unique_ptr<Runtime> build_config_file(const std::string& path) {
     log_error("cannot read configuration " + shown + ": " + std::strerror(err));
     return nullptr;
   }
+  if (text_out != nullptr) {
+    *text_out = text;
+  }
   return build_config_text(text, shown);
 }
 
@@ -107,6 +110,14 @@ std::unique_ptr<Runtime> build_config_text(const std::string& text, const std::s
     loaded.problems.push_back({status.line(), status.column(), status.message()});
   }
   std::string lines = format_problems(loaded.problems, shown);
+  if (log_to_journal()) {
+    // One error record per problem, so journald shows each at error priority.
+    for (size_t at = 0, end; at < lines.size(); at = end + 1) {
+      end = std::min(lines.find('\n', at), lines.size());
+      log_error(std::string_view(lines).substr(at, end - at));
+    }
+    return nullptr;
+  }
   ssize_t ignored = ::write(STDERR_FILENO, lines.data(), lines.size());
   (void)ignored;
   return nullptr;

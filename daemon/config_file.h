@@ -19,7 +19,8 @@ namespace sluice {
 constexpr size_t kMaxConfigBytes = size_t{4} << 20;
 
 // The runtime built from the validated config, or null after printing every problem to stderr.
-std::unique_ptr<Runtime> build_config_file(const std::string& path);
+// `text`, when given, receives the configuration text that was read (for a later reload).
+std::unique_ptr<Runtime> build_config_file(const std::string& path, std::string* text = nullptr);
 // The same for configuration text already in memory; `shown` names it in problem lines.
 std::unique_ptr<Runtime> build_config_text(const std::string& text, const std::string& shown);
 

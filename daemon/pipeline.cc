@@ -86,6 +86,11 @@ Status Pipeline::start() {
     return Status();
   };
   workers_running_.store(static_cast<int>(workers_.size()));
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    heartbeats_.push_back(
+        std::make_unique<StageHeartbeat>("worker" + std::to_string(i) + ":" + config_.name));
+  }
+  heartbeats_.push_back(std::make_unique<StageHeartbeat>("route:" + config_.name));
   // Consumers first: a pipeline whose later threads cannot start is aborted, and a source that
   // had started reading would have to be told to drop what it read.
   for (size_t i = 0; i < workers_.size(); ++i) {
@@ -241,6 +246,10 @@ bool Pipeline::emit(BatchPtr batch) {
 }
 
 void Pipeline::run_ingest() {
+  source_entered_.store(true);
+  if (wakeup_ != nullptr) {
+    wakeup_->notify();  // the main thread may now tell systemd the service is ready
+  }
   source_status_ = source_->run(*this);
   if (!source_status_.ok()) {
     log_error("pipeline " + config_.name + ": " + source_status_.message());
@@ -259,7 +268,13 @@ void Pipeline::run_worker(size_t index) {
       }
       continue;
     }
+    StageHeartbeat& heartbeat = *heartbeats_[index];
+    heartbeat.busy();
+    if (stall_ == StallStage::kParse) {
+      stall_until(stop_);  // test fault switch (daemon/test_stall.h)
+    }
     process(*batch, index);
+    heartbeat.not_busy();  // a full queue ahead is backpressure, not a hang
     size_t bytes = batch->bytes();
     if (!to_route_.push(std::move(batch), bytes, abort_, &counters.blocked_ns)) {
       break;
@@ -339,7 +354,14 @@ void Pipeline::run_route() {
       }
       continue;
     }
+    StageHeartbeat& heartbeat = *heartbeats_.back();
+    heartbeat.busy();
+    if (stall_ == StallStage::kRoute) {
+      stall_until(stop_);  // test fault switch (daemon/test_stall.h)
+    }
     waiting.emplace(batch->sequence, std::move(batch));
+    // What follows is the hand-off to the sinks: a wait there is backpressure.
+    heartbeat.not_busy();
     while (!waiting.empty() && waiting.begin()->first == next && !abort_.load()) {
       BatchPtr owned = std::move(waiting.begin()->second);
       waiting.erase(waiting.begin());

@@ -24,6 +24,8 @@
 
 #include "config/config.h"
 #include "daemon/sink_runner.h"
+#include "daemon/stage_heartbeat.h"
+#include "daemon/test_stall.h"
 #include "daemon/wakeup.h"
 #include "stages/batch_queue.h"
 #include "stages/batch_recycler.h"
@@ -80,6 +82,12 @@ class Pipeline : private SourceContext {
   // and has no queue of its own.
   size_t queue_bytes(Stage s) const;
   size_t queue_capacity(Stage s) const;
+  // True once the ingest thread has entered its source's run (the source is open or opening).
+  bool source_entered() const { return source_entered_.load(); }
+  // One per worker and one for the route thread, created by start(); read by the watchdog. The
+  // ingest thread has none: a source waits for input inside its own poll or read, which cannot
+  // be told apart from a hang there, and its blocking calls into the pipeline are backpressure.
+  const std::vector<std::unique_ptr<StageHeartbeat>>& heartbeats() const { return heartbeats_; }
   // An error the source ended with (unreadable stdin...), empty if none.
   const Status& source_status() const { return source_status_; }
 
@@ -172,6 +180,9 @@ class Pipeline : private SourceContext {
   int started_threads_ = 0;
   bool pin_warned_ = false;
   std::atomic<int> finished_stages_{0};
+  std::atomic<bool> source_entered_{false};
+  std::vector<std::unique_ptr<StageHeartbeat>> heartbeats_;  // workers, then route
+  StallStage stall_ = test_stall_stage();
   Wakeup* wakeup_ = nullptr;
 };
 

@@ -3,13 +3,16 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
 #include "daemon/commands.h"
 #include "daemon/config_file.h"
+#include "daemon/config_reload.h"
 #include "daemon/runtime.h"
 #include "daemon/standard_streams.h"
+#include "daemon/systemd_notify.h"
 #include "stages/log.h"
 
 namespace sluice {
@@ -34,9 +37,10 @@ sigset_t block_control_signals() {
 int run_command(const std::string& config_path, const std::string& config_text, bool quiet) {
   set_log_quiet(quiet);
   sigset_t signals = block_control_signals();
+  std::string running_text = config_text;  // what a SIGHUP compares the file with
   std::unique_ptr<Runtime> runtime = config_path.empty()
                                          ? build_config_text(config_text, "<embedded demo.yaml>")
-                                         : build_config_file(config_path);
+                                         : build_config_file(config_path, &running_text);
   if (runtime == nullptr) {
     return kExitConfig;
   }
@@ -52,12 +56,18 @@ int run_command(const std::string& config_path, const std::string& config_text, 
   }
   log_info("running " + std::to_string(rt.pipelines().size()) + " pipeline(s)");
 
-  // Sleep until a control signal arrives or a thread exits (the run may be over): no timer.
+  // Sleep until a control signal arrives, a thread exits (the run may be over) or a source
+  // opens, or until a notification to systemd is due: no timer outside systemd.
   int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  SystemdNotifier systemd(rt);
   bool sink_broke = false;
   while (!rt.finished()) {
     pollfd fds[2] = {{signal_fd, POLLIN, 0}, {rt.wakeup().fd(), POLLIN, 0}};
-    if (::poll(fds, 2, signal_fd < 0 ? 100 : -1) < 0) {
+    int wait_ms = systemd.tick(std::chrono::steady_clock::now());
+    if (signal_fd < 0) {
+      wait_ms = wait_ms < 0 ? 100 : std::min(wait_ms, 100);
+    }
+    if (::poll(fds, 2, wait_ms) < 0) {
       continue;  // EINTR
     }
     rt.wakeup().clear();
@@ -80,9 +90,12 @@ int run_command(const std::string& config_path, const std::string& config_text, 
       break;
     }
     if (info.ssi_signo == SIGHUP) {
-      log_warning("SIGHUP: configuration reload is not supported yet; keeping the running one");
+      systemd.reloading();
+      reload_config(config_path, running_text, rt.reloads());
+      systemd.reloaded();
     }
   }
+  systemd.stopping();
   Runtime::Shutdown how =
       rt.shutdown(std::chrono::duration<double>(config->shutdown_timeout_s), signal_fd);
   if (signal_fd >= 0) {

@@ -118,6 +118,11 @@ bool Runtime::finished() const {
   return true;
 }
 
+bool Runtime::sources_open() const {
+  return std::all_of(pipelines_.begin(), pipelines_.end(),
+                     [](const auto& p) { return p->source_entered(); });
+}
+
 bool Runtime::any_sink_broken() const {
   for (const auto& s : sinks_) {
     if (s->broken()) {

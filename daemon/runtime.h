@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "daemon/pipeline.h"
+#include "daemon/reload_counters.h"
 #include "daemon/sink_runner.h"
 #include "daemon/wakeup.h"
 #include "stages/memory_budget.h"
@@ -33,6 +34,9 @@ class Runtime {
   void request_stop();
   // True when every pipeline has drained and every sink has written everything.
   bool finished() const;
+  // True once every pipeline's ingest thread has entered its source's run, the sinks being open
+  // (start() opens them first): what systemd's READY=1 and /ready wait for.
+  bool sources_open() const;
   // True when a sink's output is gone for good (EPIPE on stdout): the run cannot succeed.
   bool any_sink_broken() const;
   // Readable (for poll) when a thread has exited or a sink broke.
@@ -61,6 +65,9 @@ class Runtime {
   const std::vector<std::unique_ptr<SinkRunner>>& sinks() const { return sinks_; }
   const MemoryBudget& budget() const { return *budget_; }
   const Config& config() const { return config_; }
+  // What became of each SIGHUP (daemon/config_reload.h), for the metrics endpoint.
+  ReloadCounters& reloads() { return reloads_; }
+  const ReloadCounters& reloads() const { return reloads_; }
 
  private:
   explicit Runtime(const Config& config);
@@ -73,6 +80,7 @@ class Runtime {
   std::vector<std::unique_ptr<SinkRunner>> sinks_;
   std::vector<std::unique_ptr<Pipeline>> pipelines_;
   std::chrono::steady_clock::time_point started_;
+  ReloadCounters reloads_;
 };
 
 }  // namespace sluice

@@ -19,7 +19,10 @@ constexpr auto kIdleWait = std::chrono::milliseconds(200);
 }  // namespace
 
 SinkRunner::SinkRunner(std::string name, std::unique_ptr<Sink> sink, size_t queue_bytes)
-    : name_(std::move(name)), sink_(std::move(sink)), queue_(queue_bytes) {}
+    : name_(std::move(name)),
+      sink_(std::move(sink)),
+      queue_(queue_bytes),
+      heartbeat_("sink:" + name_) {}
 
 SinkRunner::~SinkRunner() {
   abort();
@@ -194,7 +197,12 @@ void SinkRunner::write_out() {
   auto backoff = std::chrono::milliseconds(50);
   std::string last_error;
   bool written_all = false;
+  if (stall_) {
+    heartbeat_.busy();
+    stall_until(abort_);  // test fault switch (daemon/test_stall.h)
+  }
   while (!abort_.load() && !broken_.load()) {
+    heartbeat_.busy();
     Result<bool> new_output = sink_->prepare();
     Status s = new_output.ok() ? Status() : new_output.status();
     if (s.ok() && (new_output.value() || !listed)) {
@@ -220,6 +228,7 @@ void SinkRunner::write_out() {
     if (s.ok()) {
       s = sink_->flush();
     }
+    heartbeat_.not_busy();
     if (s.ok()) {
       written_all = true;
       break;

@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/stage_heartbeat.h"
+#include "daemon/test_stall.h"
 #include "daemon/wakeup.h"
 #include "stages/batch.h"
 #include "stages/batch_queue.h"
@@ -68,6 +70,8 @@ class SinkRunner {
   uint64_t events_total() const { return events_.load(std::memory_order_relaxed); }
   uint64_t errors_total() const { return errors_.load(std::memory_order_relaxed); }
   uint64_t undelivered_total() const { return undelivered_.load(std::memory_order_relaxed); }
+  // Busy while a write and flush is under way; a retry's backoff is backpressure, not busy.
+  const StageHeartbeat& heartbeat() const { return heartbeat_; }
   size_t queue_bytes() const { return queue_.bytes(); }
   size_t queue_capacity() const { return queue_.capacity(); }
 
@@ -104,6 +108,8 @@ class SinkRunner {
   uint64_t pending_events_ = 0;
   std::string header_;
   Wakeup* wakeup_ = nullptr;
+  StageHeartbeat heartbeat_;
+  bool stall_ = test_stall_stage() == StallStage::kSink;
   std::thread thread_;
 };
 
