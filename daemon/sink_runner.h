@@ -5,7 +5,9 @@
 // the output is gone for good (EPIPE on stdout) the tokens are released unresolved: not
 // delivered. A write that fails otherwise is retried with backoff (counted in errors), so a
 // broken output is backpressure. Several pipelines may feed one sink; the queue closes when the
-// last is done.
+// last is done. A sink that sends one message per event (Sink::sends_messages) gets each batch
+// through send() instead, as it comes: a full producer queue is backpressure (the runner waits
+// and sends the rest), and at the end the runner waits for the outstanding delivery reports.
 // Threading: push() and producer_done() on producers' threads; everything else on the main
 // thread; the counters may be read from any thread.
 #pragma once
@@ -65,14 +67,21 @@ class SinkRunner {
   bool finished() const { return finished_.load(); }
   // True once the output is gone for good (see Sink::broken).
   bool broken() const { return broken_.load(); }
-  uint64_t events_total() const { return events_.load(std::memory_order_relaxed); }
-  uint64_t errors_total() const { return errors_.load(std::memory_order_relaxed); }
+  uint64_t events_total() const {
+    return events_.load(std::memory_order_relaxed) + sink_->delivered_events();
+  }
+  uint64_t errors_total() const {
+    return errors_.load(std::memory_order_relaxed) + sink_->errors();
+  }
   uint64_t undelivered_total() const { return undelivered_.load(std::memory_order_relaxed); }
   size_t queue_bytes() const { return queue_.bytes(); }
   size_t queue_capacity() const { return queue_.capacity(); }
 
  private:
   void run();
+  // The message path: sends each batch as it comes, then waits for the delivery reports.
+  void run_messages();
+  void send(SinkItem item);
   void take(SinkItem item);
   // Writes the taken batches (retrying with backoff), starting each new output the sink reports
   // with the header, and then resolves the batches' tokens.
