@@ -154,15 +154,23 @@ void KafkaSink::on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* messag
 
 void KafkaSink::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   auto* sink = static_cast<KafkaSink*>(opaque);
-  std::string message = "sink " + sink->options_.name + ": kafka: ";
+  const std::string prefix = "sink " + sink->options_.name + ": ";
   if (err == RD_KAFKA_RESP_ERR__FATAL) {
     char fatal[512];
     rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-    message += std::string(fatal) + "; the producer cannot go on, so nothing more is delivered";
+    sink->log_once(err, prefix + "kafka: " + fatal +
+                            "; the producer cannot go on, so nothing more is delivered");
+  } else if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
+             err == RD_KAFKA_RESP_ERR__RESOLVE) {
+    // One line while the brokers cannot be reached (librdkafka reports each attempt and then
+    // that all are down); said again after a delivery showed them reachable.
+    if (!sink->unreachable_said_.exchange(true)) {
+      log_warning(prefix + "cannot reach the Kafka brokers " + sink->options_.brokers + " (" +
+                  reason + "); retrying, events wait");
+    }
   } else {
-    message += std::string(reason) + "; retrying";
+    sink->log_once(err, prefix + "kafka: " + reason + "; retrying");
   }
-  sink->log_once(err, message);
 }
 
 void KafkaSink::fail(InFlight* batch, int err, const char* reason) {
@@ -192,6 +200,9 @@ void KafkaSink::release(InFlight* batch) {
 
 void KafkaSink::settle(InFlight* batch) {
   if (!batch->failed.load(std::memory_order_relaxed)) {
+    if (unreachable_said_.load(std::memory_order_relaxed)) {
+      unreachable_said_.store(false, std::memory_order_relaxed);
+    }
     delivered_events_.fetch_add(batch->events, std::memory_order_relaxed);
     batch->token.resolve(DeliveryOutcome::kDelivered);
   }

@@ -89,9 +89,10 @@ class KafkaSink : public Sink {
   InFlight* sending_ = nullptr;  // the batch the runner is producing (runner's thread)
   MessageCursor cursor_;         // walks the messages of the batch being produced
 
-  std::mutex mu_;                          // guards the two sets below (per batch, per failure)
-  std::unordered_set<InFlight*> batches_;  // every InFlight alive, freed on close at the latest
-  std::vector<int> logged_;                // failure kinds already logged
+  std::mutex mu_;                              // guards the two sets below (per batch, per failure)
+  std::unordered_set<InFlight*> batches_;      // every InFlight alive, freed on close at the latest
+  std::vector<int> logged_;                    // failure kinds already logged
+  std::atomic<bool> unreachable_said_{false};  // logged that no broker can be reached
   std::atomic<size_t> in_flight_{0};
   std::atomic<uint64_t> delivered_events_{0};
   std::atomic<uint64_t> errors_{0};
