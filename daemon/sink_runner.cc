@@ -143,6 +143,10 @@ void SinkRunner::run_messages() {
   }
   // What is still outstanding after an abort is released unresolved: not delivered.
   sink_->close();
+  // Nothing more is rejected: the dead letters may finish once their other producers have.
+  for (auto& dead_letter : dead_letters_) {
+    dead_letter->sender_done();
+  }
   finished_.store(true);
   if (wakeup_ != nullptr) {
     wakeup_->notify();
@@ -155,7 +159,7 @@ void SinkRunner::send(SinkItem item) {
   const uint64_t events = item.token.batch().targets[item.target].size();
   size_t from = 0;
   while (true) {
-    from = sink_->send(item.token, item.target, from);
+    from = sink_->send(item.token, item.target, from, item.dead_letter);
     if (from >= messages) {
       return;  // the sink owns the token now and resolves it on the delivery reports
     }

@@ -35,6 +35,15 @@ struct SinkItem {
   DeliveryToken token;         // this sink's share of the batch
   Encoder* encoder = nullptr;  // writes what a new output starts with (a CSV header)
   uint32_t target = 0;         // index into batch->targets and batch->encoded
+  // The pipeline's dead letter, for a sink that sends messages (null: none, or not needed).
+  DeadLetter* dead_letter = nullptr;
+};
+
+// A pipeline's dead letter as a sink sees it, with its duty as a producer of the dead-letter
+// sink's queue: the runner of a sink that may reject says when it will reject no more.
+class DeadLetterSender : public DeadLetter {
+ public:
+  virtual void sender_done() = 0;
 };
 
 class SinkRunner {
@@ -51,6 +60,12 @@ class SinkRunner {
   void producer_done();
   bool push(SinkItem item, const std::atomic<bool>& abort, std::atomic<uint64_t>* blocked_ns);
 
+  // A dead letter this sink's batches may be rejected into (set before start()): told
+  // sender_done() once the sink has settled everything. Shared with the pipeline that made it.
+  void add_dead_letter(std::shared_ptr<DeadLetterSender> dead_letter) {
+    dead_letters_.push_back(std::move(dead_letter));
+  }
+  bool sends_messages() const { return sink_->sends_messages(); }
   // Told when the sink's thread exits or the sink breaks (set before start()).
   void set_wakeup(Wakeup* wakeup) { wakeup_ = wakeup; }
   // Starts the thread; an error (the process may not create threads) is one line.
@@ -95,6 +110,8 @@ class SinkRunner {
   void sleep_unless_aborted(std::chrono::milliseconds d);
 
   std::string name_;
+  // Before sink_: a sink that rejects into one while it is destroyed finds it alive.
+  std::vector<std::shared_ptr<DeadLetterSender>> dead_letters_;
   std::unique_ptr<Sink> sink_;
   BatchQueue<SinkItem> queue_;
   std::atomic<int> producers_{0};

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "stages/log.h"
+#include "stages/sinks/message_cursor.h"
 
 namespace sluice {
 namespace {
@@ -89,10 +90,13 @@ Status KafkaSink::open() {
   return Status();
 }
 
-size_t KafkaSink::send(DeliveryToken& token, uint32_t target, size_t from) {
+size_t KafkaSink::send(DeliveryToken& token, uint32_t target, size_t from,
+                       DeadLetter* dead_letter) {
   if (sending_ == nullptr) {  // the batch's first call: take its token
     sending_ = new InFlight();
     sending_->token = std::move(token);
+    sending_->target = target;
+    sending_->dead_letter = dead_letter;
     sending_->events = sending_->token.batch().targets[target].size();
     {
       std::lock_guard lock(mu_);
@@ -123,7 +127,7 @@ size_t KafkaSink::send(DeliveryToken& token, uint32_t target, size_t from) {
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       return i;  // backpressure: the runner offers the rest again
     }
-    fail(batch, err, rd_kafka_err2str(err));
+    fail(batch, static_cast<uint32_t>(i), err, rd_kafka_err2str(err));
   }
   sending_ = nullptr;
   release(batch);
@@ -133,6 +137,7 @@ size_t KafkaSink::send(DeliveryToken& token, uint32_t target, size_t from) {
 void KafkaSink::abandon_send() {
   if (sending_ != nullptr) {
     sending_->failed.store(true, std::memory_order_relaxed);
+    sending_->lost.store(true, std::memory_order_relaxed);
     InFlight* batch = sending_;
     sending_ = nullptr;
     release(batch);
@@ -146,8 +151,11 @@ void KafkaSink::on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* messag
       message->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
     // Purged by close(): shutdown gave up on it; undelivered, but no failure of the message.
     batch->failed.store(true, std::memory_order_relaxed);
+    batch->lost.store(true, std::memory_order_relaxed);
   } else if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    sink->fail(batch, message->err, rd_kafka_err2str(message->err));
+    const Batch& b = batch->token.batch();
+    const size_t index = MessageCursor::index_of(b, b.encoded[batch->target], message->payload);
+    sink->fail(batch, static_cast<uint32_t>(index), message->err, rd_kafka_err2str(message->err));
   }
   sink->release(batch);
 }
@@ -173,12 +181,19 @@ void KafkaSink::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaq
   }
 }
 
-void KafkaSink::fail(InFlight* batch, int err, const char* reason) {
+void KafkaSink::fail(InFlight* batch, uint32_t message, int err, const char* reason) {
   batch->failed.store(true, std::memory_order_relaxed);
   errors_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mu_);
+    batch->rejected.emplace_back(message, reason);
+  }
   log_once(err, "sink " + options_.name + ": a message to topic " + options_.topic +
                     " failed for good: " + reason +
-                    "; its batch is not acknowledged (counted as undelivered; said once per kind)");
+                    (batch->dead_letter != nullptr
+                         ? "; it goes to the dead letter (said once per kind)"
+                         : "; its batch is not acknowledged (counted as undelivered; said once "
+                           "per kind)"));
 }
 
 void KafkaSink::log_once(int err, const std::string& message) {
@@ -205,6 +220,8 @@ void KafkaSink::settle(InFlight* batch) {
     }
     delivered_events_.fetch_add(batch->events, std::memory_order_relaxed);
     batch->token.resolve(DeliveryOutcome::kDelivered);
+  } else if (batch->dead_letter != nullptr && !batch->lost.load(std::memory_order_relaxed)) {
+    dead_letter(*batch);
   }
   {
     std::lock_guard lock(mu_);
@@ -212,6 +229,23 @@ void KafkaSink::settle(InFlight* batch) {
   }
   delete batch;  // an unresolved token is released here: not delivered
   in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+void KafkaSink::dead_letter(InFlight& batch) {
+  std::vector<uint32_t> events;
+  std::vector<std::string> reasons;
+  {
+    std::lock_guard lock(mu_);
+    const std::vector<uint32_t>& targeted = batch.token.batch().targets[batch.target];
+    for (auto& [message, reason] : batch.rejected) {
+      if (message >= targeted.size()) {
+        return;  // a report that names no message of the batch: it stays undelivered
+      }
+      events.push_back(targeted[message]);
+      reasons.push_back("kafka: " + reason);
+    }
+  }
+  batch.dead_letter->reject(std::move(batch.token), events, reasons);
 }
 
 Status KafkaSink::flush() {

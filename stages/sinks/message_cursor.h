@@ -13,6 +13,31 @@ namespace sluice {
 
 class MessageCursor {
  public:
+  // The index of the message whose bytes start at `data` (as at() gave them), for the rare
+  // report that names a message by its bytes only. O(messages); ends.size() when none does.
+  static size_t index_of(const Batch& batch, const Batch::Output& out, const void* data) {
+    const char* p = static_cast<const char*>(data);
+    size_t start = 0;  // where `p` is, counted as ends counts
+    if (out.text_ranges.empty()) {
+      start = static_cast<size_t>(p - out.bytes.data());
+    } else {
+      const size_t off = static_cast<size_t>(p - batch.text.data());
+      for (const Span r : out.text_ranges) {
+        if (off >= r.off && off < size_t{r.off} + r.len) {
+          start += off - r.off;
+          break;
+        }
+        start += r.len;
+      }
+    }
+    for (size_t i = 0; i < out.ends.size(); ++i) {
+      if ((i == 0 ? 0 : out.ends[i - 1]) == start) {
+        return i;
+      }
+    }
+    return out.ends.size();
+  }
+
   // Message `index` of `out` (of `batch`), its line end ("\n") left out.
   std::string_view at(const Batch& batch, const Batch::Output& out, size_t index) {
     const size_t start = index == 0 ? 0 : out.ends[index - 1];

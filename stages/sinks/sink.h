@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "stages/delivery_token.h"
+#include "stages/sinks/dead_letter.h"
 #include "stages/status.h"
 
 namespace sluice {
@@ -68,9 +69,12 @@ class Sink {
   // report is in (delivered when all are), or releases it unresolved when one failed for good. A
   // message refused for good at once (too large) counts as produced and makes the batch fail. Must
   // not block.
-  virtual size_t send(DeliveryToken& token, uint32_t target, size_t from) {
+  // `dead_letter` (null when the pipeline has none) takes the events of the batch that fail for
+  // good, and then settles the token (DeadLetter::reject).
+  virtual size_t send(DeliveryToken& token, uint32_t target, size_t from, DeadLetter* dead_letter) {
     (void)token;
     (void)target;
+    (void)dead_letter;
     return from;
   }
   // The runner gives up the batch whose send() returned fewer than all (the run is aborted): the

@@ -344,7 +344,7 @@ class MessageSink : public Sink {
     return Status::error("no byte stream");
   }
   bool sends_messages() const override { return true; }
-  size_t send(DeliveryToken& token, uint32_t target, size_t from) override {
+  size_t send(DeliveryToken& token, uint32_t target, size_t from, DeadLetter*) override {
     std::lock_guard lock(mu_);
     ++calls_;
     if (token.holds_share()) {  // the batch's first call

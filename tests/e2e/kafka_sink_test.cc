@@ -209,6 +209,47 @@ TEST(KafkaSink, ABrokerDownHoldsThePipelineBackAndAfterUpEverythingArrivesOnce) 
   EXPECT_EQ(mock.stop(), 0);
 }
 
+// 100 numbered lines "NNNNNNNNNN,small", but line 50 carries 3,000 bytes: too large for a
+// producer with message.max.bytes: 1000.
+const int kLarge = 50;
+std::string one_large_among_small() {
+  std::string input;
+  for (int i = 1; i <= 100; ++i) {
+    input +=
+        number(i) + (i == kLarge ? "," + std::string(3000, 'x') : std::string(",small")) + "\n";
+  }
+  return input;
+}
+
+// Runs one_large_among_small() from stdin into topic `big` (message.max.bytes: 1000), with
+// `dead_letter_sink` as the pipeline's dead letter when not empty.
+RunResult run_one_large(const KafkaMock& mock, const TempDir& dir,
+                        const std::string& dead_letter_sink) {
+  write_file(
+      dir.file("c.yaml"),
+      std::string("pipelines:\n  p:\n    source: { type: stdin }\n    parse: { format: none }\n"
+                  "    routes: [{ to: k }]\n") +
+          (dead_letter_sink.empty() ? std::string() : "    dead_letter: rejects\n") +
+          "sinks:\n  k:\n    type: kafka\n    brokers: \"" + mock.bootstrap() +
+          "\"\n    topic: big\n    encoding: raw\n"
+          "    librdkafka: { message.max.bytes: 1000 }\n" +
+          (dead_letter_sink.empty() ? std::string() : "  rejects: " + dead_letter_sink + "\n"));
+  return run_sluice({"run", "-c", dir.file("c.yaml")}, one_large_among_small());
+}
+
+// Topic `big` holds every small line once, the large one never.
+void expect_the_small_ones_once(const KafkaMock& mock) {
+  std::vector<std::string> got = lines_of(kcat_consume(mock.bootstrap(), "big").out);
+  std::sort(got.begin(), got.end());
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 100; ++i) {
+    if (i != kLarge) {
+      expected.push_back(number(i) + ",small");
+    }
+  }
+  EXPECT_EQ(got, expected) << "the others once each, the large one never";
+}
+
 // Slice A of a message refused for good: larger than the producer's message.max.bytes. The
 // sink counts an error, says so once, and leaves the batch undelivered (the source's position
 // would not move past it); the summary and the exit code say so. The other messages of the
@@ -217,18 +258,7 @@ TEST(KafkaSink, AMessageTooLargeIsASinkErrorAndItsBatchIsUndelivered) {
   KafkaMock mock(1, {"big:1"});
   ASSERT_TRUE(mock.ok()) << mock.error();
   TempDir dir;
-  std::string input;
-  for (int i = 1; i <= 100; ++i) {
-    input += number(i) + (i == 50 ? "," + std::string(3000, 'x') : std::string(",small")) + "\n";
-  }
-  write_file(dir.file("c.yaml"),
-             "pipelines:\n  p:\n    source: { type: stdin }\n    parse: { format: none }\n"
-             "    routes: [{ to: k }]\n"
-             "sinks:\n  k:\n    type: kafka\n    brokers: \"" +
-                 mock.bootstrap() +
-                 "\"\n    topic: big\n    encoding: raw\n"
-                 "    librdkafka: { message.max.bytes: 1000 }\n");
-  RunResult run = run_sluice({"run", "-c", dir.file("c.yaml")}, input);
+  RunResult run = run_one_large(mock, dir, "");
   EXPECT_EQ(run.exit_code, 1) << run.err;
   const long long undelivered = summary_value(run.err, "p", "undelivered");
   EXPECT_GE(undelivered, 1) << run.err;
@@ -239,15 +269,27 @@ TEST(KafkaSink, AMessageTooLargeIsASinkErrorAndItsBatchIsUndelivered) {
     said += line.find("Message size too large") != std::string::npos;
   }
   EXPECT_EQ(said, 1u) << run.err;
-  std::vector<std::string> got = lines_of(kcat_consume(mock.bootstrap(), "big").out);
-  std::sort(got.begin(), got.end());
-  std::vector<std::string> expected;
-  for (int i = 1; i <= 100; ++i) {
-    if (i != 50) {
-      expected.push_back(number(i) + ",small");
-    }
-  }
-  EXPECT_EQ(got, expected) << "the others once each, the large one never";
+  expect_the_small_ones_once(mock);
+  EXPECT_EQ(mock.stop(), 0);
+}
+
+// Slice B: with a dead letter, the message refused for good lands there with its reason, the
+// others arrive once, the batch is acknowledged and the summary counts each event exactly.
+TEST(KafkaSink, AMessageTooLargeGoesToTheDeadLetterWithTheReasonAndTheOthersArrive) {
+  KafkaMock mock(1, {"big:1"});
+  ASSERT_TRUE(mock.ok()) << mock.error();
+  TempDir dir;
+  RunResult run = run_one_large(
+      mock, dir, "{ type: file, path: " + dir.file("rejects.ndjson") + ", encoding: json }");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(summary_value(run.err, "p", "out"), 99) << run.err;
+  EXPECT_EQ(summary_value(run.err, "p", "dead_lettered"), 1) << run.err;
+  EXPECT_EQ(summary_value(run.err, "p", "undelivered"), 0) << run.err;
+  EXPECT_EQ(read_file(dir.file("rejects.ndjson")),
+            "{\"_raw\":\"" + number(kLarge) + "," + std::string(3000, 'x') +
+                "\",\"_source\":\"stdin:50\",\"_error\":\"kafka: Broker: Message size too "
+                "large\"}\n");
+  expect_the_small_ones_once(mock);
   EXPECT_EQ(mock.stop(), 0);
 }
 

@@ -7,9 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,7 +73,7 @@ TEST(KafkaSink, ATokenResolvesAsDeliveredWhenEveryReportIsIn) {
   KafkaSink sink(mock_options());
   ASSERT_TRUE(sink.open().ok());
   DeliveryToken token = batch_of({"a", "bb", "ccc"}, ack, outcomes);
-  EXPECT_EQ(sink.send(token, 0, 0), 3u);
+  EXPECT_EQ(sink.send(token, 0, 0, nullptr), 3u);
   EXPECT_FALSE(token.holds_share()) << "the sink took the token";
   ASSERT_TRUE(eventually([&] { return ack.acked.load() == 1; }));
   EXPECT_EQ(sink.delivered_events(), 3u);
@@ -86,13 +89,72 @@ TEST(KafkaSink, AMessageLargerThanMessageMaxBytesLeavesItsBatchUndelivered) {
   KafkaSink sink(mock_options({{"message.max.bytes", "1000"}}));
   ASSERT_TRUE(sink.open().ok());
   DeliveryToken token = batch_of({"small", std::string(2000, 'x'), "small"}, ack, outcomes);
-  EXPECT_EQ(sink.send(token, 0, 0), 3u) << "the refused message counts as produced";
+  EXPECT_EQ(sink.send(token, 0, 0, nullptr), 3u) << "the refused message counts as produced";
   ASSERT_TRUE(eventually([&] { return sink.in_flight() == 0; }));
   EXPECT_EQ(sink.errors(), 1u);
   EXPECT_EQ(ack.acked.load(), 0);
   EXPECT_EQ(ack.abandoned.load(), 1);
   EXPECT_EQ(outcomes->undelivered.load(), 3u);
   EXPECT_EQ(sink.delivered_events(), 0u);
+}
+
+// Takes what the sink rejects, and resolves the token as the dead letter does once written.
+class RecordingDeadLetter : public DeadLetter {
+ public:
+  void reject(DeliveryToken token, std::span<const uint32_t> events,
+              std::span<const std::string> reasons) override {
+    std::lock_guard lock(mu);
+    rejected.assign(events.begin(), events.end());
+    why.assign(reasons.begin(), reasons.end());
+    token.resolve_dead_lettered(static_cast<uint32_t>(events.size()));
+  }
+  std::mutex mu;
+  std::vector<uint32_t> rejected;
+  std::vector<std::string> why;
+};
+
+TEST(KafkaSink, AMessageRefusedForGoodGoesToTheDeadLetterAndTheRestIsDelivered) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  RecordingDeadLetter dead_letter;
+  KafkaSink sink(mock_options({{"message.max.bytes", "1000"}}));
+  ASSERT_TRUE(sink.open().ok());
+  DeliveryToken token = batch_of({"small", "small", std::string(2000, 'x')}, ack, outcomes);
+  EXPECT_EQ(sink.send(token, 0, 0, &dead_letter), 3u);
+  ASSERT_TRUE(eventually([&] { return sink.in_flight() == 0; }));
+  std::lock_guard lock(dead_letter.mu);
+  EXPECT_EQ(dead_letter.rejected, std::vector<uint32_t>{2});
+  EXPECT_EQ(dead_letter.why, std::vector<std::string>{"kafka: Broker: Message size too large"});
+  EXPECT_EQ(ack.acked.load(), 1) << "dead-lettered lets the position move";
+  EXPECT_EQ(outcomes->delivered.load(), 2u);
+  EXPECT_EQ(outcomes->dead_lettered.load(), 1u);
+  EXPECT_EQ(sink.errors(), 1u);
+}
+
+// A failure learnt from the delivery report (not at produce time): the report names the
+// message by its bytes, and each goes to the dead letter as its own event.
+TEST(KafkaSink, MessagesThatTimeOutGoToTheDeadLetterEachAsItsEvent) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  RecordingDeadLetter dead_letter;
+  KafkaSinkOptions options;
+  options.name = "k";
+  options.brokers = "127.0.0.1:1";  // nothing listens there
+  options.topic = "events";
+  options.properties = {{"message.timeout.ms", "100"}};
+  KafkaSink sink(options);
+  ASSERT_TRUE(sink.open().ok());
+  DeliveryToken token = batch_of({"a", "bb", "ccc"}, ack, outcomes);
+  EXPECT_EQ(sink.send(token, 0, 0, &dead_letter), 3u);
+  ASSERT_TRUE(eventually([&] { return sink.in_flight() == 0; }));
+  std::lock_guard lock(dead_letter.mu);
+  std::vector<uint32_t> rejected = dead_letter.rejected;
+  std::sort(rejected.begin(), rejected.end());
+  EXPECT_EQ(rejected, (std::vector<uint32_t>{0, 1, 2}));
+  ASSERT_EQ(dead_letter.why.size(), 3u);
+  EXPECT_EQ(dead_letter.why[0], "kafka: Local: Message timed out");
+  EXPECT_EQ(outcomes->dead_lettered.load(), 3u);
+  EXPECT_EQ(sink.errors(), 3u);
 }
 
 TEST(KafkaSink, AFullProducerQueueIsBackpressureNotLoss) {
@@ -105,12 +167,12 @@ TEST(KafkaSink, AFullProducerQueueIsBackpressureNotLoss) {
     messages.push_back("message " + std::to_string(i));
   }
   DeliveryToken token = batch_of(messages, ack, outcomes);
-  size_t from = sink.send(token, 0, 0);
+  size_t from = sink.send(token, 0, 0, nullptr);
   EXPECT_LT(from, 50u) << "a queue of 4 cannot take 50 at once";
   int calls = 1;
   ASSERT_TRUE(eventually([&] {
     if (from < 50) {
-      from = sink.send(token, 0, from);
+      from = sink.send(token, 0, from, nullptr);
       ++calls;
     }
     return from == 50;
@@ -128,11 +190,11 @@ TEST(KafkaSink, ABatchWhoseFirstMessageFindsTheQueueFullIsOfferedAgainFromZero) 
   ASSERT_TRUE(sink.open().ok());
   DeliveryToken first = batch_of({"a"}, ack, outcomes);
   DeliveryToken second = batch_of({"b", "c"}, ack, outcomes);
-  ASSERT_EQ(sink.send(first, 0, 0), 1u);
-  size_t from = sink.send(second, 0, 0);
+  ASSERT_EQ(sink.send(first, 0, 0, nullptr), 1u);
+  size_t from = sink.send(second, 0, 0, nullptr);
   ASSERT_TRUE(eventually([&] {
     if (from < 2) {
-      from = sink.send(second, 0, from);
+      from = sink.send(second, 0, from, nullptr);
     }
     return from == 2;
   }));
@@ -150,7 +212,7 @@ TEST(KafkaSink, CloseReleasesWhatNoBrokerConfirmedAsUndelivered) {
   KafkaSink sink(options);
   ASSERT_TRUE(sink.open().ok()) << "an unreachable broker is no error at open";
   DeliveryToken token = batch_of({"a", "b"}, ack, outcomes);
-  EXPECT_EQ(sink.send(token, 0, 0), 2u);
+  EXPECT_EQ(sink.send(token, 0, 0, nullptr), 2u);
   EXPECT_FALSE(sink.flush().ok());
   EXPECT_EQ(sink.in_flight(), 1u);
   sink.close();
@@ -166,7 +228,7 @@ TEST(KafkaSink, AnAbandonedSendLeavesItsBatchUndelivered) {
   KafkaSink sink(mock_options({{"queue.buffering.max.messages", "2"}}));
   ASSERT_TRUE(sink.open().ok());
   DeliveryToken token = batch_of({"a", "b", "c", "d", "e", "f"}, ack, outcomes);
-  ASSERT_LT(sink.send(token, 0, 0), 6u);
+  ASSERT_LT(sink.send(token, 0, 0, nullptr), 6u);
   sink.abandon_send();
   ASSERT_TRUE(eventually([&] { return sink.in_flight() == 0; }));
   EXPECT_EQ(ack.acked.load(), 0);

@@ -33,5 +33,24 @@ TEST(MessageCursor, TextRangesAreWalkedEndToEnd) {
   EXPECT_EQ(cursor.at(batch, out, 3), "four");
 }
 
+TEST(MessageCursor, IndexOfFindsAMessageByItsFirstByte) {
+  Batch batch;
+  batch.text = "one\ntwo\nskipped\nthree\nfour\n";
+  Batch::Output ranges;
+  ranges.text_ranges = {Span{0, 8}, Span{16, 11}};
+  ranges.ends = {4, 8, 14, 19};
+  MessageCursor cursor;
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(MessageCursor::index_of(batch, ranges, cursor.at(batch, ranges, i).data()), i);
+  }
+  Batch::Output bytes;
+  bytes.bytes = "a\nbb\nccc\n";
+  bytes.ends = {2, 5, 9};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(MessageCursor::index_of(batch, bytes, cursor.at(batch, bytes, i).data()), i);
+  }
+  EXPECT_EQ(MessageCursor::index_of(batch, bytes, bytes.bytes.data() + 1), 3u) << "no message";
+}
+
 }  // namespace
 }  // namespace sluice
