@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sluice {
 
@@ -34,5 +35,13 @@ struct TopOptions {
 };
 // `sluice top`: a live view of a running daemon's metrics (SPEC §1, §4).
 int top_command(const TopOptions& options);
+
+struct KafkaMockOptions {
+  int brokers = 1;
+  std::vector<std::string> topics;  // NAME:PARTITIONS
+};
+// `sluice kafka-mock`: librdkafka's mock cluster on 127.0.0.1 until SIGTERM/SIGINT; the bootstrap
+// list is the first line on stdout, then stdin commands (down/up/rtt) are answered line by line.
+int kafka_mock_command(const KafkaMockOptions& options);
 
 }  // namespace sluice

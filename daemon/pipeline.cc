@@ -379,7 +379,7 @@ void Pipeline::run_route() {
       bool pushing = true;
       for (size_t i = 0; i < to_sinks.size() && pushing; ++i) {
         const uint32_t t = to_sinks[i];
-        SinkItem item{std::move(tokens[i]), targets_[t].encoder.get(), t};
+        SinkItem item{std::move(tokens[i]), targets_[t].encoder.get(), t, targets_[t].dead_letter};
         pushing = targets_[t].sink->push(std::move(item), abort_, &counters.blocked_ns);
       }
       // A token that could not be handed to its sink (abort) dies here unresolved: the batch is

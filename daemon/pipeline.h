@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/pipeline_dead_letter.h"
 #include "daemon/sink_runner.h"
 #include "daemon/stage_heartbeat.h"
 #include "daemon/test_stall.h"
@@ -107,6 +108,8 @@ class Pipeline : private SourceContext {
   void declare_types(const Plan& plan);
   Status build_workers(const Plan& plan);
   Status build_source();
+  // Hands the dead letter to the targets whose sinks send messages (they reject per message).
+  Status connect_dead_letter(const Plan& plan);
   Result<EventFilter> compile_filter();
   Result<std::vector<Route>> compile_routes(const Plan& plan);
 
@@ -139,6 +142,8 @@ class Pipeline : private SourceContext {
   struct Target {
     SinkRunner* sink;
     std::unique_ptr<Encoder> encoder;  // for the sink's start (a CSV header)
+    // For a sink that sends messages: where it rejects into (null without a dead letter).
+    DeadLetter* dead_letter = nullptr;
   };
   // What one worker thread owns: its stages and an encoder per target (they keep caches).
   struct Worker {
@@ -159,6 +164,7 @@ class Pipeline : private SourceContext {
   std::vector<Worker> workers_;
   bool parse_needed_ = true;
   std::vector<Target> targets_;
+  std::shared_ptr<PipelineDeadLetter> dead_letter_;  // when a message sink may reject into it
 
   std::shared_ptr<BatchRecycler> recycler_;
   std::shared_ptr<LatencyHistogram> latency_ = std::make_shared<LatencyHistogram>();

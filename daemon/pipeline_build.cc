@@ -57,6 +57,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
   if (status.ok()) {
     status = p->build_source();
   }
+  if (status.ok()) {
+    status = p->connect_dead_letter(plan);
+  }
   if (!status.ok()) {
     // One line naming the pipeline, at the position the step found (else the pipeline's own).
     ConfigPosition at =
@@ -206,6 +209,35 @@ Status Pipeline::build_workers(const Plan& plan) {
       worker.encoders.push_back(std::move(encoder.value()));
     }
     workers_.push_back(std::move(worker));
+  }
+  return Status();
+}
+
+Status Pipeline::connect_dead_letter(const Plan& plan) {
+  if (!plan.dead_letter) {
+    return Status();
+  }
+  std::vector<SinkRunner*> senders;
+  for (uint32_t t = 0; t < targets_.size(); ++t) {
+    SinkRunner* runner = targets_[t].sink;
+    if (t == *plan.dead_letter || !runner->sends_messages()) {
+      continue;
+    }
+    if (dead_letter_ == nullptr) {
+      auto encoder = make_encoder(plan.target_options[*plan.dead_letter], schema_);
+      if (!encoder.ok()) {
+        return Status::error(encoder.status().to_string());
+      }
+      dead_letter_ = std::make_shared<PipelineDeadLetter>(
+          targets_[*plan.dead_letter].sink, std::move(encoder.value()),
+          targets_[*plan.dead_letter].encoder.get(), schema_.size(), abort_);
+    }
+    targets_[t].dead_letter = dead_letter_.get();
+    if (std::find(senders.begin(), senders.end(), runner) == senders.end()) {
+      senders.push_back(runner);
+      dead_letter_->add_sender();
+      runner->add_dead_letter(dead_letter_);
+    }
   }
   return Status();
 }

@@ -16,6 +16,8 @@ constexpr auto kPendingWait = std::chrono::milliseconds(20);
 // Bounds how late an idle sink notices abort() (shutdown_timeout reached), and how long a sink
 // holds a disk reserve it does not use.
 constexpr auto kIdleWait = std::chrono::milliseconds(200);
+// How long a message sink's full producer queue is left to drain before the rest is offered.
+constexpr auto kQueueFullWait = std::chrono::milliseconds(5);
 }  // namespace
 
 SinkRunner::SinkRunner(std::string name, std::unique_ptr<Sink> sink, size_t queue_bytes)
@@ -91,6 +93,10 @@ void SinkRunner::sleep_unless_aborted(std::chrono::milliseconds d) {
 }
 
 void SinkRunner::run() {
+  if (sink_->sends_messages()) {
+    run_messages();
+    return;
+  }
   while (!abort_.load()) {
     SinkItem item;
     // With bytes pending, wait briefly so a trickle is written within 20 ms; with nothing
@@ -122,6 +128,51 @@ void SinkRunner::run() {
   finished_.store(true);
   if (wakeup_ != nullptr) {
     wakeup_->notify();
+  }
+}
+
+void SinkRunner::run_messages() {
+  while (!abort_.load()) {
+    SinkItem item;
+    if (queue_.pop(item, kIdleWait)) {
+      send(std::move(item));
+    } else if (queue_.closed_and_empty()) {
+      break;
+    }
+  }
+  // Everything is produced: wait for the delivery reports (flush() waits a little each call),
+  // until the shutdown timeout aborts the run.
+  while (!abort_.load() && !sink_->flush().ok()) {
+  }
+  // What is still outstanding after an abort is released unresolved: not delivered.
+  sink_->close();
+  // Nothing more is rejected: the dead letters may finish once their other producers have.
+  for (auto& dead_letter : dead_letters_) {
+    dead_letter->sender_done();
+  }
+  finished_.store(true);
+  if (wakeup_ != nullptr) {
+    wakeup_->notify();
+  }
+}
+
+void SinkRunner::send(SinkItem item) {
+  const Batch::Output& out = item.token.batch().encoded[item.target];
+  const size_t messages = out.ends.size();
+  const uint64_t events = item.token.batch().targets[item.target].size();
+  size_t from = 0;
+  while (true) {
+    from = sink_->send(item.token, item.target, from, item.dead_letter);
+    if (from >= messages) {
+      return;  // the sink owns the token now and resolves it on the delivery reports
+    }
+    if (abort_.load()) {
+      sink_->abandon_send();
+      undelivered_.fetch_add(events, std::memory_order_relaxed);
+      return;
+    }
+    // The producer queue is full: backpressure, never a drop. Its delivery reports free room.
+    sleep_unless_aborted(kQueueFullWait);
   }
 }
 

@@ -5,7 +5,9 @@
 // the output is gone for good (EPIPE on stdout) the tokens are released unresolved: not
 // delivered. A write that fails otherwise is retried with backoff (counted in errors), so a
 // broken output is backpressure. Several pipelines may feed one sink; the queue closes when the
-// last is done.
+// last is done. A sink that sends one message per event (Sink::sends_messages) gets each batch
+// through send() instead, as it comes: a full producer queue is backpressure (the runner waits
+// and sends the rest), and at the end the runner waits for the outstanding delivery reports.
 // Threading: push() and producer_done() on producers' threads; everything else on the main
 // thread; the counters may be read from any thread.
 #pragma once
@@ -35,6 +37,15 @@ struct SinkItem {
   DeliveryToken token;         // this sink's share of the batch
   Encoder* encoder = nullptr;  // writes what a new output starts with (a CSV header)
   uint32_t target = 0;         // index into batch->targets and batch->encoded
+  // The pipeline's dead letter, for a sink that sends messages (null: none, or not needed).
+  DeadLetter* dead_letter = nullptr;
+};
+
+// A pipeline's dead letter as a sink sees it, with its duty as a producer of the dead-letter
+// sink's queue: the runner of a sink that may reject says when it will reject no more.
+class DeadLetterSender : public DeadLetter {
+ public:
+  virtual void sender_done() = 0;
 };
 
 class SinkRunner {
@@ -51,6 +62,12 @@ class SinkRunner {
   void producer_done();
   bool push(SinkItem item, const std::atomic<bool>& abort, std::atomic<uint64_t>* blocked_ns);
 
+  // A dead letter this sink's batches may be rejected into (set before start()): told
+  // sender_done() once the sink has settled everything. Shared with the pipeline that made it.
+  void add_dead_letter(std::shared_ptr<DeadLetterSender> dead_letter) {
+    dead_letters_.push_back(std::move(dead_letter));
+  }
+  bool sends_messages() const { return sink_->sends_messages(); }
   // Told when the sink's thread exits or the sink breaks (set before start()).
   void set_wakeup(Wakeup* wakeup) { wakeup_ = wakeup; }
   // Starts the thread; an error (the process may not create threads) is one line.
@@ -67,8 +84,12 @@ class SinkRunner {
   bool finished() const { return finished_.load(); }
   // True once the output is gone for good (see Sink::broken).
   bool broken() const { return broken_.load(); }
-  uint64_t events_total() const { return events_.load(std::memory_order_relaxed); }
-  uint64_t errors_total() const { return errors_.load(std::memory_order_relaxed); }
+  uint64_t events_total() const {
+    return events_.load(std::memory_order_relaxed) + sink_->delivered_events();
+  }
+  uint64_t errors_total() const {
+    return errors_.load(std::memory_order_relaxed) + sink_->errors();
+  }
   uint64_t undelivered_total() const { return undelivered_.load(std::memory_order_relaxed); }
   // Busy while a write and flush is under way; a retry's backoff is backpressure, not busy.
   const StageHeartbeat& heartbeat() const { return heartbeat_; }
@@ -77,6 +98,9 @@ class SinkRunner {
 
  private:
   void run();
+  // The message path: sends each batch as it comes, then waits for the delivery reports.
+  void run_messages();
+  void send(SinkItem item);
   void take(SinkItem item);
   // Writes the taken batches (retrying with backoff), starting each new output the sink reports
   // with the header, and then resolves the batches' tokens.
@@ -90,6 +114,8 @@ class SinkRunner {
   void sleep_unless_aborted(std::chrono::milliseconds d);
 
   std::string name_;
+  // Before sink_: a sink that rejects into one while it is destroyed finds it alive.
+  std::vector<std::shared_ptr<DeadLetterSender>> dead_letters_;
   std::unique_ptr<Sink> sink_;
   BatchQueue<SinkItem> queue_;
   std::atomic<int> producers_{0};

@@ -1,5 +1,6 @@
 #include "stages/batch.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "stages/batch_recycler.h"
@@ -68,6 +69,11 @@ void Batch::settle(DeliveryOutcome worst) {
     if (worst == DeliveryOutcome::kDelivered) {
       outcomes->delivered.fetch_add(routed, std::memory_order_relaxed);
       outcomes->dead_lettered.fetch_add(dead_letters, std::memory_order_relaxed);
+    } else if (const uint32_t some = sink_dead_letters_.load(std::memory_order_relaxed); some > 0) {
+      // Sinks dead-lettered some events and delivered the others (at most all routed ones).
+      const uint32_t rejected = std::min(some, routed);
+      outcomes->delivered.fetch_add(routed - rejected, std::memory_order_relaxed);
+      outcomes->dead_lettered.fetch_add(dead_letters + rejected, std::memory_order_relaxed);
     } else {
       // A sink put its share into the dead letter: every event of the batch ended there.
       outcomes->dead_lettered.fetch_add(pending, std::memory_order_relaxed);

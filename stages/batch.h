@@ -188,6 +188,9 @@ class Batch {
   std::atomic<uint32_t> unreleased_shares_{0};
   std::atomic<uint8_t> outcomes_seen_{0};  // bit (1 << outcome) for each outcome reported
   std::atomic<bool> settled_{false};
+  // Events some sink dead-lettered while delivering the rest of its share (counted exactly);
+  // 0 when a sink dead-lettered its whole share.
+  std::atomic<uint32_t> sink_dead_letters_{0};
 };
 
 using BatchPtr = std::unique_ptr<Batch>;

@@ -22,6 +22,12 @@ void DeliveryToken::resolve(DeliveryOutcome outcome) {
   release(outcome);
 }
 
+void DeliveryToken::resolve_dead_lettered(uint32_t events) {
+  assert(batch_ != nullptr && "a token is resolved once");
+  batch_->sink_dead_letters_.fetch_add(events, std::memory_order_relaxed);
+  release(DeliveryOutcome::kDeadLettered);
+}
+
 const Batch& DeliveryToken::batch() const {
   assert(batch_ != nullptr);
   return *batch_;

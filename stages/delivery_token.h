@@ -54,6 +54,10 @@ class DeliveryToken {
   // REQUIRES: holds a share; `outcome` is not kUndelivered. Gives up the share (the token is
   // empty afterwards); the last share of the batch settles it on this thread.
   void resolve(DeliveryOutcome outcome);
+  // Resolves as kDeadLettered, saying that only `events` of the share's events went to the dead
+  // letter (a sink that refused some messages of the batch and delivered the others), so the
+  // batch counts those as dead-lettered and the rest as delivered. REQUIRES: holds a share.
+  void resolve_dead_lettered(uint32_t events);
   // The batch, read-only (sinks share it). REQUIRES: holds a share.
   const Batch& batch() const;
   bool holds_share() const { return batch_ != nullptr; }

@@ -96,6 +96,16 @@ int main(int argc, char** argv) {
   top->add_flag("--once", top_options.once,
                 "Print one plain frame (two scrapes a second apart) and exit");
 
+  sluice::KafkaMockOptions mock_options;
+  auto* kafka_mock = app.add_subcommand(
+      "kafka-mock",
+      "Run an embedded Kafka cluster (librdkafka's mock) on 127.0.0.1 until SIGTERM; prints the "
+      "bootstrap list, then answers 'down ID', 'up ID', 'rtt ID MS' on stdin");
+  kafka_mock->add_option("--brokers", mock_options.brokers, "Number of brokers (1 to 32)")
+      ->check(CLI::Range(1, 32));
+  kafka_mock->add_option("--topic", mock_options.topics, "A topic to create, NAME:PARTITIONS")
+      ->take_all();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -115,7 +125,7 @@ int main(int argc, char** argv) {
     return usage_error(
         "-c/--config was given both before and after 'run'; give it once: sluice run -c FILE");
   }
-  if (*top_config_opt && (*validate || *gen || *top)) {
+  if (*top_config_opt && (*validate || *gen || *top || *kafka_mock)) {
     return usage_error("-c/--config belongs to run (sluice run -c FILE), not to '" +
                        app.get_subcommands().front()->get_name() + "'");
   }
@@ -148,6 +158,9 @@ int main(int argc, char** argv) {
   }
   if (*top) {
     return sluice::top_command(top_options);
+  }
+  if (*kafka_mock) {
+    return sluice::kafka_mock_command(mock_options);
   }
   if (*top_config_opt) {
     return sluice::run_command(top_config, "", quiet);

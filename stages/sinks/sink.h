@@ -7,13 +7,17 @@
 // runner hands the sink the delivery tokens of the batches written (flushed()), and the sink
 // resolves each when it knows the batch is delivered: at once for a file, on the delivery
 // report for a sink that sends messages (Batch::Output::ends gives their boundaries).
+// A sink that sends one message per event (Kafka) opts out of the byte stream instead: it says
+// sends_messages(), and the runner calls send() per batch and never write()/prepare()/flushed().
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
 #include "stages/delivery_token.h"
+#include "stages/sinks/dead_letter.h"
 #include "stages/status.h"
 
 namespace sluice {
@@ -49,7 +53,41 @@ class Sink {
   // held ahead of need (the file sink's disk reserve), so an idle sink never starves a busy one.
   virtual void idle() {}
   // No more writes will come: give back everything (the sink may still be destroyed later).
+  // A message sink releases what still waits for a delivery report unresolved (not delivered).
   virtual void close() {}
+
+  // The message path. A sink that sends one message per event returns true here; the runner then
+  // drives it with send() and flush() only.
+  virtual bool sends_messages() const { return false; }
+  // Produces the messages of output `target` of the token's batch (one per event, bounded by
+  // Batch::Output::ends, keyed by Output::keys when present) from message `from` on, and returns
+  // the index of the first message it did not produce: all of them (ends.size()) when done. Fewer
+  // means its producer queue is full: that is backpressure; the runner waits briefly and calls
+  // again with `from` = the returned index (0 again when nothing was taken) and the emptied
+  // token, and makes no other send() meanwhile. On the first call for a batch the sink takes the
+  // token (moves it out): from then on it owns it and resolves it once every message's delivery
+  // report is in (delivered when all are), or releases it unresolved when one failed for good. A
+  // message refused for good at once (too large) counts as produced and makes the batch fail. Must
+  // not block.
+  // `dead_letter` (null when the pipeline has none) takes the events of the batch that fail for
+  // good, and then settles the token (DeadLetter::reject).
+  virtual size_t send(DeliveryToken& token, uint32_t target, size_t from, DeadLetter* dead_letter) {
+    (void)token;
+    (void)target;
+    (void)dead_letter;
+    return from;
+  }
+  // The runner gives up the batch whose send() returned fewer than all (the run is aborted): the
+  // rest is never produced, so the batch is not delivered.
+  virtual void abandon_send() {}
+  // (For a message sink, flush() waits a little, about 100 ms at most, for outstanding delivery
+  // reports and returns OK once none is outstanding; after the last send() the runner calls it
+  // until then, or until the run is aborted, and then close().)
+
+  // Events whose delivery the sink confirmed (message sinks; the runner counts the others), and
+  // the sink's own failures (messages refused or failed for good). Any thread.
+  virtual uint64_t delivered_events() const { return 0; }
+  virtual uint64_t errors() const { return 0; }
 };
 
 }  // namespace sluice

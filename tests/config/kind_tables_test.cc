@@ -11,6 +11,7 @@
 #include "config/source_kinds.h"
 #include "stages/ingest/file_source.h"
 #include "stages/sinks/file_sink_options.h"
+#include "stages/sinks/kafka_sink_options.h"
 
 namespace sluice {
 namespace {
@@ -101,7 +102,7 @@ TEST(SinkKinds, RowsAreTheBuiltKindsOnce) {
     EXPECT_NE(kind.make, nullptr) << kind.name;
     EXPECT_EQ(find_sink_kind(kind.name), &kind);
   }
-  EXPECT_EQ(names, (std::set<std::string_view>{"stdout", "file", "null"}));
+  EXPECT_EQ(names, (std::set<std::string_view>{"stdout", "file", "null", "kafka"}));
   for (std::string_view unbuilt : unbuilt_sink_kinds()) {
     EXPECT_EQ(find_sink_kind(unbuilt), nullptr) << unbuilt;
   }
@@ -109,7 +110,8 @@ TEST(SinkKinds, RowsAreTheBuiltKindsOnce) {
 
 TEST(SinkKinds, EachRowBuildsWhatItLoaded) {
   const std::string sinks[] = {"{ type: stdout }", "{ type: file, path: /nonexistent/out.ndjson }",
-                               "{ type: \"null\" }"};
+                               "{ type: \"null\" }",
+                               "{ type: kafka, brokers: \"127.0.0.1:1\", topic: t }"};
   for (const std::string& sink : sinks) {
     LoadedConfig loaded = load(with_source("{ type: stdin }", sink));
     ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "") << sink;
@@ -137,8 +139,71 @@ TEST(SinkKinds, EveryUnbuiltKindIsRefusedAtItsType) {
     const std::string type(unbuilt);
     EXPECT_EQ(problems(with_source("{ type: stdin }", "{ type: " + type + ", topic: t }")),
               "f.yaml:6:16: sinks.out.type: sink type '" + type +
-                  "' is not built in this version; use one of stdout, file, null\n");
+                  "' is not built in this version; use one of stdout, file, null, kafka\n");
   }
+}
+
+TEST(SinkKinds, KafkaOptionsAreTheKafkaSinksOwnAndTheKeyIsTheEncodersToFind) {
+  LoadedConfig loaded =
+      load(with_source("{ type: stdin }",
+                       "{ type: kafka, brokers: \"a:9092,PLAINTEXT://b:9093\", topic: web-errors, "
+                       "key: host, librdkafka: { linger.ms: 20, compression.type: lz4 } }"));
+  ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "");
+  const SinkConfig& sink = loaded.config.sinks[0];
+  const auto& options = sink_options<KafkaSinkOptions>(sink);
+  EXPECT_EQ(options.name, "out");
+  EXPECT_EQ(options.brokers, "a:9092,PLAINTEXT://b:9093");
+  EXPECT_EQ(options.topic, "web-errors");
+  EXPECT_EQ(options.properties, (std::vector<std::pair<std::string, std::string>>{
+                                    {"linger.ms", "20"}, {"compression.type", "lz4"}}));
+  EXPECT_EQ(sink.encoding.key, "host");
+}
+
+TEST(SinkKinds, KafkaKeyAppliesToKafkaOnly) {
+  EXPECT_EQ(problems(with_source("{ type: stdin }", "{ type: file, path: x, key: host }")),
+            "f.yaml:6:31: sinks.out: key 'key' does not apply to sink type file (only to "
+            "kafka)\n");
+}
+
+// What can be checked without a broker is checked by `validate`, each at its position.
+TEST(SinkKinds, KafkaBrokersTopicAndPropertiesAreCheckedAtTheirPositions) {
+  EXPECT_EQ(problems(R"yaml(pipelines:
+  p:
+    source: { type: stdin }
+    routes: [{ to: out }]
+sinks:
+  out:
+    type: kafka
+    brokers: "a:9092,b"
+    topic: "web errors"
+    librdkafka: { no.such.thing: 1, acks: banana, bootstrap.servers: "c:1" }
+)yaml"),
+            "f.yaml:8:22: sinks.out.brokers: broker 'b': expected HOST:PORT (e.g. "
+            "127.0.0.1:9000), got 'b'\n"
+            "f.yaml:9:12: sinks.out.topic: topic 'web errors' has a character Kafka does not "
+            "allow (only a-z A-Z 0-9 . _ -)\n"
+            "f.yaml:10:19: sinks.out.librdkafka.no.such.thing: No such configuration property: "
+            "\"no.such.thing\"\n"
+            "f.yaml:10:37: sinks.out.librdkafka.acks: Invalid value for configuration property "
+            "\"request.required.acks\"\n"
+            "f.yaml:10:51: sinks.out.librdkafka.bootstrap.servers: 'bootstrap.servers' is set by "
+            "the sink's `brokers`; set it there\n");
+}
+
+TEST(SinkKinds, KafkaNeedsBrokersAndTopic) {
+  EXPECT_EQ(problems(with_source("{ type: stdin }", "{ type: kafka }")),
+            "f.yaml:6:3: sinks.out: missing required key 'brokers'\n"
+            "f.yaml:6:3: sinks.out: missing required key 'topic'\n");
+}
+
+TEST(KafkaTopic, LegalNamesOnly) {
+  EXPECT_TRUE(check_kafka_topic("web-errors_2.x").ok());
+  EXPECT_FALSE(check_kafka_topic("").ok());
+  EXPECT_FALSE(check_kafka_topic(".").ok());
+  EXPECT_FALSE(check_kafka_topic("..").ok());
+  EXPECT_FALSE(check_kafka_topic("a/b").ok());
+  EXPECT_TRUE(check_kafka_topic(std::string(249, 'a')).ok());
+  EXPECT_FALSE(check_kafka_topic(std::string(250, 'a')).ok());
 }
 
 }  // namespace

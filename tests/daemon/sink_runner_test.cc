@@ -333,6 +333,154 @@ TEST(SinkRunner, ASinkThatLearnsOfDeliveryLaterResolvesTheTokensItKeptWhenItKnow
   EXPECT_EQ(outcomes->undelivered.load(), 2u);
 }
 
+// A sink that sends messages: each send() takes at most `room` messages (a small producer
+// queue), and flush() plays the delivery reports: it resolves every token taken so far.
+class MessageSink : public Sink {
+ public:
+  explicit MessageSink(size_t room) : room_(room) {}
+  Status open() override { return Status(); }
+  Status write(std::span<const std::string_view>, size_t& written) override {
+    written = 0;
+    return Status::error("no byte stream");
+  }
+  bool sends_messages() const override { return true; }
+  size_t send(DeliveryToken& token, uint32_t target, size_t from, DeadLetter*) override {
+    std::lock_guard lock(mu_);
+    ++calls_;
+    if (token.holds_share()) {  // the batch's first call
+      sending_ = std::move(token);
+    }
+    const Batch::Output& out = sending_.batch().encoded[target];
+    const size_t to = std::min(out.ends.size(), from + room_);
+    for (size_t i = from; i < to; ++i) {
+      const size_t start = i == 0 ? 0 : out.ends[i - 1];
+      sent_.push_back(out.bytes.substr(start, out.ends[i] - start - 1));
+    }
+    if (to == out.ends.size()) {
+      delivered_ += sending_.batch().targets[target].size();
+      taken_.push_back(std::move(sending_));
+    }
+    return to;
+  }
+  void abandon_send() override {
+    std::lock_guard lock(mu_);
+    ++abandoned_;
+    sending_ = DeliveryToken();
+  }
+  Status flush() override {
+    std::lock_guard lock(mu_);
+    if (hold_reports_) {
+      return Status::error("reports outstanding");
+    }
+    for (DeliveryToken& t : taken_) {
+      t.resolve(DeliveryOutcome::kDelivered);
+    }
+    taken_.clear();
+    return Status();
+  }
+  uint64_t delivered_events() const override {
+    std::lock_guard lock(mu_);
+    return delivered_;
+  }
+  void hold_reports(bool hold) {
+    std::lock_guard lock(mu_);
+    hold_reports_ = hold;
+  }
+  std::vector<std::string> sent() {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+  int calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  int abandoned() {
+    std::lock_guard lock(mu_);
+    return abandoned_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  size_t room_;
+  DeliveryToken sending_;
+  std::vector<DeliveryToken> taken_;
+  std::vector<std::string> sent_;
+  uint64_t delivered_ = 0;
+  bool hold_reports_ = false;
+  int calls_ = 0;
+  int abandoned_ = 0;
+};
+
+TEST(SinkRunner, AMessageSinkGetsEveryMessageOnceThroughRepeatedSendsAndReportsAtTheEnd) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  auto owned = std::make_unique<MessageSink>(2);  // two messages per call: backpressure
+  MessageSink& sink = *owned;
+  sink.hold_reports(true);
+  SinkRunner runner("kafka", std::move(owned), 1 << 20);
+  HeaderEncoder header;
+  runner.add_producer();
+  ASSERT_TRUE(runner.start().ok());
+  std::atomic<bool> abort{false};
+  for (int b = 0; b < 3; ++b) {
+    std::string bytes;
+    for (int i = 0; i < 5; ++i) {
+      bytes += std::to_string(b * 5 + i) + "\n";
+    }
+    auto token = encoded_batch(bytes, 5, &ack, outcomes);
+    Batch& batch = const_cast<Batch&>(token.batch());
+    for (uint32_t i = 0, end = 0; i < 5; ++i) {
+      end = static_cast<uint32_t>(bytes.find('\n', end) + 1);
+      batch.encoded[0].ends.push_back(end);
+    }
+    ASSERT_TRUE(runner.push(SinkItem{std::move(token), &header, 0}, abort, nullptr));
+  }
+  runner.producer_done();
+  // Everything is produced, but the runner does not finish while reports are outstanding.
+  for (int i = 0; i < 400 && sink.sent().size() < 15; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(sink.sent().size(), 15u);
+  EXPECT_FALSE(runner.finished());
+  EXPECT_EQ(ack.acked.load(), 0);
+  sink.hold_reports(false);
+  runner.join();
+  std::vector<std::string> expected;
+  for (int i = 0; i < 15; ++i) {
+    expected.push_back(std::to_string(i));
+  }
+  EXPECT_EQ(sink.sent(), expected);
+  EXPECT_GE(sink.calls(), 9) << "three calls per batch of five, two at a time";
+  EXPECT_EQ(ack.acked.load(), 3);
+  EXPECT_EQ(outcomes->delivered.load(), 15u);
+  EXPECT_EQ(runner.events_total(), 15u);
+}
+
+TEST(SinkRunner, AbortWhileTheProducerQueueIsFullAbandonsTheBatchAsUndelivered) {
+  CountingAcknowledger ack;
+  auto outcomes = std::make_shared<DeliveryCounters>();
+  auto owned = std::make_unique<MessageSink>(0);  // the producer queue never has room
+  MessageSink& sink = *owned;
+  SinkRunner runner("kafka", std::move(owned), 1 << 20);
+  HeaderEncoder header;
+  runner.add_producer();
+  ASSERT_TRUE(runner.start().ok());
+  std::atomic<bool> abort{false};
+  auto token = encoded_batch("a\nb\n", 2, &ack, outcomes);
+  const_cast<Batch&>(token.batch()).encoded[0].ends = {2, 4};
+  ASSERT_TRUE(runner.push(SinkItem{std::move(token), &header, 0}, abort, nullptr));
+  for (int i = 0; i < 400 && sink.calls() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GE(sink.calls(), 3) << "the runner keeps offering the batch, never drops it";
+  runner.abort();
+  runner.join();
+  EXPECT_EQ(sink.abandoned(), 1);
+  EXPECT_EQ(ack.acked.load(), 0);
+  EXPECT_EQ(outcomes->undelivered.load(), 2u);
+  EXPECT_EQ(runner.undelivered_total(), 2u);
+}
+
 // Outputs the test replaces, as an operator deletes a file the sink then re-creates: prepare()
 // reports a new output until something is written to it. Optionally one write fails after
 // `fail_after` bytes, and the output is replaced right then (the full disk's file deleted).

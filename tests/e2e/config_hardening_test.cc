@@ -187,7 +187,7 @@ TEST(ConfigHardening, UnbuiltTypesAreRefusedByValidateAsByRun) {
       "one of file, stdin, generate\n" +
       path +
       ":6:16: sinks.net.type: sink type 'tcp' is not built in this version; use one of stdout, "
-      "file, null\n";
+      "file, null, kafka\n";
   expect_refused_alike(path, expected);
 }
 

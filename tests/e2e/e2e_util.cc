@@ -57,6 +57,13 @@ std::vector<std::string> make_env(const std::map<std::string, std::string>& extr
 
 RunResult run_sluice(const std::vector<std::string>& args, const std::string& input,
                      const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv{sluice_bin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_program(argv, input, env);
+}
+
+RunResult run_program(const std::vector<std::string>& argv_in, const std::string& input,
+                      const std::map<std::string, std::string>& env) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
       pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -67,13 +74,12 @@ RunResult run_sluice(const std::vector<std::string>& args, const std::string& in
   posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  std::vector<std::string> argv_storage{sluice_bin()};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<std::string> argv_storage = argv_in;
   auto argv = make_argv(argv_storage);
   auto env_storage = make_env(env);
   auto envp = make_argv(env_storage);
   pid_t pid;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(in_pipe[0]);
   close(out_pipe[1]);

@@ -24,6 +24,9 @@ std::string source_dir();
 // Runs sluice with `args`, feeding `input` on stdin; waits for it to exit.
 RunResult run_sluice(const std::vector<std::string>& args, const std::string& input = "",
                      const std::map<std::string, std::string>& env = {});
+// The same for any program (argv[0] is looked up in PATH), e.g. kcat.
+RunResult run_program(const std::vector<std::string>& argv, const std::string& input = "",
+                      const std::map<std::string, std::string>& env = {});
 
 // Starts sluice in the background with stdout/stderr to files in `dir`; returns its pid.
 pid_t spawn_sluice(const std::vector<std::string>& args, const std::string& dir);

@@ -120,6 +120,16 @@ TEST_F(BatchDelivery, ASinkThatDeadLettersItsShareStillLetsThePositionMove) {
   EXPECT_EQ(outcomes_->delivered.load(), 0u);
 }
 
+TEST_F(BatchDelivery, ASinkThatDeadLettersSomeEventsCountsThoseAndDeliversTheRest) {
+  std::vector<DeliveryToken> tokens = Batch::share(routed_batch(4, 1), 2);
+  tokens[0].resolve(DeliveryOutcome::kDelivered);
+  tokens[1].resolve_dead_lettered(1);  // a Kafka message too large; the other three were sent
+  EXPECT_EQ(ack_.acked, std::vector<uint64_t>{42});
+  EXPECT_EQ(outcomes_->delivered.load(), 3u);
+  EXPECT_EQ(outcomes_->dead_lettered.load(), 2u) << "the sink's one and the parse error";
+  EXPECT_EQ(outcomes_->undelivered.load(), 0u);
+}
+
 TEST_F(BatchDelivery, ASinkThatDropsItsShareByPolicyHoldsThePositionBack) {
   std::vector<DeliveryToken> tokens = Batch::share(routed_batch(4, 0), 3);
   tokens[0].resolve(DeliveryOutcome::kDeadLettered);
