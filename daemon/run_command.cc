@@ -8,6 +8,8 @@
 
 #include "daemon/commands.h"
 #include "daemon/config_file.h"
+#include "daemon/metrics_exporter.h"
+#include "daemon/process_status.h"
 #include "daemon/runtime.h"
 #include "daemon/standard_streams.h"
 #include "stages/log.h"
@@ -33,6 +35,7 @@ sigset_t block_control_signals() {
 
 int run_command(const std::string& config_path, const std::string& config_text, bool quiet) {
   set_log_quiet(quiet);
+  ProcessStatus process;
   sigset_t signals = block_control_signals();
   std::unique_ptr<Runtime> runtime = config_path.empty()
                                          ? build_config_text(config_text, "<embedded demo.yaml>")
@@ -46,10 +49,21 @@ int run_command(const std::string& config_path, const std::string& config_text, 
     log_error(s.message());
     return kExitFailure;
   }
+  // Before any pipeline starts: a metrics address that cannot be bound is a configuration error.
+  std::unique_ptr<MetricsExporter> metrics;
+  if (config->metrics) {
+    auto exporter = MetricsExporter::start(*config->metrics, rt, process, SLUICE_VERSION);
+    if (!exporter.ok()) {
+      log_error(exporter.status().message());
+      return kExitConfig;
+    }
+    metrics = std::move(*exporter);
+  }
   if (Status s = rt.start(); !s.ok()) {
     log_error(s.message());
     return kExitFailure;
   }
+  process.ready.store(true);
   log_info("running " + std::to_string(rt.pipelines().size()) + " pipeline(s)");
 
   // Sleep until a control signal arrives or a thread exits (the run may be over): no timer.
@@ -83,6 +97,7 @@ int run_command(const std::string& config_path, const std::string& config_text, 
       log_warning("SIGHUP: configuration reload is not supported yet; keeping the running one");
     }
   }
+  process.ready.store(false);  // stopping: /ready answers 503 while the queues drain
   Runtime::Shutdown how =
       rt.shutdown(std::chrono::duration<double>(config->shutdown_timeout_s), signal_fd);
   if (signal_fd >= 0) {
