@@ -1,7 +1,9 @@
 #include "daemon/metrics_exporter.h"
 
 #include <CivetServer.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
@@ -11,9 +13,11 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -145,18 +149,46 @@ std::string lower_first(std::string text) {
   return text;
 }
 
-// The numeric listening address civetweb takes ("127.0.0.1:9598", "[::1]:9598"), after checking
-// that the host resolves and that the port can be bound: civetweb's own failure says only
+// Where to listen, as civetweb takes it ("127.0.0.1:9598", "[::1]:9598"), and where the
+// exporter connects to itself when stopping (loopback for a wildcard address).
+struct ListenAddress {
+  std::string civetweb;
+  sockaddr_storage self{};
+  socklen_t self_length = 0;
+};
+
+void point_wildcard_at_loopback(sockaddr_storage& addr) {
+  if (addr.ss_family == AF_INET) {
+    auto& v4 = reinterpret_cast<sockaddr_in&>(addr);
+    if (v4.sin_addr.s_addr == htonl(INADDR_ANY)) {
+      v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    }
+  } else if (addr.ss_family == AF_INET6) {
+    auto& v6 = reinterpret_cast<sockaddr_in6&>(addr);
+    if (IN6_IS_ADDR_UNSPECIFIED(&v6.sin6_addr)) {
+      v6.sin6_addr = in6addr_loopback;
+    }
+  }
+}
+
+// Checks that the host resolves and that the port can be bound: civetweb's own failure says only
 // "null context", so the cause (in use, not permitted, no such address) is found here.
-Result<std::string> bindable_address(const std::string& listen) {
+Result<ListenAddress> bindable_address(const std::string& listen) {
   const size_t colon = listen.rfind(':');
   std::string host = listen.substr(0, colon);
   const std::string port = listen.substr(colon + 1);
+  const bool has_ipv6 = mg_check_feature(8) != 0;  // civetweb built with IPv6
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    if (!has_ipv6) {
+      return Status::error(
+          "the HTTP server library (civetweb) of this build has no IPv6; use an "
+          "IPv4 address");
+    }
     host = host.substr(1, host.size() - 2);
   }
   addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
+  // Without IPv6 in civetweb, a name such as localhost must resolve to its IPv4 address.
+  hints.ai_family = has_ipv6 ? AF_UNSPEC : AF_INET;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
   addrinfo* found = nullptr;
@@ -164,6 +196,10 @@ Result<std::string> bindable_address(const std::string& listen) {
     return Status::error("cannot resolve '" + host + "': " + lower_first(::gai_strerror(rc)));
   }
   const addrinfo& a = *found;
+  ListenAddress address;
+  std::memcpy(&address.self, a.ai_addr, a.ai_addrlen);
+  address.self_length = a.ai_addrlen;
+  point_wildcard_at_loopback(address.self);
   std::array<char, NI_MAXHOST> numeric{};
   ::getnameinfo(a.ai_addr, a.ai_addrlen, numeric.data(), numeric.size(), nullptr, 0,
                 NI_NUMERICHOST);
@@ -182,8 +218,18 @@ Result<std::string> bindable_address(const std::string& listen) {
   if (error != 0) {
     return Status::error(lower_first(std::strerror(error)));
   }
-  std::string address = numeric.data();
-  return (v6 ? "[" + address + "]" : address) + ":" + port;
+  std::string numeric_host = numeric.data();
+  address.civetweb = (v6 ? "[" + numeric_host + "]" : numeric_host) + ":" + port;
+  return address;
+}
+
+// One connection attempt to the exporter's own port, closed at once.
+void knock(const sockaddr_storage& addr, socklen_t length) {
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), length);
+    ::close(fd);
+  }
 }
 
 }  // namespace
@@ -302,18 +348,21 @@ Result<std::unique_ptr<MetricsExporter>> MetricsExporter::start(const MetricsCon
                                                                 const ProcessStatus& status,
                                                                 std::string version) {
   const std::string what = "metrics.listen " + config.listen + ": ";
-  Result<std::string> address = bindable_address(config.listen);
+  Result<ListenAddress> address = bindable_address(config.listen);
   if (!address.ok()) {
     return Status::error(what + address.status().message());
   }
   std::unique_ptr<MetricsExporter> exporter(new MetricsExporter());
+  exporter->self_ = address->self;
+  exporter->self_length_ = address->self_length;
   exporter->collector_ = std::make_shared<RuntimeCollector>(runtime, status, std::move(version));
   g_probe_status.store(&status);
   CivetCallbacks callbacks;
   callbacks.begin_request = answer_probe;
   try {
     exporter->exposer_ = std::make_unique<prometheus::Exposer>(
-        std::vector<std::string>{"listening_ports", *address, "num_threads", "2"}, &callbacks);
+        std::vector<std::string>{"listening_ports", address->civetweb, "num_threads", "2"},
+        &callbacks);
     exporter->exposer_->RegisterCollectable(exporter->collector_);
   } catch (const std::exception& e) {
     // civetweb's CivetException: the bind succeeded a moment ago, so something took the port
@@ -325,7 +374,20 @@ Result<std::unique_ptr<MetricsExporter>> MetricsExporter::start(const MetricsCon
 }
 
 MetricsExporter::~MetricsExporter() {
-  exposer_.reset();  // joins the HTTP threads: no scrape or probe runs after this
+  if (exposer_ != nullptr) {
+    // civetweb's listener waits for connections in 2 s slices and sees the stop only between
+    // them, which would hold every SIGTERM up to 2 s: knock on the port until the stop is through.
+    std::atomic<bool> stopped{false};
+    std::thread knocker([&] {
+      while (!stopped.load()) {
+        knock(self_, self_length_);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+    exposer_.reset();  // joins the HTTP threads: no scrape or probe runs after this
+    stopped.store(true);
+    knocker.join();
+  }
   g_probe_status.store(nullptr);
 }
 

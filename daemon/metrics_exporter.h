@@ -6,6 +6,8 @@
 // HTTP threads and only read atomics. The Runtime and ProcessStatus must outlive the exporter.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,6 +45,8 @@ class MetricsExporter {
 
   std::shared_ptr<RuntimeCollector> collector_;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  sockaddr_storage self_{};  // the listening address, loopback for a wildcard (see destructor)
+  socklen_t self_length_ = 0;
 };
 
 }  // namespace sluice
