@@ -3,11 +3,16 @@
 // and against the SPEC's table of names, types and labels; /health and /ready answer; an address
 // that cannot be bound stops the run before any pipeline starts, with one line and exit 78.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -208,6 +213,44 @@ TEST(MetricsEndpoint, CountersMoveBetweenScrapesAndAgreeWithTheSummary) {
   EXPECT_EQ(lines, out);
   EXPECT_LE(second.value("sluice_sink_events_total", {{"sink", "out"}}), static_cast<double>(out));
   EXPECT_LE(second.value("sluice_events_in_total", ingest), static_cast<double>(in));
+}
+
+// While SIGTERM drains the queues, /ready says 503 (a load balancer stops sending) and /health
+// still says 200. The drain is held open by a FIFO sink whose reader waits until the test has
+// seen both answers, then reads everything: nothing is lost and the run exits 0.
+TEST(MetricsEndpoint, ReadyIs503WhileStoppingAndHealthStays200) {
+  TempDir dir;
+  ASSERT_EQ(mkfifo(dir.file("out.fifo").c_str(), 0600), 0);
+  int reader = open(dir.file("out.fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  const int port = free_port();
+  write_file(dir.file("c.yaml"), "metrics: { listen: 127.0.0.1:" + std::to_string(port) +
+                                     " }\npipelines:\n  p:\n    source: { type: generate }\n"
+                                     "    parse: { format: none }\n    routes: [{ to: out }]\n"
+                                     "sinks:\n  out: { type: file, path: " +
+                                     dir.file("out.fifo") + ", encoding: raw }\n");
+  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return http_get(port, "/ready", 1000).status == 200; }, 200))
+      << read_file(dir.file("sluice.err"));
+  // The FIFO is full: the sink is blocked and the queues behind it hold more than it.
+  ASSERT_TRUE(wait_until([&] {
+    int queued = 0;
+    return ioctl(reader, FIONREAD, &queued) == 0 && queued >= 60000;
+  }));
+  kill(pid, SIGTERM);
+  EXPECT_TRUE(wait_until([&] { return http_get(port, "/ready", 1000).status == 503; }));
+  EXPECT_EQ(http_get(port, "/health").status, 200);
+  fcntl(reader, F_SETFL, 0);
+  char buf[1 << 16];
+  size_t lines = 0;
+  for (ssize_t n; (n = read(reader, buf, sizeof(buf))) > 0;) {
+    lines += static_cast<size_t>(std::count(buf, buf + n, '\n'));
+  }
+  close(reader);
+  EXPECT_EQ(wait_exit(pid), 0) << read_file(dir.file("sluice.err"));
+  EXPECT_EQ(static_cast<long long>(lines),
+            summary_value(read_file(dir.file("sluice.err")), "p", "in"));
 }
 
 // The address cannot be bound: one line naming it and why, exit 78, and nothing started (the
