@@ -1,7 +1,7 @@
 // MetricsExporter: the Prometheus endpoint at `metrics.listen` (SPEC §4): /metrics builds every
 // metric family when scraped, from the counters the pipelines, sinks and memory budget already
-// keep (nothing is added to the data path); /health and /ready answer from ProcessStatus.
-// prometheus-cpp and civetweb stay behind this file: their exceptions become a Status here.
+// keep (daemon/runtime_collector.h); /health and /ready answer from ProcessStatus.
+// civetweb and the Exposer stay behind this file: their exceptions become a Status here.
 // Threading: start() and the destructor run on the main thread; scrapes run on the exporter's own
 // HTTP threads and only read atomics. The Runtime and ProcessStatus must outlive the exporter.
 #pragma once
