@@ -15,6 +15,7 @@
 #include <cstring>
 #include <exception>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -141,9 +142,10 @@ Result<ListenAddress> bindable_address(const std::string& listen) {
   return address;
 }
 
-// One connection attempt to the exporter's own port, closed at once.
+// One connection attempt to the exporter's own port, closed at once; never waits (a full backlog
+// must not hold the stop).
 void knock(const sockaddr_storage& addr, socklen_t length) {
-  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd >= 0) {
     ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), length);
     ::close(fd);
@@ -187,15 +189,22 @@ MetricsExporter::~MetricsExporter() {
     // civetweb's listener waits for connections in 2 s slices and sees the stop only between
     // them, which would hold every SIGTERM up to 2 s: knock on the port until the stop is through.
     std::atomic<bool> stopped{false};
-    std::thread knocker([&] {
-      while (!stopped.load()) {
-        knock(self_, self_length_);
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-    });
+    std::thread knocker;
+    try {
+      knocker = std::thread([&] {
+        while (!stopped.load()) {
+          knock(self_, self_length_);
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+      });
+    } catch (const std::system_error&) {
+      // No thread to spare: the stop just takes up to 2 s.
+    }
     exposer_.reset();  // joins the HTTP threads: no scrape or probe runs after this
     stopped.store(true);
-    knocker.join();
+    if (knocker.joinable()) {
+      knocker.join();
+    }
   }
   g_probe_status.store(nullptr);
 }
