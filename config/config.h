@@ -77,6 +77,12 @@ const T& sink_options(const SinkConfig& sink) {
   return *options;
 }
 
+// The Prometheus endpoint (SPEC §4): /metrics, /health and /ready on one HOST:PORT.
+struct MetricsConfig {
+  std::string listen;  // HOST:PORT, checked by config/host_port.h; port 0 is refused
+  ConfigPosition listen_position;
+};
+
 struct Config {
   // Reserved for the state that checkpoints will keep; nothing is written there in this version.
   std::string data_dir = "./sluice-data";
@@ -84,6 +90,8 @@ struct Config {
   // says so.
   uint64_t memory_limit = 512ull << 20;
   double shutdown_timeout_s = 10;
+  // Absent (no `metrics` block): no endpoint is served.
+  std::optional<MetricsConfig> metrics;
   std::vector<PipelineConfig> pipelines;  // in file order
   std::vector<SinkConfig> sinks;          // in file order
 };

@@ -28,6 +28,7 @@ namespace {
 
 constexpr std::array<std::string_view, 6> kTopKeys{"data_dir",         "memory_limit", "metrics",
                                                    "shutdown_timeout", "pipelines",    "sinks"};
+constexpr std::array<std::string_view, 1> kMetricsKeys{"listen"};
 constexpr std::array<std::string_view, 8> kPipelineKeys{
     "source", "parse", "filter", "routes", "dead_letter", "queue", "threads", "delivery"};
 
@@ -140,11 +141,7 @@ class ConfigLoader {
       }
     }
     if (const MapView::Entry* e = top.entry("metrics")) {
-      // The contract's metrics endpoint (SPEC §4) is not built yet: accepting the block would
-      // promise an endpoint nobody serves.
-      reader_.report(reader_.position(e->key_node),
-                     "metrics: the metrics endpoint is not built in this version; remove the "
-                     "block");
+      load_metrics(*e);
     }
     if (auto* n = top.get("shutdown_timeout")) {
       if (auto v = reader_.duration(*n, "shutdown_timeout")) {
@@ -168,6 +165,20 @@ class ConfigLoader {
       }
     }
     run_cross_checks(reader_, config_, record_);
+  }
+
+  // `metrics: { listen: HOST:PORT }`. Port 0 is refused: Prometheus must know where to scrape.
+  void load_metrics(const MapView::Entry& e) {
+    MapView map(reader_, e.value, "metrics", reader_.position(e.key_node));
+    if (!map.ok()) {
+      return;
+    }
+    map.check_keys(kMetricsKeys);
+    if (const YAML::Node* n = map.require("listen")) {
+      if (auto v = reader_.host_port(*n, map.path_of("listen"), /*allow_port_zero=*/false)) {
+        config_.metrics = MetricsConfig{std::move(*v), reader_.position(*n)};
+      }
+    }
   }
 
   // The nodes make_parser's errors are reported at.

@@ -1,7 +1,5 @@
 #include "daemon/config_reload.h"
 
-#include <chrono>
-
 #include "daemon/config_file.h"
 #include "stages/log.h"
 
@@ -34,15 +32,11 @@ ReloadOutcome check(const std::string& path, const std::string& running_text) {
 }  // namespace
 
 ReloadOutcome reload_config(const std::string& path, const std::string& running_text,
-                            ReloadCounters& counters) {
+                            ProcessStatus& status) {
+  // Only an unchanged valid file is a success: otherwise the file on disk is not what runs,
+  // which is what an alert on failed reloads should tell an operator.
   ReloadOutcome outcome = check(path, running_text);
-  if (outcome == ReloadOutcome::kUnchanged) {
-    counters.success.fetch_add(1);
-    counters.last_success_unix_seconds.store(
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
-  } else {
-    counters.failure.fetch_add(1);
-  }
+  status.record_reload(outcome == ReloadOutcome::kUnchanged);
   return outcome;
 }
 

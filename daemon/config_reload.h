@@ -3,13 +3,14 @@
 // the running configuration came from. Applying a changed configuration (rebuilding the
 // pipelines that changed) is not built yet: a valid, changed file is reported as needing a
 // restart, and the running configuration is kept in every case. Each outcome is one log line
-// (an invalid file's problems come first, as FILE:LINE:COL lines) and is counted.
+// (an invalid file's problems come first, as FILE:LINE:COL lines) and is counted in ProcessStatus
+// (sluice_config_reloads_total{result}).
 // Threading: the main thread.
 #pragma once
 
 #include <string>
 
-#include "daemon/reload_counters.h"
+#include "daemon/process_status.h"
 
 namespace sluice {
 
@@ -23,6 +24,6 @@ enum class ReloadOutcome {
 // `path` is the configuration file (empty: the built-in demo; "-": stdin); `running_text` the
 // text the running configuration was built from.
 ReloadOutcome reload_config(const std::string& path, const std::string& running_text,
-                            ReloadCounters& counters);
+                            ProcessStatus& status);
 
 }  // namespace sluice

@@ -10,6 +10,8 @@
 #include "daemon/commands.h"
 #include "daemon/config_file.h"
 #include "daemon/config_reload.h"
+#include "daemon/metrics_exporter.h"
+#include "daemon/process_status.h"
 #include "daemon/runtime.h"
 #include "daemon/standard_streams.h"
 #include "daemon/systemd_notify.h"
@@ -36,6 +38,7 @@ sigset_t block_control_signals() {
 
 int run_command(const std::string& config_path, const std::string& config_text, bool quiet) {
   set_log_quiet(quiet);
+  ProcessStatus process;
   sigset_t signals = block_control_signals();
   std::string running_text = config_text;  // what a SIGHUP compares the file with
   std::unique_ptr<Runtime> runtime = config_path.empty()
@@ -50,6 +53,16 @@ int run_command(const std::string& config_path, const std::string& config_text, 
     log_error(s.message());
     return kExitFailure;
   }
+  // Before any pipeline starts: a metrics address that cannot be bound is a configuration error.
+  std::unique_ptr<MetricsExporter> metrics;
+  if (config->metrics) {
+    auto exporter = MetricsExporter::start(*config->metrics, rt, process, SLUICE_VERSION);
+    if (!exporter.ok()) {
+      log_error(exporter.status().message());
+      return kExitConfig;
+    }
+    metrics = std::move(*exporter);
+  }
   if (Status s = rt.start(); !s.ok()) {
     log_error(s.message());
     return kExitFailure;
@@ -63,6 +76,11 @@ int run_command(const std::string& config_path, const std::string& config_text, 
   bool sink_broke = false;
   while (!rt.finished()) {
     pollfd fds[2] = {{signal_fd, POLLIN, 0}, {rt.wakeup().fd(), POLLIN, 0}};
+    // Ready (/ready 200, READY=1) once every pipeline's source is running; the ingest threads
+    // wake this loop when they enter their sources.
+    if (!process.ready.load() && rt.sources_open()) {
+      process.ready.store(true);
+    }
     int wait_ms = systemd.tick(std::chrono::steady_clock::now());
     if (signal_fd < 0) {
       wait_ms = wait_ms < 0 ? 100 : std::min(wait_ms, 100);
@@ -91,11 +109,12 @@ int run_command(const std::string& config_path, const std::string& config_text, 
     }
     if (info.ssi_signo == SIGHUP) {
       systemd.reloading();
-      reload_config(config_path, running_text, rt.reloads());
+      reload_config(config_path, running_text, process);
       systemd.reloaded();
     }
   }
   systemd.stopping();
+  process.ready.store(false);  // stopping: /ready answers 503 while the queues drain
   Runtime::Shutdown how =
       rt.shutdown(std::chrono::duration<double>(config->shutdown_timeout_s), signal_fd);
   if (signal_fd >= 0) {

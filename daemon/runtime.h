@@ -13,7 +13,6 @@
 
 #include "config/config.h"
 #include "daemon/pipeline.h"
-#include "daemon/reload_counters.h"
 #include "daemon/sink_runner.h"
 #include "daemon/wakeup.h"
 #include "stages/memory_budget.h"
@@ -65,9 +64,6 @@ class Runtime {
   const std::vector<std::unique_ptr<SinkRunner>>& sinks() const { return sinks_; }
   const MemoryBudget& budget() const { return *budget_; }
   const Config& config() const { return config_; }
-  // What became of each SIGHUP (daemon/config_reload.h), for the metrics endpoint.
-  ReloadCounters& reloads() { return reloads_; }
-  const ReloadCounters& reloads() const { return reloads_; }
 
  private:
   explicit Runtime(const Config& config);
@@ -80,7 +76,6 @@ class Runtime {
   std::vector<std::unique_ptr<SinkRunner>> sinks_;
   std::vector<std::unique_ptr<Pipeline>> pipelines_;
   std::chrono::steady_clock::time_point started_;
-  ReloadCounters reloads_;
 };
 
 }  // namespace sluice

@@ -18,6 +18,8 @@ void LatencyHistogram::record(double seconds, uint64_t events) {
     ++bucket;
   }
   counts_[static_cast<size_t>(bucket)].fetch_add(events, std::memory_order_relaxed);
+  // Once per batch, like the bucket: a batch's events share its age.
+  sum_.fetch_add(seconds * static_cast<double>(events), std::memory_order_relaxed);
 }
 
 uint64_t LatencyHistogram::count() const {

@@ -1,7 +1,7 @@
 // LatencyHistogram: how long events took from ingest to sink acknowledgement, in fixed
 // exponential buckets (plain atomic counters, updated once per batch with the batch's event
-// count), so quantiles can be read at any time without locking. The same buckets will back the
-// Prometheus histogram `sluice_event_latency_seconds`.
+// count), so quantiles can be read at any time without locking. The same buckets back the
+// Prometheus histogram `sluice_event_latency_seconds` (daemon/metrics_exporter.cc).
 #pragma once
 
 #include <array>
@@ -20,9 +20,16 @@ class LatencyHistogram {
   // The upper bound of the bucket holding quantile `q` (0..1); 0 when nothing was recorded.
   double quantile(double q) const;
   uint64_t count() const;
+  // Events recorded in `bucket` alone (not cumulative).
+  uint64_t bucket_count(int bucket) const {
+    return counts_[static_cast<size_t>(bucket)].load(std::memory_order_relaxed);
+  }
+  // The sum of every recorded event's latency in seconds (a Prometheus histogram's `_sum`).
+  double sum() const { return sum_.load(std::memory_order_relaxed); }
 
  private:
   std::array<std::atomic<uint64_t>, kBuckets> counts_{};
+  std::atomic<double> sum_{0};
 };
 
 }  // namespace sluice

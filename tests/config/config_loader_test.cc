@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "config/host_port.h"
 #include "stages/filter/expression.h"
 #include "stages/ingest/file_source.h"
 #include "stages/ingest/generate_source.h"
@@ -626,25 +627,40 @@ TEST(ConfigLoader, BadDuration) {
             "got '10 parsecs'\n");
 }
 
-// The metrics endpoint (SPEC §4) is not built: a block asking for it is refused at its key,
-// whatever it holds, instead of being accepted and served by nobody.
-TEST(ConfigLoader, MetricsBlockIsRefusedUntilTheEndpointIsBuilt) {
-  const std::string expected =
-      "f.yaml:1:1: metrics: the metrics endpoint is not built in this version; remove the "
-      "block\n";
-  for (std::string metrics :
-       {"metrics: { listen: 127.0.0.1:9598 }", "metrics: { listen: 9598 }", "metrics:"}) {
-    EXPECT_EQ(problems(metrics + R"yaml(
+// The metrics endpoint (SPEC §4): `listen` is kept with its position (where a bind error is
+// reported); omitting the block disables the endpoint.
+TEST(ConfigLoader, MetricsListenIsKeptWithItsPosition) {
+  LoadedConfig loaded = load(std::string(kMinimal) + "metrics: { listen: 127.0.0.1:9598 }\n");
+  ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "");
+  ASSERT_TRUE(loaded.config.metrics.has_value());
+  EXPECT_EQ(loaded.config.metrics->listen, "127.0.0.1:9598");
+  EXPECT_EQ(loaded.config.metrics->listen_position.line, 8);
+  EXPECT_EQ(loaded.config.metrics->listen_position.column, 20);
+}
+
+TEST(ConfigLoader, NoMetricsBlockMeansNoEndpoint) {
+  LoadedConfig loaded = load(kMinimal);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_FALSE(loaded.config.metrics.has_value());
+}
+
+TEST(ConfigLoader, MetricsListenMustBeHostPortWithARealPort) {
+  const std::string tail = R"yaml(
 pipelines:
   p:
     source: { type: stdin }
     routes: [{ to: out }]
 sinks:
   out: { type: stdout }
-)yaml"),
-              expected)
-        << metrics;
-  }
+)yaml";
+  EXPECT_EQ(problems("metrics: { listen: 9598 }" + tail),
+            "f.yaml:1:20: metrics.listen: " + check_host_port("9598", false).message() + "\n");
+  EXPECT_EQ(
+      problems("metrics: { listen: 127.0.0.1:0 }" + tail),
+      "f.yaml:1:20: metrics.listen: " + check_host_port("127.0.0.1:0", false).message() + "\n");
+  EXPECT_EQ(problems("metrics: {}" + tail), "f.yaml:1:1: metrics: missing required key 'listen'\n");
+  EXPECT_EQ(problems("metrics: { listen: 127.0.0.1:9598, port: 1 }" + tail),
+            "f.yaml:1:36: metrics: unknown key 'port'\n");
 }
 
 TEST(ConfigLoader, DelimiterMustBeOneByte) {

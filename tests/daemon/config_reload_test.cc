@@ -31,41 +31,42 @@ class ConfigReloadTest : public ::testing::Test {
 
   std::string dir_;
   std::string path_;
-  ReloadCounters counters_;
+  ProcessStatus status_;
 };
 
 TEST_F(ConfigReloadTest, UnchangedFileIsASuccessWithItsTime) {
   write(config(10));
-  EXPECT_EQ(reload_config(path_, config(10), counters_), ReloadOutcome::kUnchanged);
-  EXPECT_EQ(counters_.success.load(), 1u);
-  EXPECT_EQ(counters_.failure.load(), 0u);
-  EXPECT_GT(counters_.last_success_unix_seconds.load(), 1.6e9);
+  EXPECT_EQ(reload_config(path_, config(10), status_), ReloadOutcome::kUnchanged);
+  EXPECT_EQ(status_.reloads_succeeded.load(), 1u);
+  EXPECT_EQ(status_.reloads_failed.load(), 0u);
+  EXPECT_GT(status_.last_reload_success_s.load(), status_.start_time_s);
 }
 
 TEST_F(ConfigReloadTest, ChangedValidFileNeedsARestartAndCountsAsFailure) {
   write(config(20));
-  EXPECT_EQ(reload_config(path_, config(10), counters_), ReloadOutcome::kNeedsRestart);
-  EXPECT_EQ(counters_.success.load(), 0u);
-  EXPECT_EQ(counters_.failure.load(), 1u);
-  EXPECT_EQ(counters_.last_success_unix_seconds.load(), 0.0);
+  EXPECT_EQ(reload_config(path_, config(10), status_), ReloadOutcome::kNeedsRestart);
+  EXPECT_EQ(status_.reloads_succeeded.load(), 0u);
+  EXPECT_EQ(status_.reloads_failed.load(), 1u);
+  EXPECT_EQ(status_.last_reload_success_s.load(), status_.start_time_s)
+      << "still the start, the last configuration that took effect";
 }
 
 TEST_F(ConfigReloadTest, InvalidFileIsAFailure) {
   write(config(10) + "unknown_key: 1\n");
-  EXPECT_EQ(reload_config(path_, config(10), counters_), ReloadOutcome::kInvalid);
-  EXPECT_EQ(counters_.failure.load(), 1u);
+  EXPECT_EQ(reload_config(path_, config(10), status_), ReloadOutcome::kInvalid);
+  EXPECT_EQ(status_.reloads_failed.load(), 1u);
 }
 
 TEST_F(ConfigReloadTest, MissingFileIsAFailure) {
-  EXPECT_EQ(reload_config(path_, config(10), counters_), ReloadOutcome::kInvalid);
-  EXPECT_EQ(counters_.failure.load(), 1u);
+  EXPECT_EQ(reload_config(path_, config(10), status_), ReloadOutcome::kInvalid);
+  EXPECT_EQ(status_.reloads_failed.load(), 1u);
 }
 
 TEST_F(ConfigReloadTest, StdinAndBuiltInConfigurationsHaveNothingToRead) {
-  EXPECT_EQ(reload_config("-", config(10), counters_), ReloadOutcome::kNothingToRead);
-  EXPECT_EQ(reload_config("", config(10), counters_), ReloadOutcome::kNothingToRead);
-  EXPECT_EQ(counters_.failure.load(), 2u);
-  EXPECT_EQ(counters_.success.load(), 0u);
+  EXPECT_EQ(reload_config("-", config(10), status_), ReloadOutcome::kNothingToRead);
+  EXPECT_EQ(reload_config("", config(10), status_), ReloadOutcome::kNothingToRead);
+  EXPECT_EQ(status_.reloads_failed.load(), 2u);
+  EXPECT_EQ(status_.reloads_succeeded.load(), 0u);
 }
 
 }  // namespace

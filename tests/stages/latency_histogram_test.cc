@@ -31,5 +31,17 @@ TEST(LatencyHistogram, HugeLatencyLandsInTheLastBucket) {
   EXPECT_TRUE(std::isinf(h.quantile(0.5)));
 }
 
+// What the Prometheus histogram is built from: per-bucket counts and the latency sum, each event of
+// a batch counted with the batch's age.
+TEST(LatencyHistogram, BucketsAndSumBackAPrometheusHistogram) {
+  LatencyHistogram h;
+  h.record(40e-6, 90);
+  h.record(0.003, 10);
+  EXPECT_EQ(h.bucket_count(0), 90u);
+  EXPECT_EQ(h.bucket_count(6), 10u);  // (1.6 ms, 3.2 ms]
+  EXPECT_EQ(h.bucket_count(5), 0u);
+  EXPECT_NEAR(h.sum(), 90 * 40e-6 + 10 * 0.003, 1e-12);
+}
+
 }  // namespace
 }  // namespace sluice
