@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -213,6 +214,33 @@ TEST(MetricsEndpoint, CountersMoveBetweenScrapesAndAgreeWithTheSummary) {
   EXPECT_EQ(lines, out);
   EXPECT_LE(second.value("sluice_sink_events_total", {{"sink", "out"}}), static_cast<double>(out));
   EXPECT_LE(second.value("sluice_events_in_total", ingest), static_cast<double>(in));
+}
+
+// `sluice top --once` against the real endpoint (its frame layout is tested on canned scrapes in
+// top_test.cc): the pipeline, each stage, the drop reasons, memory and the sink are shown, with
+// rates that are not zero because events flow.
+TEST(MetricsEndpoint, TopOnceShowsTheRunningDaemon) {
+  TempDir dir;
+  MetricsDaemon daemon(dir, 5000);
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.err();
+  RunResult r =
+      run_sluice({"top", "--once", "-u", "http://127.0.0.1:" + std::to_string(daemon.port())});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string& f = r.out;
+  auto has_line = [&](const std::string& pattern) {
+    return std::regex_search(f, std::regex("(^|\n)" + pattern + "(\n|$)"));
+  };
+  EXPECT_TRUE(has_line("pipeline web")) << f;
+  const std::string rate = "[0-9.]+k?";
+  const std::string nonzero = "[1-9][0-9.]*k?";
+  EXPECT_TRUE(has_line("  ingest +" + rate + " +" + nonzero + " .*")) << f;
+  for (const char* stage : {"parse", "filter", "route"}) {
+    EXPECT_TRUE(has_line(std::string("  ") + stage + " +" + nonzero + " .*")) << stage << "\n" << f;
+  }
+  EXPECT_TRUE(has_line("  dropped/s +filtered " + nonzero + ".*")) << f;
+  EXPECT_TRUE(has_line("memory +.* of 512\\.0 MiB .*")) << f;
+  EXPECT_TRUE(has_line("  out +" + nonzero + " +0 +0")) << f;
+  ASSERT_EQ(daemon.stop(), 0) << daemon.err();
 }
 
 // While SIGTERM drains the queues, /ready says 503 (a load balancer stops sending) and /health
