@@ -6,7 +6,6 @@
 #include <array>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -224,17 +223,66 @@ struct InFlight {
   int64_t last;
 };
 
-struct MessageDeleter {
-  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
-};
-using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
-
 struct ListDeleter {
   void operator()(rd_kafka_topic_partition_list_t* l) const {
     rd_kafka_topic_partition_list_destroy(l);
   }
 };
 using ListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
+
+// Messages librdkafka returned that no batch holds yet, in order: a vector with a read index,
+// reserved once and filled a few hundred at a time, so that taking a message costs neither an
+// allocation nor a trip through librdkafka's queue lock.
+class HeldMessages {
+ public:
+  static constexpr size_t kFetch = 512;
+  HeldMessages() { messages_.reserve(2 * kFetch); }
+  ~HeldMessages() { clear(); }
+  HeldMessages(const HeldMessages&) = delete;
+  HeldMessages& operator=(const HeldMessages&) = delete;
+
+  bool empty() const { return next_ == messages_.size(); }
+  rd_kafka_message_t& front() const { return *messages_[next_]; }
+  // Destroys the front message.
+  void pop() {
+    rd_kafka_message_destroy(messages_[next_++]);
+    if (empty()) {
+      messages_.clear();
+      next_ = 0;
+    }
+  }
+  void push(rd_kafka_message_t* m) { messages_.push_back(m); }
+  // REQUIRES: empty(). Takes what the queue holds now (up to kFetch); how many.
+  size_t fetch(rd_kafka_queue_t* queue) {
+    messages_.resize(kFetch);
+    ssize_t n = rd_kafka_consume_batch_queue(queue, 0, messages_.data(), kFetch);
+    messages_.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    next_ = 0;
+    return messages_.size();
+  }
+  // Destroys the messages `drop` selects, keeping the others in order.
+  template <typename Pred>
+  void drop_if(Pred drop) {
+    size_t kept = next_;
+    for (size_t i = next_; i < messages_.size(); ++i) {
+      if (drop(*messages_[i])) {
+        rd_kafka_message_destroy(messages_[i]);
+      } else {
+        messages_[kept++] = messages_[i];
+      }
+    }
+    messages_.resize(kept);
+  }
+  void clear() {
+    drop_if([](const rd_kafka_message_t&) { return true; });
+    messages_.clear();
+    next_ = 0;
+  }
+
+ private:
+  std::vector<rd_kafka_message_t*> messages_;
+  size_t next_ = 0;
+};
 
 }  // namespace
 
@@ -245,6 +293,9 @@ class KafkaSource::Consumer {
   ~Consumer() {
     held_.clear();
     drop_open();
+    if (queue_ != nullptr) {
+      rd_kafka_queue_destroy(queue_);
+    }
     // librdkafka 2.0.2 asserts in rd_kafka_destroy when a cooperative-sticky consumer is
     // destroyed after a JoinGroup but before its first assignment (its assignor state is still
     // null; fixed in 2.1). Such a handle, already closed, is left to the process exit instead.
@@ -273,8 +324,9 @@ class KafkaSource::Consumer {
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void revoke(rd_kafka_topic_partition_list_t* partitions);
 
-  // Takes a message into the open batch; false when it must wait (kept in held_).
-  bool take(MessagePtr& m);
+  // Takes a message into the open batch (or drops one of a partition no longer assigned);
+  // false when it must wait for room.
+  bool take(const rd_kafka_message_t& m);
   void handle_message_error(const rd_kafka_message_t& m);
   // Closes the open batch and offers it to the pipeline; false when the pipeline is full (the
   // batch waits in ready_).
@@ -302,7 +354,8 @@ class KafkaSource::Consumer {
   std::unordered_map<uint64_t, InFlight> in_flight_;
   uint64_t next_cookie_ = 1;
   std::vector<Inbox::Settled> settled_;  // reused
-  std::deque<MessagePtr> held_;          // returned by librdkafka, not yet in a batch
+  rd_kafka_queue_t* queue_ = nullptr;    // the consumer queue
+  HeldMessages held_;                    // returned by librdkafka, not yet in a batch
   std::vector<std::string> reported_topics_;
 
   // The batch being filled: one partition's messages [open_first_, open_last_].
@@ -365,6 +418,7 @@ Status KafkaSource::Consumer::start() {
     return Status::error(describe() + ": " + errstr);
   }
   rd_kafka_poll_set_consumer(rk_);
+  queue_ = rd_kafka_queue_get_consumer(rk_);
   cooperative_ = std::string_view(rd_kafka_rebalance_protocol(rk_)) != "EAGER";
   ListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(o.topics.size())));
   for (const std::string& t : o.topics) {
@@ -474,8 +528,8 @@ void KafkaSource::Consumer::revoke(rd_kafka_topic_partition_list_t* partitions) 
   if (open_partition_ != nullptr && revoked(open_partition_->topic, open_partition_->partition)) {
     drop_open();
   }
-  std::erase_if(held_, [&](const MessagePtr& m) {
-    return revoked(rd_kafka_topic_name(m->rkt), m->partition);
+  held_.drop_if([&](const rd_kafka_message_t& m) {
+    return m.rkt != nullptr && revoked(rd_kafka_topic_name(m.rkt), m.partition);
   });
   // A bounded drain of what is in flight for these partitions, so that the commit below covers
   // as much as possible and the new owner repeats little.
@@ -659,15 +713,18 @@ void KafkaSource::Consumer::handle_message_error(const rd_kafka_message_t& m) {
               rd_kafka_message_errstr(&m));
 }
 
-bool KafkaSource::Consumer::take(MessagePtr& m) {
-  auto it = partitions_.find(PartitionKey(rd_kafka_topic_name(m->rkt), m->partition));
-  if (it == partitions_.end()) {
-    m.reset();  // from a partition no longer assigned: its new owner reads it
-    return true;
+bool KafkaSource::Consumer::take(const rd_kafka_message_t& m) {
+  // Most messages continue the open batch's partition: no lookup for them.
+  Partition* p = open_partition_;
+  if (p == nullptr || m.partition != p->partition || p->topic != rd_kafka_topic_name(m.rkt)) {
+    auto it = partitions_.find(PartitionKey(rd_kafka_topic_name(m.rkt), m.partition));
+    if (it == partitions_.end()) {
+      return true;  // from a partition no longer assigned: its new owner reads it
+    }
+    p = &it->second;
   }
-  Partition* p = &it->second;
-  const char* payload = static_cast<const char*>(m->payload);
-  size_t len = payload != nullptr ? m->len : 0;
+  const char* payload = static_cast<const char*>(m.payload);
+  size_t len = payload != nullptr ? m.len : 0;
   // A trailing line end is the producer's framing (`echo ... | kcat`), not part of the event.
   if (len > 0 && payload[len - 1] == '\n') {
     --len;
@@ -691,13 +748,13 @@ bool KafkaSource::Consumer::take(MessagePtr& m) {
     }
     open_->source = p->name;
     open_partition_ = p;
-    open_first_ = m->offset;
+    open_first_ = m.offset;
   }
-  open_last_ = m->offset;
+  open_last_ = m.offset;
   if (len > 0) {
     Event& e = open_->events.emplace_back();
     e.raw = open_->append(std::string_view(payload, stored_len));
-    e.position = static_cast<uint64_t>(m->offset);
+    e.position = static_cast<uint64_t>(m.offset);
     if (oversized) {
       e.state = EventState::kParseError;
       e.error =
@@ -705,7 +762,6 @@ bool KafkaSource::Consumer::take(MessagePtr& m) {
                         std::to_string(source_.options_.max_event_bytes) + " bytes); truncated");
     }
   }
-  m.reset();
   return true;
 }
 
@@ -736,26 +792,25 @@ void KafkaSource::Consumer::refresh_lags(bool force) {
 
 Status KafkaSource::Consumer::run() {
   while (!ctx_.stopping()) {
-    settle(std::chrono::milliseconds(0));
-    refresh_lags(false);
+    // Between batches only: acknowledgements arrive once per batch, and the inbox has a lock.
+    if (open_ == nullptr || ready_) {
+      settle(std::chrono::milliseconds(0));
+      refresh_lags(false);
+    }
     if (ready_ && !offer_ready()) {
       // The pipeline is full: stop fetching, keep polling (the group must hear from us), and
       // hold what was already returned.
       pause(true);
       ctx_.wait_for_room(0, kPausedPoll);
       if (rd_kafka_message_t* m = poll(0)) {
-        held_.emplace_back(m);
+        held_.push(m);
       }
       continue;
     }
-    MessagePtr m;
-    if (!held_.empty()) {
-      m = std::move(held_.front());
-      held_.pop_front();
-    } else {
+    if (held_.empty() && held_.fetch(queue_) == 0) {
       // Nothing came within a moment: flush a partly filled batch rather than sit on it.
-      rd_kafka_message_t* raw = poll(open_ != nullptr ? 2 : 100);
-      if (raw == nullptr) {
+      rd_kafka_message_t* m = poll(open_ != nullptr ? 2 : 100);
+      if (m == nullptr) {
         if (open_ != nullptr && !flush_open()) {
           continue;  // ready_: paused above on the next round
         }
@@ -764,24 +819,26 @@ Status KafkaSource::Consumer::run() {
         }
         continue;
       }
-      m.reset(raw);
+      held_.push(m);
     }
-    if (m->err) {
-      handle_message_error(*m);
+    const rd_kafka_message_t& m = held_.front();
+    if (m.err) {
+      handle_message_error(m);
+      held_.pop();
       continue;
     }
     if (!take(m)) {
-      held_.push_front(std::move(m));
       if (!ready_) {
         // The memory budget has no room for a new batch.
         pause(true);
         ctx_.wait_for_room(source_.options_.batch_bytes, kPausedPoll);
         if (rd_kafka_message_t* extra = poll(0)) {
-          held_.emplace_back(extra);
+          held_.push(extra);
         }
       }
       continue;
     }
+    held_.pop();
     if (paused_ && !ready_ && held_.empty()) {
       pause(false);
     }
