@@ -595,7 +595,7 @@ void KafkaSource::Consumer::settle(std::chrono::milliseconds wait) {
     if (s.delivered) {
       advanced |= part.tracker.complete(f.first) == PositionTracker::Change::kAdvanced;
     } else if (part.tracker.abandon(f.first) == PositionTracker::Change::kBlocked &&
-               !part.reported_blocked && !ctx_.stopping()) {
+               !part.reported_blocked) {
       part.reported_blocked = true;
       source_.blocked_partitions_.fetch_add(1);
       log_error(describe() + ": topic " + part.topic + " partition " +

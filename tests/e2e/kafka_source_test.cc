@@ -355,6 +355,74 @@ TEST_F(KafkaSource, StalledSinkPausesThePartitionsWithFlatMemoryThenDeliversEver
   expect_in_partition_order(t);
 }
 
+TEST_F(KafkaSource, UndeliveredRecordHoldsItsPartitionsOffsetAndIsReadAgain) {
+  // Every event goes to a file and to stdout; stdout's reader goes away after a few thousand
+  // lines, so from there on no batch is delivered by every sink. The file sink wrote further,
+  // but the committed offsets must stay before the first record stdout did not get.
+  constexpr long long kEvents = 100000;
+  produce(1, kEvents);
+  const std::string sinks =
+      "sinks:\n  out: { type: file, path: " + dir.file("file.ndjson") +
+      ", encoding: json, fields: [message, _source] }\n"
+      "  screen: { type: stdout, encoding: json, fields: [message, _source] }\n";
+  std::string config = kafka_config(mock.bootstrap(), "g", dir.file("unused"));
+  config = config.substr(0, config.find("    routes:")) +
+           "    routes: [{ to: [out, screen] }]\n    queue: { max_bytes: 2MiB }\n" + sinks;
+  write_file(dir.file("c.yaml"), config);
+  RunResult first = run_program({"/bin/sh", "-c",
+                                 sluice_bin() + " run -c " + dir.file("c.yaml") +
+                                     " | head -c 200000 > " + dir.file("screen.ndjson")});
+  const std::string err = first.err;
+  EXPECT_NE(err.find("were not delivered by every sink nor dead-lettered"), std::string::npos)
+      << err;
+  Tally screen;
+  screen.add(read_file(dir.file("screen.ndjson")));
+  Tally file;
+  file.add(read_file(dir.file("file.ndjson")));
+  ASSERT_GT(screen.lines, 1000);
+  ASSERT_GT(file.lines, screen.lines) << "the file sink should have gone further";
+  // Per partition, the first offset stdout never got: where the partition is held.
+  std::vector<long long> hole(kPartitions, -1);
+  for (int p = 0; p < kPartitions; ++p) {
+    std::vector<long long> got;
+    for (const auto& [offset, n] : screen.by_partition[static_cast<size_t>(p)]) {
+      got.push_back(offset);
+    }
+    std::sort(got.begin(), got.end());
+    long long h = 0;
+    while (h < static_cast<long long>(got.size()) && got[static_cast<size_t>(h)] == h) {
+      ++h;
+    }
+    hole[static_cast<size_t>(p)] = h;
+  }
+
+  // The same group again, to a file only: it must start each partition at or before its hole.
+  write_file(dir.file("c2.yaml"), kafka_config(mock.bootstrap(), "g", dir.file("again.ndjson")));
+  pid_t pid = spawn_sluice({"run", "-c", dir.file("c2.yaml")}, dir.path());
+  ASSERT_TRUE(wait_until(
+      [&] {
+        Tally t = screen;
+        t.add(read_file(dir.file("again.ndjson")));
+        return t.missing(kEvents) == 0 || !alive(pid);
+      },
+      1200))
+      << read_file(dir.file("sluice.err"));
+  kill(pid, SIGTERM);
+  ASSERT_EQ(wait_exit(pid, 300), 0) << read_file(dir.file("sluice.err"));
+  Tally again;
+  again.add(read_file(dir.file("again.ndjson")));
+  expect_in_partition_order(again);
+  for (int p = 0; p < kPartitions; ++p) {
+    const auto& events = again.by_partition[static_cast<size_t>(p)];
+    ASSERT_FALSE(events.empty()) << "partition " << p;
+    EXPECT_LE(events.front().first, hole[static_cast<size_t>(p)])
+        << "partition " << p << " was committed past a record stdout never got";
+  }
+  Tally both = screen;
+  both.add(read_file(dir.file("again.ndjson")));
+  EXPECT_EQ(both.missing(kEvents), 0);
+}
+
 TEST(KafkaSourceConfig, ValidateReportsKafkaSettingsAtTheirPosition) {
   TempDir dir;
   write_file(dir.file("c.yaml"),
