@@ -347,6 +347,7 @@ class KafkaSource::Consumer {
   bool closing_ = false;
   bool paused_ = false;
   bool assigned_once_ = false;
+  bool reported_pause_ = false;
   bool reported_unreachable_ = false;
   rd_kafka_resp_err_t last_warning_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::map<PartitionKey, Partition> partitions_;
@@ -389,11 +390,13 @@ Status KafkaSource::Consumer::start() {
       {"enable.auto.commit", "true"},
       {"enable.auto.offset.store", "false"},
       // The pre-fetch bound: the consumer queue holds at most half of prefetch_bytes, and one
-      // fetch response (per broker) at most the other half.
+      // fetch response (per broker) at most the other half. receive.message.max.bytes stays at
+      // librdkafka's default: it is a sanity check, not a buffer, and a broker may answer a
+      // little over fetch.max.bytes (the mock answers up to a partition's worth per partition);
+      // a response over it would fail the connection again and again.
       {"queued.max.messages.kbytes", std::to_string(prefetch_kib)},
       {"fetch.max.bytes", std::to_string(fetch_bytes)},
       {"fetch.message.max.bytes", std::to_string(std::min<uint64_t>(fetch_bytes, 1 << 20))},
-      {"receive.message.max.bytes", std::to_string(fetch_bytes + 65536)},
   };
   settings.insert(settings.end(), o.properties.begin(), o.properties.end());
   for (const auto& [name, value] : settings) {
@@ -638,6 +641,11 @@ void KafkaSource::Consumer::pause(bool pause) {
     return;
   }
   paused_ = pause;
+  if (pause && !ctx_.stopping() && !reported_pause_) {
+    // Once per run: under steady backpressure this happens many times a second.
+    reported_pause_ = true;
+    log_info(describe() + ": the pipeline is full; pausing its partitions until there is room");
+  }
   rd_kafka_topic_partition_list_t* assigned = nullptr;
   if (rd_kafka_assignment(rk_, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return;
