@@ -29,6 +29,10 @@ struct SourceConfig {
   ConfigPosition type_position;
   std::any options;                    // the kind's options struct; empty for a kind without any
   uint64_t max_event_bytes = 1 << 20;  // a longer record is dead-lettered (truncated) as too long
+  // Copied by the loader from the pipeline and the top level, for a source that buffers outside
+  // the batches and sizes that buffer from them (Kafka's pre-fetch).
+  uint64_t queue_max_bytes = 64ull << 20;
+  uint64_t memory_limit = 512ull << 20;
 };
 
 struct RouteConfig {

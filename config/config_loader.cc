@@ -188,6 +188,7 @@ class ConfigLoader {
     // Copies: the MapView they come from ends with load_parse.
     std::optional<YAML::Node> format;
     std::optional<YAML::Node> pattern;
+    std::optional<YAML::Node> header;
     std::string path;
   };
 
@@ -224,6 +225,7 @@ class ConfigLoader {
       }
     }
     if (auto* n = map.get("header")) {
+      nodes.header = *n;
       if (auto v = reader_.boolean(*n, map.path_of("header"))) {
         parse.header = *v;
       }
@@ -268,6 +270,16 @@ class ConfigLoader {
     }
     nodes.valid = reader_.problem_count() == problems_before;
     return nodes;
+  }
+
+  // Refuses a setting (`used`) the pipeline's source kind cannot honour, with the kind's reason.
+  void check_source_allows(const PipelineConfig& pipeline, const YAML::Node& node, bool used,
+                           const std::string& path, std::string_view SourceKind::*refusal) {
+    const SourceKind* kind = find_source_kind(pipeline.source.type);
+    if (used && kind != nullptr && !(kind->*refusal).empty()) {
+      reader_.report(reader_.position(node), path + ": not with a " + std::string(kind->name) +
+                                                 " source: " + std::string(kind->*refusal));
+    }
   }
 
   static std::vector<std::string_view> column_names(const ParseOptions& parse) {
@@ -423,8 +435,16 @@ class ConfigLoader {
         if (auto v = reader_.choice(*n, queue.path_of("on_full"), kOnFull)) {
           pipeline.drop_newest = *v == 1;
         }
+        check_source_allows(pipeline, *n, pipeline.drop_newest, queue.path_of("on_full"),
+                            &SourceKind::drop_newest_refusal);
       }
     }
+    if (parse_nodes.header) {
+      check_source_allows(pipeline, *parse_nodes.header, pipeline.parse.header,
+                          parse_nodes.path + ".header", &SourceKind::header_refusal);
+    }
+    pipeline.source.queue_max_bytes = pipeline.queue_max_bytes;
+    pipeline.source.memory_limit = config_.memory_limit;
     if (const MapView::Entry* t = map.entry("threads")) {
       MapView threads(reader_, t->value, map.path_of("threads"), reader_.position(t->key_node));
       threads.check_keys({"parse", "cpus"});

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "config/host_port.h"
+#include "config/kafka_checks.h"
 #include "config/key_checks.h"
 #include "config/yaml_reader.h"
 #include "stages/sinks/file_sink.h"

@@ -35,6 +35,12 @@ struct SourceKind {
   // `parse` and `schema` must outlive the source.
   std::unique_ptr<Source> (*make)(const SourceConfig& config, const ParseOptions& parse,
                                   const Schema& schema);
+  // Why csv `header: true` means nothing for this kind (refused by the loader); empty when it
+  // does (every stream starts with its header).
+  std::string_view header_refusal = {};
+  // Why `queue.on_full: drop_newest` cannot be honoured (refused by the loader); empty when it
+  // can.
+  std::string_view drop_newest_refusal = {};
 };
 
 std::span<const SourceKind> source_kinds();

@@ -89,6 +89,8 @@ class Pipeline : private SourceContext {
   // ingest thread has none: a source waits for input inside its own poll or read, which cannot
   // be told apart from a hang there, and its blocking calls into the pipeline are backpressure.
   const std::vector<std::unique_ptr<StageHeartbeat>>& heartbeats() const { return heartbeats_; }
+  // The source's per-partition lag (a Kafka source; nothing for others); from any thread.
+  void partition_lags(std::vector<PartitionLag>& out) const { source_->partition_lags(out); }
   // An error the source ended with (unreadable stdin...), empty if none.
   const Status& source_status() const { return source_status_; }
 
@@ -115,6 +117,7 @@ class Pipeline : private SourceContext {
 
   // SourceContext, called on the ingest thread.
   bool stopping() const override { return stop_.load(std::memory_order_relaxed); }
+  bool aborted() const override { return abort_.load(std::memory_order_relaxed); }
   bool wait_for_stop(std::chrono::milliseconds timeout) override;
   BatchPtr try_new_batch(size_t capacity) override;
   bool try_emit(BatchPtr& batch) override;

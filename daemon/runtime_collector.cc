@@ -29,13 +29,6 @@ constexpr std::array<Stage, static_cast<int>(DropReason::kCount)> kStageOfReason
 // Stages that take their batches from a queue (filtering runs inside the parse workers).
 constexpr std::array<Stage, 2> kQueuedStages{Stage::kParse, Stage::kRoute};
 
-// One consumed partition's lag, as the Kafka source will report it.
-struct PartitionLag {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t lag = 0;
-};
-
 MetricFamily family(std::string name, std::string help, MetricType type) {
   MetricFamily f;
   f.name = std::move(name);
@@ -133,10 +126,10 @@ void RuntimeCollector::collect_pipelines(std::vector<MetricFamily>& out) const {
           as_double(p->queue_capacity(s)));
     }
     latency.metric.push_back(latency_histogram(name, p->latency()));
-    // Kafka consumer lag: one series per partition the pipeline's Kafka source is assigned. The
-    // Kafka source is not wired here yet; read its per-partition lags into `lags` (and only
-    // assigned partitions, so a revoked one takes its series with it).
-    const std::vector<PartitionLag> lags;
+    // Kafka consumer lag: one series per partition the pipeline's Kafka source is assigned now,
+    // so a revoked partition takes its series with it (nothing for other sources).
+    std::vector<PartitionLag> lags;
+    p->partition_lags(lags);
     for (const PartitionLag& l : lags) {
       add(lag, {{"partition", std::to_string(l.partition)}, {"pipeline", name}, {"topic", l.topic}},
           static_cast<double>(l.lag));

@@ -12,6 +12,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "stages/batch.h"
 #include "stages/status.h"
@@ -23,6 +26,9 @@ class SourceContext {
   virtual ~SourceContext() = default;
   // True once the pipeline is asked to stop (SIGTERM): the source should return soon.
   virtual bool stopping() const = 0;
+  // True once the pipeline gives up on delivering (after the shutdown timeout, or a second
+  // signal): batches still in flight will be abandoned, so a source waiting for them stops.
+  virtual bool aborted() const { return false; }
   // Sleeps up to `timeout`, or less when the pipeline is asked to stop; returns stopping().
   // This default polls in 20 ms slices; a pipeline wakes its source at once instead, so an idle
   // following source costs one wake-up per poll interval, not fifty a second.
@@ -53,12 +59,22 @@ class SourceContext {
   virtual bool emit(BatchPtr batch) = 0;
 };
 
+// How far a consumer is behind one partition: its high watermark minus the committed offset.
+struct PartitionLag {
+  std::string topic;
+  int32_t partition;
+  int64_t lag;
+};
+
 class Source {
  public:
   virtual ~Source() = default;
   // Reads until the source is finished (a finite source at its end) or ctx.stopping(). An error
   // a user can cause (unreadable file) is returned as a Status with one clear message.
   virtual Status run(SourceContext& ctx) = 0;
+  // Appends the lag of each partition the source consumes (a Kafka source); nothing for the
+  // others. Safe from any thread while run() goes on (a metrics scrape).
+  virtual void partition_lags(std::vector<PartitionLag>& out) const { (void)out; }
 };
 
 }  // namespace sluice

@@ -25,8 +25,6 @@ struct KafkaSinkOptions {
   std::vector<std::pair<std::string, std::string>> properties;
 };
 
-// Kafka's legal topic names: 1 to 249 of [a-zA-Z0-9._-], not "." or "..".
-Status check_kafka_topic(std::string_view topic);
 // Sets the property on a throwaway producer configuration: unknown names and invalid values are
 // refused with librdkafka's own reason. Properties sluice sets itself from other keys
 // (bootstrap.servers) are refused with the key to use instead.

@@ -180,7 +180,7 @@ sinks:
   EXPECT_EQ(web.parse_threads, 4);
   EXPECT_EQ(web.cpus, (std::vector<int>{0, 3}));
 
-  // kafka, tcp and udp are refused until they are built (UnbuiltSourceTypesAreRefusedAtTheirType).
+  // tcp and udp are refused until they are built (UnbuiltSourceTypesAreRefusedAtTheirType).
   const PipelineConfig& bus = c.pipelines[1];
   EXPECT_EQ(bus.name, "bus");
   EXPECT_EQ(bus.source.type, "generate");
@@ -445,7 +445,7 @@ sinks:
   out: { type: stdout }
 )yaml"),
             "f.yaml:3:21: pipelines.p.source.type: unknown value 'fille'; expected one of file, "
-            "stdin, generate (did you mean 'file'?)\n");
+            "stdin, generate, kafka (did you mean 'file'?)\n");
 }
 
 TEST(ConfigLoader, EnumValues) {
@@ -519,13 +519,13 @@ TEST(ConfigLoader, UnbuiltSourceTypeIsReportedInsteadOfItsMissingKeys) {
   EXPECT_EQ(problems(R"yaml(
 pipelines:
   p:
-    source: { type: kafka, topics: [] }
+    source: { type: udp, framing: newline }
     routes: [{ to: out }]
 sinks:
   out: { type: stdout }
 )yaml"),
-            "f.yaml:3:21: pipelines.p.source.type: source type 'kafka' is not built in this "
-            "version; use one of file, stdin, generate\n");
+            "f.yaml:3:21: pipelines.p.source.type: source type 'udp' is not built in this "
+            "version; use one of file, stdin, generate, kafka\n");
 }
 
 TEST(ConfigLoader, UnbuiltSourceTypesAreRefusedAtTheirType) {
@@ -546,11 +546,9 @@ sinks:
   out: { type: "null" }
 )yaml"),
             "f.yaml:3:21: pipelines.t.source.type: source type 'tcp' is not built in this version; "
-            "use one of file, stdin, generate\n"
+            "use one of file, stdin, generate, kafka\n"
             "f.yaml:7:13: pipelines.u.source.type: source type 'udp' is not built in this version; "
-            "use one of file, stdin, generate\n"
-            "f.yaml:11:21: pipelines.k.source.type: source type 'kafka' is not built in this "
-            "version; use one of file, stdin, generate\n");
+            "use one of file, stdin, generate, kafka\n");
 }
 
 // The kafka sink is built: beside the refused tcp sink it is accepted.
@@ -580,9 +578,9 @@ pipelines:
 sinks:
   out: { type: stdout }
 )yaml",
-                     {{"KIND", "kafka"}}),
-            "f.yaml:3:21: pipelines.p.source.type: source type 'kafka' is not built in this "
-            "version; use one of file, stdin, generate\n");
+                     {{"KIND", "tcp"}}),
+            "f.yaml:3:21: pipelines.p.source.type: source type 'tcp' is not built in this "
+            "version; use one of file, stdin, generate, kafka\n");
 }
 
 TEST(ConfigLoader, MissingSinkType) {
@@ -1220,7 +1218,7 @@ sinks:
   out: { type: stdout }
 )yaml"),
             "f.yaml:3:21: pipelines.a.source.type: unknown value 'stdni'; expected one of file, "
-            "stdin, generate (did you mean 'stdin'?)\n");
+            "stdin, generate, kafka (did you mean 'stdin'?)\n");
 }
 
 TEST(ConfigLoader, StdinBesideOtherSourcesIsFine) {

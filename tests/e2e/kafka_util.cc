@@ -113,6 +113,26 @@ int KafkaMock::stop() {
   return code;
 }
 
+bool SpawnedSluice::alive() const { return pid_ > 0 && kill(pid_, 0) == 0; }
+
+int SpawnedSluice::stop(int polls) {
+  if (pid_ <= 0) {
+    return -1;
+  }
+  kill(pid_, SIGTERM);
+  int code = wait_exit(pid_, polls);
+  pid_ = -1;
+  return code;
+}
+
+void SpawnedSluice::kill9() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    wait_exit(pid_, 100);
+    pid_ = -1;
+  }
+}
+
 RunResult kcat_produce(const std::string& bootstrap, const std::string& topic,
                        const std::string& lines, const std::vector<std::string>& extra) {
   std::vector<std::string> argv{"kcat", "-P", "-q", "-b", bootstrap, "-t", topic};

@@ -48,6 +48,29 @@ class KafkaMock {
   std::string error_;
 };
 
+// A sluice started in the background (spawn_sluice), killed with SIGKILL when it goes out of
+// scope unless stop() or kill9() ended it: a failed assertion leaves no daemon behind.
+class SpawnedSluice {
+ public:
+  SpawnedSluice(const std::vector<std::string>& args, const std::string& dir)
+      : pid_(spawn_sluice(args, dir)) {}
+  ~SpawnedSluice() { kill9(); }
+  SpawnedSluice(const SpawnedSluice&) = delete;
+  SpawnedSluice& operator=(const SpawnedSluice&) = delete;
+
+  bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // Still running (or not yet reaped).
+  bool alive() const;
+  // SIGTERM, then the exit code (bounded wait: `polls` x 100 ms).
+  int stop(int polls = 300);
+  // SIGKILL, and reaped.
+  void kill9();
+
+ private:
+  pid_t pid_;
+};
+
 // `kcat -P`: produces each line of `lines` as one message to `topic` (partitioned by kcat's
 // default, random without a key); `extra` adds kcat arguments (e.g. {"-p", "0"}).
 RunResult kcat_produce(const std::string& bootstrap, const std::string& topic,

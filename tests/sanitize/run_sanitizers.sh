@@ -42,6 +42,10 @@ rss_tests='MemoryStaysFlat|FlatMemory|HundredMibLine'
 # small limit) take minutes and exercise
 # no interleaving the other threaded tests do not; the ASan run and the main run keep them.
 tsan_volume_tests='AllocationTest|ChainOf|FilterLongerThanTheLimit|ThousandPipelines|LongLinesOnStdinUnderASmallLimit'
+# Kafka scenarios made of whole processes (kill -9 and restart, two instances in one group): each
+# is minutes under TSan, and the threads inside one sluice they exercise are the ones the other
+# Kafka tests run too; ASan and the main run keep them.
+tsan_volume_tests+='|KafkaSource.KillNine|KafkaSource.TwoInstances'
 
 for kind in "${kinds[@]}"; do
   start=$SECONDS

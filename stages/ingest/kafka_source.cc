@@ -1,0 +1,900 @@
+#include "stages/ingest/kafka_source.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+#include "stages/delivery/position_tracker.h"
+#include "stages/log.h"
+
+namespace sluice {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The first KiB of an oversized message is kept as its `_raw`, as the stream reader does.
+constexpr size_t kOversizedRawPrefix = 1024;
+// How long a revoke waits for the in-flight batches of the partitions it takes away: well below
+// session.timeout.ms (45 s by default), so that the group does not evict this member meanwhile.
+// What has not finished by then is redelivered to the new owner (duplicates, never a loss).
+constexpr auto kRevokeDrainLimit = std::chrono::seconds(5);
+// While the pipeline is full, how long each wait for room lasts before the consumer is polled
+// again (rebalances and heartbeats are served by the poll).
+constexpr auto kPausedPoll = std::chrono::milliseconds(100);
+constexpr auto kLagRefresh = std::chrono::seconds(1);
+
+// Properties a user may not set under `librdkafka:`: sluice sets them from its own keys, or its
+// delivery promise depends on them.
+struct Reserved {
+  std::string_view name;
+  std::string_view why;
+};
+constexpr std::array<Reserved, 6> kReserved{{
+    {"bootstrap.servers", "set by `brokers`"},
+    {"metadata.broker.list", "set by `brokers`"},
+    {"group.id", "set by `group`"},
+    {"auto.offset.reset", "set by `start` (earliest or latest)"},
+    {"enable.auto.offset.store",
+     "sluice stores offsets itself, only past delivered events (SPEC §3)"},
+    {"enable.auto.commit",
+     "sluice commits the offsets it stored; turning this off would leave "
+     "them uncommitted until a rebalance or shutdown"},
+}};
+
+std::string err_text(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
+
+}  // namespace
+
+uint64_t kafka_prefetch_bytes(uint64_t queue_max_bytes, uint64_t memory_limit) {
+  return std::max<uint64_t>(std::min(queue_max_bytes / 2, memory_limit / 8), 2ull << 20);
+}
+
+Status check_kafka_brokers(std::string_view list) {
+  if (list.empty()) {
+    return Status::error("no broker given (host:port,...)");
+  }
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    std::string_view entry = list.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    while (!entry.empty() && entry.front() == ' ') {
+      entry.remove_prefix(1);
+    }
+    while (!entry.empty() && entry.back() == ' ') {
+      entry.remove_suffix(1);
+    }
+    if (size_t scheme = entry.find("://"); scheme != std::string_view::npos) {
+      entry.remove_prefix(scheme + 3);
+    }
+    std::string_view host = entry;
+    std::string_view port;
+    if (!entry.empty() && entry.front() == '[') {  // [v6]:port
+      size_t close = entry.find(']');
+      if (close == std::string_view::npos) {
+        return Status::error("broker '" + std::string(entry) + "' has no closing ']'");
+      }
+      host = entry.substr(1, close - 1);
+      if (close + 1 < entry.size()) {
+        if (entry[close + 1] != ':') {
+          return Status::error("broker '" + std::string(entry) + "' is not host:port");
+        }
+        port = entry.substr(close + 2);
+      }
+    } else if (size_t colon = entry.rfind(':'); colon != std::string_view::npos) {
+      host = entry.substr(0, colon);
+      port = entry.substr(colon + 1);
+      if (port.empty()) {
+        return Status::error("broker '" + std::string(entry) + "' has an empty port");
+      }
+    }
+    if (host.empty()) {
+      return Status::error("broker list '" + std::string(list) +
+                           "' has an empty entry (host:port,host:port)");
+    }
+    for (char c : host) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+            c == ':')) {
+        return Status::error("broker '" + std::string(entry) + "' is not host:port");
+      }
+    }
+    if (!port.empty()) {
+      int value = 0;
+      for (char c : port) {
+        if (c < '0' || c > '9' || value > 65535) {
+          value = -1;
+          break;
+        }
+        value = value * 10 + (c - '0');
+      }
+      if (value < 1 || value > 65535) {
+        return Status::error("broker '" + std::string(entry) + "': port '" + std::string(port) +
+                             "' is not a number from 1 to 65535");
+      }
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  return Status();
+}
+
+Status check_librdkafka_property(const std::string& name, const std::string& value, bool& unknown) {
+  unknown = false;
+  for (const Reserved& r : kReserved) {
+    if (name == r.name) {
+      unknown = true;  // the name is the problem
+      return Status::error("'" + name + "' cannot be set here: " + std::string(r.why));
+    }
+  }
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char errstr[512] = "";
+  rd_kafka_conf_res_t res =
+      rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr));
+  rd_kafka_conf_destroy(conf);
+  if (res == RD_KAFKA_CONF_OK) {
+    return Status();
+  }
+  unknown = res == RD_KAFKA_CONF_UNKNOWN;
+  return Status::error(std::string("librdkafka: ") + errstr);
+}
+
+// Acknowledgements from sink threads, handed over to the ingest thread once per batch.
+class KafkaSource::Inbox : public Acknowledger {
+ public:
+  struct Settled {
+    uint64_t cookie;
+    bool delivered;
+  };
+  void acknowledge(uint64_t cookie) noexcept override { add(cookie, true); }
+  void abandon(uint64_t cookie) noexcept override { add(cookie, false); }
+  // Batches handed to the pipeline that have not settled yet (any thread).
+  void emitted() { outstanding_.fetch_add(1); }
+  // The pipeline refused the batch counted by emitted(): it stays with the source.
+  void add_back_refused() { outstanding_.fetch_sub(1); }
+  int64_t outstanding() const { return outstanding_.load(); }
+
+  // Takes what arrived, waiting up to `timeout` when nothing has.
+  void take(std::vector<Settled>& out, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (settled_.empty() && timeout.count() > 0) {
+      cv_.wait_for(lock, timeout, [this] { return !settled_.empty(); });
+    }
+    out.swap(settled_);
+    settled_.clear();
+  }
+
+ private:
+  void add(uint64_t cookie, bool delivered) noexcept {
+    outstanding_.fetch_sub(1);
+    {
+      std::lock_guard lock(mu_);
+      settled_.push_back(Settled{cookie, delivered});
+    }
+    cv_.notify_one();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Settled> settled_;
+  std::atomic<int64_t> outstanding_{0};
+};
+
+namespace {
+
+struct Partition {
+  std::string topic;
+  int32_t partition = 0;
+  std::shared_ptr<const std::string> name;  // "topic:partition", the batches' `source`
+  PositionTracker tracker;
+  uint64_t generation = 0;  // which assignment this is; older acknowledgements are ignored
+  int64_t stored = -1;      // the offset last given to rd_kafka_offsets_store
+  bool reported_blocked = false;
+};
+
+using PartitionKey = std::pair<std::string, int32_t>;
+
+struct InFlight {
+  PartitionKey key;
+  uint64_t generation;
+  int64_t first;
+  int64_t last;
+};
+
+struct ListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const {
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+};
+using ListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
+
+// Messages librdkafka returned that no batch holds yet, in order: a vector with a read index,
+// reserved once and filled a few hundred at a time, so that taking a message costs neither an
+// allocation nor a trip through librdkafka's queue lock.
+class HeldMessages {
+ public:
+  static constexpr size_t kFetch = 512;
+  HeldMessages() { messages_.reserve(2 * kFetch); }
+  ~HeldMessages() { clear(); }
+  HeldMessages(const HeldMessages&) = delete;
+  HeldMessages& operator=(const HeldMessages&) = delete;
+
+  bool empty() const { return next_ == messages_.size(); }
+  rd_kafka_message_t& front() const { return *messages_[next_]; }
+  // Destroys the front message.
+  void pop() {
+    rd_kafka_message_destroy(messages_[next_++]);
+    if (empty()) {
+      messages_.clear();
+      next_ = 0;
+    }
+  }
+  void push(rd_kafka_message_t* m) { messages_.push_back(m); }
+  // REQUIRES: empty(). Takes what the queue holds now (up to kFetch); how many.
+  size_t fetch(rd_kafka_queue_t* queue) {
+    messages_.resize(kFetch);
+    ssize_t n = rd_kafka_consume_batch_queue(queue, 0, messages_.data(), kFetch);
+    messages_.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    next_ = 0;
+    return messages_.size();
+  }
+  // Destroys the messages `drop` selects, keeping the others in order.
+  template <typename Pred>
+  void drop_if(Pred drop) {
+    size_t kept = next_;
+    for (size_t i = next_; i < messages_.size(); ++i) {
+      if (drop(*messages_[i])) {
+        rd_kafka_message_destroy(messages_[i]);
+      } else {
+        messages_[kept++] = messages_[i];
+      }
+    }
+    messages_.resize(kept);
+  }
+  void clear() {
+    drop_if([](const rd_kafka_message_t&) { return true; });
+    messages_.clear();
+    next_ = 0;
+  }
+
+ private:
+  std::vector<rd_kafka_message_t*> messages_;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+// One run of the source: the consumer handle and everything only the ingest thread touches.
+class KafkaSource::Consumer {
+ public:
+  Consumer(KafkaSource& source, SourceContext& ctx) : source_(source), ctx_(ctx) {}
+  ~Consumer() {
+    held_.clear();
+    drop_open();
+    if (queue_ != nullptr) {
+      rd_kafka_queue_destroy(queue_);
+    }
+    // librdkafka 2.0.2 asserts in rd_kafka_destroy when a cooperative-sticky consumer is
+    // destroyed after a JoinGroup but before its first assignment (its assignor state is still
+    // null; fixed in 2.1). Such a handle, already closed, is left to the process exit instead.
+    if (rk_ != nullptr && (!cooperative_ || assigned_once_)) {
+      rd_kafka_destroy(rk_);
+    }
+  }
+
+  Status start();
+  Status run();
+  // After ctx.stopping(): drain, commit, leave the group.
+  Status stop();
+
+ private:
+  static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  static void error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  // librdkafka's own log lines, forwarded only when the user asked for them with `debug`.
+  static void log_cb(const rd_kafka_t* /*rk*/, int /*level*/, const char* facility,
+                     const char* line) {
+    log_info(std::string("librdkafka ") + facility + ": " + line);
+  }
+
+  void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+  void on_error(int err, const char* reason);
+  void assign(rd_kafka_topic_partition_list_t* partitions);
+  void revoke(rd_kafka_topic_partition_list_t* partitions);
+
+  // Takes a message into the open batch (or drops one of a partition no longer assigned);
+  // false when it must wait for room.
+  bool take(const rd_kafka_message_t& m);
+  void handle_message_error(const rd_kafka_message_t& m);
+  // Closes the open batch and offers it to the pipeline; false when the pipeline is full (the
+  // batch waits in ready_).
+  bool flush_open();
+  bool offer_ready();
+  void drop_open();
+  void settle(std::chrono::milliseconds wait);
+  void store_offsets(bool commit_now);
+  void pause(bool pause);
+  void refresh_lags(bool force);
+  rd_kafka_message_t* poll(int timeout_ms);
+  std::string describe() const;
+
+  KafkaSource& source_;
+  SourceContext& ctx_;
+  rd_kafka_t* rk_ = nullptr;
+  bool cooperative_ = true;
+  bool closing_ = false;
+  bool paused_ = false;
+  bool assigned_once_ = false;
+  bool reported_pause_ = false;
+  bool reported_unreachable_ = false;
+  rd_kafka_resp_err_t last_warning_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::map<PartitionKey, Partition> partitions_;
+  uint64_t generation_ = 0;
+  std::unordered_map<uint64_t, InFlight> in_flight_;
+  uint64_t next_cookie_ = 1;
+  std::vector<Inbox::Settled> settled_;  // reused
+  rd_kafka_queue_t* queue_ = nullptr;    // the consumer queue
+  HeldMessages held_;                    // returned by librdkafka, not yet in a batch
+  std::vector<std::string> reported_topics_;
+
+  // The batch being filled: one partition's messages [open_first_, open_last_].
+  BatchPtr open_;
+  Partition* open_partition_ = nullptr;
+  int64_t open_first_ = -1;
+  int64_t open_last_ = -1;
+  bool ready_ = false;  // open_ is closed and waits for room in the pipeline
+  Clock::time_point next_lag_refresh_ = Clock::now();
+};
+
+std::string KafkaSource::Consumer::describe() const {
+  std::string topics;
+  for (const std::string& t : source_.options_.topics) {
+    topics += (topics.empty() ? "" : ",") + t;
+  }
+  return "kafka source (group " + source_.options_.group + ", topics " + topics + ")";
+}
+
+Status KafkaSource::Consumer::start() {
+  const KafkaSourceOptions& o = source_.options_;
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char errstr[512];
+  const uint64_t prefetch_kib = std::max<uint64_t>(o.prefetch_bytes / 2 / 1024, 1024);
+  const uint64_t fetch_bytes = std::max<uint64_t>(o.prefetch_bytes / 2, 1 << 20);
+  std::vector<std::pair<std::string, std::string>> settings{
+      {"bootstrap.servers", o.brokers},
+      {"group.id", o.group},
+      {"auto.offset.reset", o.start_latest ? "latest" : "earliest"},
+      {"partition.assignment.strategy", "cooperative-sticky"},
+      {"enable.auto.commit", "true"},
+      {"enable.auto.offset.store", "false"},
+      // The pre-fetch bound: the consumer queue holds at most half of prefetch_bytes, and one
+      // fetch response (per broker) at most the other half. receive.message.max.bytes stays at
+      // librdkafka's default: it is a sanity check, not a buffer, and a broker may answer a
+      // little over fetch.max.bytes (the mock answers up to a partition's worth per partition);
+      // a response over it would fail the connection again and again.
+      {"queued.max.messages.kbytes", std::to_string(prefetch_kib)},
+      {"fetch.max.bytes", std::to_string(fetch_bytes)},
+      {"fetch.message.max.bytes", std::to_string(std::min<uint64_t>(fetch_bytes, 1 << 20))},
+  };
+  settings.insert(settings.end(), o.properties.begin(), o.properties.end());
+  for (const auto& [name, value] : settings) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
+        RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return Status::error(describe() + ": librdkafka property '" + name + "': " + errstr);
+    }
+  }
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+  rd_kafka_conf_set_error_cb(conf, error_cb);
+  // librdkafka's own log lines (every failed connect, each retry) are not for operators:
+  // error_cb turns what matters into one line each.
+  const bool debug = std::any_of(o.properties.begin(), o.properties.end(),
+                                 [](const auto& p) { return p.first == "debug"; });
+  rd_kafka_conf_set_log_cb(
+      conf, debug ? log_cb : [](const rd_kafka_t*, int, const char*, const char*) {});
+  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+  if (rk_ == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return Status::error(describe() + ": " + errstr);
+  }
+  rd_kafka_poll_set_consumer(rk_);
+  queue_ = rd_kafka_queue_get_consumer(rk_);
+  cooperative_ = std::string_view(rd_kafka_rebalance_protocol(rk_)) != "EAGER";
+  ListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(o.topics.size())));
+  for (const std::string& t : o.topics) {
+    rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  if (rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, topics.get()); err) {
+    return Status::error(describe() + ": cannot subscribe: " + err_text(err));
+  }
+  log_info(describe() + ": joining the group at " + o.brokers);
+  return Status();
+}
+
+void KafkaSource::Consumer::rebalance_cb(rd_kafka_t* /*rk*/, rd_kafka_resp_err_t err,
+                                         rd_kafka_topic_partition_list_t* partitions,
+                                         void* opaque) {
+  static_cast<Consumer*>(opaque)->on_rebalance(err, partitions);
+}
+
+void KafkaSource::Consumer::error_cb(rd_kafka_t* /*rk*/, int err, const char* reason,
+                                     void* opaque) {
+  static_cast<Consumer*>(opaque)->on_error(err, reason);
+}
+
+void KafkaSource::Consumer::on_error(int err, const char* reason) {
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code == RD_KAFKA_RESP_ERR__TRANSPORT) {
+    return;  // one broker's connection; librdkafka reconnects, and ALL_BROKERS_DOWN says more
+  }
+  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__RESOLVE) {
+    if (!reported_unreachable_) {
+      reported_unreachable_ = true;
+      log_error(describe() + ": cannot reach the brokers " + source_.options_.brokers + " (" +
+                reason + "); retrying");
+    }
+    return;
+  }
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    char fatal[512] = "";
+    rd_kafka_fatal_error(rk_, fatal, sizeof(fatal));
+    log_error(describe() + ": " + fatal);
+    return;
+  }
+  if (code != last_warning_) {  // a repeated error is said once until another one comes
+    last_warning_ = code;
+    log_warning(describe() + ": " + reason);
+  }
+}
+
+void KafkaSource::Consumer::on_rebalance(rd_kafka_resp_err_t err,
+                                         rd_kafka_topic_partition_list_t* partitions) {
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    assigned_once_ = true;
+    assign(partitions);
+  } else {
+    revoke(partitions);
+  }
+}
+
+void KafkaSource::Consumer::assign(rd_kafka_topic_partition_list_t* partitions) {
+  rd_kafka_error_t* error = nullptr;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (cooperative_) {
+    error = rd_kafka_incremental_assign(rk_, partitions);
+  } else {
+    err = rd_kafka_assign(rk_, partitions);
+  }
+  if (error != nullptr) {
+    log_error(describe() + ": cannot take its partitions: " + rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return;
+  }
+  if (err) {
+    log_error(describe() + ": cannot take its partitions: " + err_text(err));
+    return;
+  }
+  std::string names;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = partitions->elems[i];
+    Partition& p = partitions_[PartitionKey(tp.topic, tp.partition)];
+    p.topic = tp.topic;
+    p.partition = tp.partition;
+    p.name = std::make_shared<const std::string>(p.topic + ":" + std::to_string(p.partition));
+    p.tracker.reset();
+    p.generation = ++generation_;
+    p.stored = -1;
+    p.reported_blocked = false;
+    names += (names.empty() ? "" : " ") + *p.name;
+  }
+  if (paused_) {
+    rd_kafka_pause_partitions(rk_, partitions);  // the pipeline is still full
+  }
+  reported_unreachable_ = false;
+  log_info(describe() + ": assigned " + names);
+}
+
+void KafkaSource::Consumer::revoke(rd_kafka_topic_partition_list_t* partitions) {
+  auto revoked = [partitions](const std::string& topic, int32_t partition) {
+    for (int i = 0; i < partitions->cnt; ++i) {
+      if (partitions->elems[i].partition == partition && topic == partitions->elems[i].topic) {
+        return true;
+      }
+    }
+    return false;
+  };
+  // What was read but never handed to the pipeline is simply forgotten: the new owner reads it
+  // again from the committed offset.
+  if (open_partition_ != nullptr && revoked(open_partition_->topic, open_partition_->partition)) {
+    drop_open();
+  }
+  held_.drop_if([&](const rd_kafka_message_t& m) {
+    return m.rkt != nullptr && revoked(rd_kafka_topic_name(m.rkt), m.partition);
+  });
+  // A bounded drain of what is in flight for these partitions, so that the commit below covers
+  // as much as possible and the new owner repeats little.
+  if (!closing_) {
+    const auto deadline = Clock::now() + kRevokeDrainLimit;
+    for (;;) {
+      size_t waiting = 0;
+      for (const auto& [key, p] : partitions_) {
+        if (revoked(key.first, key.second)) {
+          waiting += p.tracker.in_flight();
+        }
+      }
+      if (waiting == 0 || ctx_.aborted() || Clock::now() >= deadline) {
+        break;
+      }
+      settle(std::chrono::milliseconds(20));
+    }
+  }
+  settle(std::chrono::milliseconds(0));
+  // Store and commit what finished, synchronously: the next owner starts from there.
+  ListPtr commit(rd_kafka_topic_partition_list_new(partitions->cnt));
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = partitions->elems[i];
+    auto it = partitions_.find(PartitionKey(tp.topic, tp.partition));
+    if (it == partitions_.end()) {
+      continue;
+    }
+    if (auto next = it->second.tracker.committable(); next && *next > it->second.stored) {
+      rd_kafka_topic_partition_list_add(commit.get(), tp.topic, tp.partition)->offset = *next;
+    }
+    partitions_.erase(it);
+  }
+  if (commit->cnt > 0) {
+    if (rd_kafka_resp_err_t err = rd_kafka_commit(rk_, commit.get(), 0); err) {
+      log_warning(describe() + ": committing the offsets of revoked partitions failed: " +
+                  err_text(err) + " (their last events may be read again)");
+    }
+  }
+  if (cooperative_) {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk_, partitions)) {
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    rd_kafka_assign(rk_, nullptr);
+  }
+}
+
+void KafkaSource::Consumer::settle(std::chrono::milliseconds wait) {
+  source_.inbox_->take(settled_, wait);
+  bool advanced = false;
+  for (const Inbox::Settled& s : settled_) {
+    auto it = in_flight_.find(s.cookie);
+    if (it == in_flight_.end()) {
+      continue;
+    }
+    InFlight f = it->second;
+    in_flight_.erase(it);
+    auto p = partitions_.find(f.key);
+    if (p == partitions_.end() || p->second.generation != f.generation) {
+      continue;  // revoked meanwhile: its offsets are the new owner's business
+    }
+    Partition& part = p->second;
+    if (s.delivered) {
+      advanced |= part.tracker.complete(f.first) == PositionTracker::Change::kAdvanced;
+    } else if (part.tracker.abandon(f.first) == PositionTracker::Change::kBlocked &&
+               !part.reported_blocked) {
+      part.reported_blocked = true;
+      source_.blocked_partitions_.fetch_add(1);
+      log_error(describe() + ": topic " + part.topic + " partition " +
+                std::to_string(part.partition) + ": offsets " + std::to_string(f.first) + "-" +
+                std::to_string(f.last) +
+                " were not delivered by every sink nor dead-lettered; this partition's "
+                "committed offset stays before " +
+                std::to_string(f.first) + " until it is reassigned or sluice restarts");
+    }
+  }
+  settled_.clear();
+  if (advanced) {
+    store_offsets(false);
+  }
+}
+
+void KafkaSource::Consumer::store_offsets(bool commit_now) {
+  ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  for (auto& [key, p] : partitions_) {
+    if (auto next = p.tracker.committable(); next && *next > p.stored) {
+      rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = *next;
+      p.stored = *next;
+    }
+  }
+  if (list->cnt > 0) {
+    rd_kafka_offsets_store(rk_, list.get());
+  }
+  if (commit_now && !partitions_.empty()) {
+    // Stored offsets of every assigned partition, synchronously.
+    rd_kafka_resp_err_t err = rd_kafka_commit(rk_, nullptr, 0);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+      log_warning(describe() + ": committing offsets failed: " + err_text(err) +
+                  " (the last events may be read again)");
+    }
+  }
+}
+
+void KafkaSource::Consumer::pause(bool pause) {
+  if (pause == paused_) {
+    return;
+  }
+  paused_ = pause;
+  if (pause && !ctx_.stopping() && !reported_pause_) {
+    // Once per run: under steady backpressure this happens many times a second.
+    reported_pause_ = true;
+    log_info(describe() + ": the pipeline is full; pausing its partitions until there is room");
+  }
+  rd_kafka_topic_partition_list_t* assigned = nullptr;
+  if (rd_kafka_assignment(rk_, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return;
+  }
+  ListPtr owned(assigned);
+  if (pause) {
+    rd_kafka_pause_partitions(rk_, assigned);
+  } else {
+    rd_kafka_resume_partitions(rk_, assigned);
+  }
+}
+
+rd_kafka_message_t* KafkaSource::Consumer::poll(int timeout_ms) {
+  return rd_kafka_consumer_poll(rk_, timeout_ms);
+}
+
+void KafkaSource::Consumer::drop_open() {
+  if (open_ != nullptr) {
+    // Never emitted: its acknowledgement target must not hear of it.
+    open_->set_ack(nullptr, 0);
+    open_.reset();
+  }
+  open_partition_ = nullptr;
+  ready_ = false;
+}
+
+bool KafkaSource::Consumer::offer_ready() {
+  const uint64_t cookie = next_cookie_;
+  open_->set_ack(source_.inbox_.get(), cookie);
+  source_.inbox_->emitted();
+  if (!ctx_.try_emit(open_)) {
+    source_.inbox_->add_back_refused();
+    return false;
+  }
+  ++next_cookie_;
+  // Acknowledgements are read on this thread only (settle), so registering after the hand-over
+  // cannot miss one.
+  open_partition_->tracker.emitted(open_first_, open_last_);
+  in_flight_.emplace(cookie,
+                     InFlight{PartitionKey(open_partition_->topic, open_partition_->partition),
+                              open_partition_->generation, open_first_, open_last_});
+  open_.reset();
+  open_partition_ = nullptr;
+  ready_ = false;
+  return true;
+}
+
+bool KafkaSource::Consumer::flush_open() {
+  if (open_ == nullptr) {
+    return true;
+  }
+  open_->update_lease();
+  ready_ = true;
+  return offer_ready();
+}
+
+void KafkaSource::Consumer::handle_message_error(const rd_kafka_message_t& m) {
+  if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    return;
+  }
+  const std::string topic = m.rkt != nullptr ? rd_kafka_topic_name(m.rkt) : "";
+  if (m.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+      m.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+    if (std::find(reported_topics_.begin(), reported_topics_.end(), topic) ==
+        reported_topics_.end()) {
+      reported_topics_.push_back(topic);
+      log_error(describe() + ": topic '" + topic +
+                "' does not exist; waiting for it to be created");
+    }
+    return;
+  }
+  log_warning(describe() + ": " + (topic.empty() ? "" : "topic " + topic + ": ") +
+              rd_kafka_message_errstr(&m));
+}
+
+bool KafkaSource::Consumer::take(const rd_kafka_message_t& m) {
+  // Most messages continue the open batch's partition: no lookup for them.
+  Partition* p = open_partition_;
+  if (p == nullptr || m.partition != p->partition || p->topic != rd_kafka_topic_name(m.rkt)) {
+    auto it = partitions_.find(PartitionKey(rd_kafka_topic_name(m.rkt), m.partition));
+    if (it == partitions_.end()) {
+      return true;  // from a partition no longer assigned: its new owner reads it
+    }
+    p = &it->second;
+  }
+  const char* payload = static_cast<const char*>(m.payload);
+  size_t len = payload != nullptr ? m.len : 0;
+  // A trailing line end is the producer's framing (`echo ... | kcat`), not part of the event.
+  if (len > 0 && payload[len - 1] == '\n') {
+    --len;
+    if (len > 0 && payload[len - 1] == '\r') {
+      --len;
+    }
+  }
+  const bool oversized = len > source_.options_.max_event_bytes;
+  const size_t stored_len = oversized ? kOversizedRawPrefix : len;
+  if (open_ != nullptr &&
+      (p != open_partition_ || open_->text.size() + stored_len + 128 > open_->text.capacity())) {
+    if (!flush_open()) {
+      return false;
+    }
+  }
+  if (open_ == nullptr) {
+    const size_t capacity = std::max(source_.options_.batch_bytes, stored_len + 256);
+    open_ = ctx_.try_new_batch(capacity);
+    if (open_ == nullptr) {
+      return false;  // the memory budget is full: wait for room
+    }
+    open_->source = p->name;
+    open_partition_ = p;
+    open_first_ = m.offset;
+  }
+  open_last_ = m.offset;
+  if (len > 0) {
+    Event& e = open_->events.emplace_back();
+    e.raw = open_->append(std::string_view(payload, stored_len));
+    e.position = static_cast<uint64_t>(m.offset);
+    if (oversized) {
+      e.state = EventState::kParseError;
+      e.error =
+          open_->append("record longer than max_event_bytes (" +
+                        std::to_string(source_.options_.max_event_bytes) + " bytes); truncated");
+    }
+  }
+  return true;
+}
+
+void KafkaSource::Consumer::refresh_lags(bool force) {
+  const auto now = Clock::now();
+  if (!force && now < next_lag_refresh_) {
+    return;
+  }
+  next_lag_refresh_ = now + kLagRefresh;
+  std::vector<PartitionLag> lags;
+  for (const auto& [key, p] : partitions_) {
+    int64_t low = 0, high = -1;
+    if (paused_) {
+      // Paused partitions are not fetched, so the cached high watermark would stand still.
+      rd_kafka_query_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low, &high, 200);
+    } else {
+      rd_kafka_get_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low, &high);
+    }
+    auto committed = p.tracker.committable();
+    if (high < 0 || !committed) {
+      continue;
+    }
+    lags.push_back(PartitionLag{p.topic, p.partition, std::max<int64_t>(0, high - *committed)});
+  }
+  std::lock_guard lock(source_.lag_mu_);
+  source_.lags_.swap(lags);
+}
+
+Status KafkaSource::Consumer::run() {
+  while (!ctx_.stopping()) {
+    // Between batches only: acknowledgements arrive once per batch, and the inbox has a lock.
+    if (open_ == nullptr || ready_) {
+      settle(std::chrono::milliseconds(0));
+      refresh_lags(false);
+    }
+    if (ready_ && !offer_ready()) {
+      // The pipeline is full: stop fetching, keep polling (the group must hear from us), and
+      // hold what was already returned.
+      pause(true);
+      ctx_.wait_for_room(0, kPausedPoll);
+      if (rd_kafka_message_t* m = poll(0)) {
+        held_.push(m);
+      }
+      continue;
+    }
+    if (held_.empty() && held_.fetch(queue_) == 0) {
+      // Nothing came within a moment: flush a partly filled batch rather than sit on it.
+      rd_kafka_message_t* m = poll(open_ != nullptr ? 2 : 100);
+      if (m == nullptr) {
+        if (open_ != nullptr && !flush_open()) {
+          continue;  // ready_: paused above on the next round
+        }
+        if (paused_ && !ready_) {
+          pause(false);
+        }
+        continue;
+      }
+      held_.push(m);
+    }
+    const rd_kafka_message_t& m = held_.front();
+    if (m.err) {
+      handle_message_error(m);
+      held_.pop();
+      continue;
+    }
+    if (!take(m)) {
+      if (!ready_) {
+        // The memory budget has no room for a new batch.
+        pause(true);
+        ctx_.wait_for_room(source_.options_.batch_bytes, kPausedPoll);
+        if (rd_kafka_message_t* extra = poll(0)) {
+          held_.push(extra);
+        }
+      }
+      continue;
+    }
+    held_.pop();
+    if (paused_ && !ready_ && held_.empty()) {
+      pause(false);
+    }
+  }
+  return stop();
+}
+
+Status KafkaSource::Consumer::stop() {
+  // Fetch nothing more; what librdkafka returned but no batch holds is read again next time.
+  pause(true);
+  held_.clear();
+  // A batch already read is still delivered if the pipeline takes it (emitting works while
+  // stopping; only new batches are refused).
+  if (open_ != nullptr && !ready_) {
+    open_->update_lease();
+    ready_ = true;
+  }
+  while (ready_ && !ctx_.aborted() && !offer_ready()) {
+    ctx_.wait_for_room(0, kPausedPoll);
+    if (rd_kafka_message_t* m = poll(0)) {
+      rd_kafka_message_destroy(m);
+    }
+  }
+  drop_open();
+  // Every emitted batch ends acknowledged or abandoned; after an abort they die without a word
+  // reaching the sinks, so the wait ends there too. Polling keeps the group membership alive.
+  while (!in_flight_.empty() && !ctx_.aborted()) {
+    settle(std::chrono::milliseconds(50));
+    if (rd_kafka_message_t* m = poll(0)) {
+      rd_kafka_message_destroy(m);
+    }
+  }
+  settle(std::chrono::milliseconds(0));
+  store_offsets(true);
+  closing_ = true;
+  if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_); err) {
+    log_warning(describe() + ": leaving the group: " + err_text(err));
+  }
+  return Status();
+}
+
+KafkaSource::KafkaSource(KafkaSourceOptions options)
+    : options_(std::move(options)), inbox_(std::make_shared<Inbox>()) {}
+
+KafkaSource::~KafkaSource() {
+  // Batches still alive (an aborted run that could not wait for them) point at the inbox and
+  // may settle after this source is gone: keep it alive for them. Only an aborted teardown
+  // gets here with batches in flight, and the inbox is a few bytes.
+  if (inbox_->outstanding() > 0) {
+    new std::shared_ptr<Inbox>(inbox_);  // NOLINT: deliberately never freed, see above
+  }
+}
+
+Status KafkaSource::run(SourceContext& ctx) {
+  Consumer consumer(*this, ctx);
+  if (Status s = consumer.start(); !s.ok()) {
+    return s;
+  }
+  return consumer.run();
+}
+
+void KafkaSource::partition_lags(std::vector<PartitionLag>& out) const {
+  std::lock_guard lock(lag_mu_);
+  out.insert(out.end(), lags_.begin(), lags_.end());
+}
+
+}  // namespace sluice
