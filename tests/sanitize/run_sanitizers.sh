@@ -46,6 +46,10 @@ tsan_volume_tests='AllocationTest|ChainOf|FilterLongerThanTheLimit|ThousandPipel
 # is minutes under TSan, and the threads inside one sluice they exercise are the ones the other
 # Kafka tests run too; ASan and the main run keep them.
 tsan_volume_tests+='|KafkaSource.KillNine|KafkaSource.TwoInstances'
+# Every test that runs librdkafka inside a TSan-built sluice (kafka-mock, the Kafka source and
+# sink): Debian's librdkafka is not instrumented and its threads crash TSan's runtime (SEGV in
+# the runtime at start, "nested bug"), so TSan cannot judge them. ASan and the main run keep them.
+tsan_volume_tests+='|Kafka'
 
 for kind in "${kinds[@]}"; do
   start=$SECONDS
