@@ -94,7 +94,7 @@ void load_kafka(YamlReader& reader, MapView& map, SinkConfig& out) {
       if (!v) {
         continue;
       }
-      if (Status s = check_kafka_property(p.key, v->value); !s.ok()) {
+      if (Status s = check_kafka_sink_property(p.key, v->value); !s.ok()) {
         reader.report(reader.position(p.key_node), properties.path_of(p.key) + ": " + s.message());
         continue;
       }

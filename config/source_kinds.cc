@@ -152,7 +152,7 @@ void load_kafka(YamlReader& reader, MapView& map, SourceConfig& out) {
         continue;
       }
       bool unknown = false;
-      if (Status s = check_librdkafka_property(p.key, value->value, unknown); !s.ok()) {
+      if (Status s = check_kafka_source_property(p.key, value->value, unknown); !s.ok()) {
         reader.report(reader.position(unknown ? p.key_node : p.value),
                       properties.path_of(p.key) + ": " + s.message());
       }

@@ -31,24 +31,6 @@ constexpr auto kRevokeDrainLimit = std::chrono::seconds(5);
 constexpr auto kPausedPoll = std::chrono::milliseconds(100);
 constexpr auto kLagRefresh = std::chrono::seconds(1);
 
-// Properties a user may not set under `librdkafka:`: sluice sets them from its own keys, or its
-// delivery promise depends on them.
-struct Reserved {
-  std::string_view name;
-  std::string_view why;
-};
-constexpr std::array<Reserved, 6> kReserved{{
-    {"bootstrap.servers", "set by `brokers`"},
-    {"metadata.broker.list", "set by `brokers`"},
-    {"group.id", "set by `group`"},
-    {"auto.offset.reset", "set by `start` (earliest or latest)"},
-    {"enable.auto.offset.store",
-     "sluice stores offsets itself, only past delivered events (SPEC §3)"},
-    {"enable.auto.commit",
-     "sluice commits the offsets it stored; turning this off would leave "
-     "them uncommitted until a rebalance or shutdown"},
-}};
-
 std::string err_text(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
 
 }  // namespace
@@ -126,26 +108,6 @@ Status check_kafka_brokers(std::string_view list) {
     start = comma + 1;
   }
   return Status();
-}
-
-Status check_librdkafka_property(const std::string& name, const std::string& value, bool& unknown) {
-  unknown = false;
-  for (const Reserved& r : kReserved) {
-    if (name == r.name) {
-      unknown = true;  // the name is the problem
-      return Status::error("'" + name + "' cannot be set here: " + std::string(r.why));
-    }
-  }
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512] = "";
-  rd_kafka_conf_res_t res =
-      rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr));
-  rd_kafka_conf_destroy(conf);
-  if (res == RD_KAFKA_CONF_OK) {
-    return Status();
-  }
-  unknown = res == RD_KAFKA_CONF_UNKNOWN;
-  return Status::error(std::string("librdkafka: ") + errstr);
 }
 
 // Acknowledgements from sink threads, handed over to the ingest thread once per batch.

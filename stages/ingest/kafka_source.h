@@ -54,10 +54,6 @@ uint64_t kafka_prefetch_bytes(uint64_t queue_max_bytes, uint64_t memory_limit);
 // "host:port,..." where each entry may carry a protocol ("SSL://host:port") and may omit the
 // port (librdkafka's default, 9092).
 Status check_kafka_brokers(std::string_view list);
-// A `librdkafka:` property, checked by librdkafka's own config API on a throwaway conf, plus the
-// properties sluice sets itself from other keys or must own for its delivery promise.
-// `unknown` is set when the name is the problem (reported at the key, not the value).
-Status check_librdkafka_property(const std::string& name, const std::string& value, bool& unknown);
 
 class KafkaSource : public Source {
  public:

@@ -25,9 +25,4 @@ struct KafkaSinkOptions {
   std::vector<std::pair<std::string, std::string>> properties;
 };
 
-// Sets the property on a throwaway producer configuration: unknown names and invalid values are
-// refused with librdkafka's own reason. Properties sluice sets itself from other keys
-// (bootstrap.servers) are refused with the key to use instead.
-Status check_kafka_property(const std::string& name, const std::string& value);
-
 }  // namespace sluice

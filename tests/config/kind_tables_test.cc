@@ -129,17 +129,17 @@ TEST(SourceKinds, KafkaTopicNamesFollowKafkasRules) {
 
 TEST(SourceKinds, KafkaPropertiesGoThroughLibrdkafkasOwnChecks) {
   bool unknown = false;
-  EXPECT_TRUE(check_librdkafka_property("fetch.wait.max.ms", "10", unknown).ok());
-  Status s = check_librdkafka_property("fetch.wait.max.mss", "10", unknown);
+  EXPECT_TRUE(check_kafka_source_property("fetch.wait.max.ms", "10", unknown).ok());
+  Status s = check_kafka_source_property("fetch.wait.max.mss", "10", unknown);
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(unknown);
-  s = check_librdkafka_property("fetch.wait.max.ms", "-5", unknown);
+  s = check_kafka_source_property("fetch.wait.max.ms", "-5", unknown);
   EXPECT_FALSE(s.ok());
   EXPECT_FALSE(unknown);  // the value is the problem
   // Properties sluice owns: set through its own keys, or needed for its delivery promise.
   for (const char* owned : {"bootstrap.servers", "group.id", "auto.offset.reset",
                             "enable.auto.offset.store", "enable.auto.commit"}) {
-    EXPECT_FALSE(check_librdkafka_property(owned, "x", unknown).ok()) << owned;
+    EXPECT_FALSE(check_kafka_source_property(owned, "x", unknown).ok()) << owned;
     EXPECT_TRUE(unknown) << owned;
   }
 }
