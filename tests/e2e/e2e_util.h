@@ -47,6 +47,8 @@ class TempDir {
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& data);
 size_t count_lines(const std::string& text);
+// The lines of `text`, without their line ends (a last line without one is kept).
+std::vector<std::string> split_lines(const std::string& text);
 // Resident set size of a process in KiB, from /proc/PID/status (0 if gone).
 long rss_kib(pid_t pid);
 

@@ -13,15 +13,6 @@
 namespace sluice::e2e {
 namespace {
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
 TEST(KafkaMock, CarriesNumberedLinesExactlyOnceAndAnswersBrokerCommands) {
   KafkaMock mock(3, {"numbers:4"});
   ASSERT_TRUE(mock.ok()) << mock.error();

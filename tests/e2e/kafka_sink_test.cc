@@ -21,15 +21,6 @@
 namespace sluice::e2e {
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
 // "0000000042": numbered events sort and compare as text.
 std::string number(int i) {
   char buf[16];
@@ -47,7 +38,7 @@ size_t message_count(const KafkaMock& mock, const std::string& topic) {
 std::vector<std::string> keyed_messages(const KafkaMock& mock, const std::string& topic) {
   RunResult r = kcat_consume(mock.bootstrap(), topic, "%k|%s\\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  return lines_of(r.out);
+  return split_lines(r.out);
 }
 
 // N JSON events numbered 1..N; every 7th has no `host` (so no key), the others host h0..h4.
@@ -139,7 +130,7 @@ TEST(KafkaSink, AnUnreachableBrokerIsOneLineAndShutdownCountsEverything) {
   EXPECT_EQ(wait_exit(pid, 100), 1);  // within 10 s: shutdown_timeout is 1 s
   const std::string err = read_file(dir.file("sluice.err"));
   size_t mentions = 0;
-  for (const std::string& line : lines_of(err)) {
+  for (const std::string& line : split_lines(err)) {
     mentions += line.find("127.0.0.1:1") != std::string::npos;
   }
   EXPECT_EQ(mentions, 1u) << err;
@@ -204,9 +195,9 @@ TEST(KafkaSink, ABrokerDownHoldsThePipelineBackAndAfterUpEverythingArrivesOnce) 
       << message_count(mock, "held");
   kill(pid, SIGTERM);
   EXPECT_EQ(wait_exit(pid, 600), 0) << read_file(dir.file("sluice.err"));
-  std::vector<std::string> got = lines_of(kcat_consume(mock.bootstrap(), "held").out);
+  std::vector<std::string> got = split_lines(kcat_consume(mock.bootstrap(), "held").out);
   std::sort(got.begin(), got.end());
-  std::vector<std::string> expected = lines_of(lines(0, total));
+  std::vector<std::string> expected = split_lines(lines(0, total));
   EXPECT_EQ(got.size(), expected.size()) << "none lost, none twice";
   EXPECT_TRUE(got == expected);
   EXPECT_EQ(mock.stop(), 0);
@@ -242,7 +233,7 @@ RunResult run_one_large(const KafkaMock& mock, const TempDir& dir,
 
 // Topic `big` holds every small line once, the large one never.
 void expect_the_small_ones_once(const KafkaMock& mock) {
-  std::vector<std::string> got = lines_of(kcat_consume(mock.bootstrap(), "big").out);
+  std::vector<std::string> got = split_lines(kcat_consume(mock.bootstrap(), "big").out);
   std::sort(got.begin(), got.end());
   std::vector<std::string> expected;
   for (int i = 1; i <= 100; ++i) {
@@ -268,7 +259,7 @@ TEST(KafkaSink, AMessageTooLargeIsASinkErrorAndItsBatchIsUndelivered) {
   EXPECT_EQ(summary_value(run.err, "p", "in"), 100) << run.err;
   EXPECT_EQ(summary_value(run.err, "p", "out") + undelivered, 100) << run.err;
   size_t said = 0;
-  for (const std::string& line : lines_of(run.err)) {
+  for (const std::string& line : split_lines(run.err)) {
     said += line.find("Message size too large") != std::string::npos;
   }
   EXPECT_EQ(said, 1u) << run.err;
