@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "stages/delivery/position_tracker.h"
+#include "stages/ingest/kafka_pause_policy.h"
 #include "stages/log.h"
 
 namespace sluice {
@@ -29,6 +30,14 @@ constexpr auto kRevokeDrainLimit = std::chrono::seconds(5);
 // While the pipeline is full, how long each wait for room lasts before the consumer is polled
 // again (rebalances and heartbeats are served by the poll).
 constexpr auto kPausedPoll = std::chrono::milliseconds(100);
+// How long the pipeline must stay full before the partitions are paused (KafkaPausePolicy).
+// Meanwhile nothing is polled, so a rebalance waits up to this long (far below the revoke
+// drain limit and max.poll.interval.ms).
+constexpr auto kPauseAfter = std::chrono::milliseconds(500);
+// The longest a wake-up of the fetchers (a ListOffsets round trip) may hold the ingest thread,
+// and how often an idle consumer with a known backlog may ask for one.
+constexpr int kWakeTimeoutMs = 100;
+constexpr auto kWakeInterval = std::chrono::milliseconds(20);
 constexpr auto kLagRefresh = std::chrono::seconds(1);
 
 std::string err_text(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
@@ -296,6 +305,17 @@ class KafkaSource::Consumer {
   void settle(std::chrono::milliseconds wait);
   void store_offsets(bool commit_now);
   void pause(bool pause);
+  // After a refusal (no room in the pipeline, or no memory for a batch of `batch_bytes`): waits
+  // a moment for room, pausing the partitions once the pipeline has stayed full too long.
+  void wait_for_room(size_t batch_bytes);
+  void resume();
+  // librdkafka 2.0.2's broker threads sleep up to a second when they have nothing to fetch (all
+  // partitions paused, or the pre-fetch queue full), and neither a resume nor an emptied queue
+  // wakes them. A request to each partition leader does: one ListOffsets round (which also
+  // brings fresh high watermarks).
+  void wake_fetchers(const rd_kafka_topic_partition_list_t& assigned);
+  // Wakes the fetchers when nothing came although some partition is known to have more.
+  void wake_if_starved();
   void refresh_lags(bool force);
   rd_kafka_message_t* poll(int timeout_ms);
   std::string describe() const;
@@ -309,6 +329,8 @@ class KafkaSource::Consumer {
   bool assigned_once_ = false;
   bool reported_pause_ = false;
   bool reported_unreachable_ = false;
+  KafkaPausePolicy pause_policy_{kPauseAfter};
+  Clock::time_point next_wake_ = Clock::now();
   rd_kafka_resp_err_t last_warning_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::map<PartitionKey, Partition> partitions_;
   uint64_t generation_ = 0;
@@ -618,6 +640,71 @@ void KafkaSource::Consumer::pause(bool pause) {
   }
 }
 
+void KafkaSource::Consumer::wait_for_room(size_t batch_bytes) {
+  const auto now = Clock::now();
+  pause_policy_.refused(now);
+  if (!paused_ && !pause_policy_.pause_due(now)) {
+    // Full for a moment, as while a backlog drains at the pipeline's own speed: wait without
+    // polling, so no message piles up here and librdkafka keeps its (bounded) pre-fetch.
+    ctx_.wait_for_room(batch_bytes, std::min<std::chrono::milliseconds>(
+                                        kPausedPoll, std::chrono::ceil<std::chrono::milliseconds>(
+                                                         pause_policy_.until_pause(now))));
+    return;
+  }
+  // A stall: stop fetching, keep polling (the group must hear from us), and hold what was
+  // already returned.
+  pause(true);
+  ctx_.wait_for_room(batch_bytes, kPausedPoll);
+  if (rd_kafka_message_t* m = poll(0)) {
+    held_.push(m);
+  }
+}
+
+void KafkaSource::Consumer::resume() {
+  pause(false);
+  rd_kafka_topic_partition_list_t* assigned = nullptr;
+  if (rd_kafka_assignment(rk_, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return;
+  }
+  ListPtr owned(assigned);
+  wake_fetchers(*assigned);
+}
+
+void KafkaSource::Consumer::wake_fetchers(const rd_kafka_topic_partition_list_t& assigned) {
+  if (assigned.cnt == 0) {
+    return;
+  }
+  ListPtr query(rd_kafka_topic_partition_list_copy(&assigned));
+  for (int i = 0; i < query->cnt; ++i) {
+    query->elems[i].offset = RD_KAFKA_OFFSET_END;  // as a timestamp: the high watermark
+  }
+  rd_kafka_offsets_for_times(rk_, query.get(), kWakeTimeoutMs);
+  next_wake_ = Clock::now() + kWakeInterval;
+}
+
+void KafkaSource::Consumer::wake_if_starved() {
+  if (paused_ || partitions_.empty() || Clock::now() < next_wake_) {
+    return;
+  }
+  rd_kafka_topic_partition_list_t* assigned = nullptr;
+  if (rd_kafka_assignment(rk_, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return;
+  }
+  ListPtr owned(assigned);
+  rd_kafka_position(rk_, assigned);
+  for (int i = 0; i < assigned->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = assigned->elems[i];
+    int64_t low = 0, high = -1;
+    // The high watermark as of the last fetch response: no request.
+    rd_kafka_get_watermark_offsets(rk_, tp.topic, tp.partition, &low, &high);
+    if (tp.offset >= 0 && high > tp.offset) {
+      wake_fetchers(*assigned);
+      return;
+    }
+  }
+  next_wake_ = Clock::now() + kWakeInterval;
+}
+
 rd_kafka_message_t* KafkaSource::Consumer::poll(int timeout_ms) {
   return rd_kafka_consumer_poll(rk_, timeout_ms);
 }
@@ -641,6 +728,7 @@ bool KafkaSource::Consumer::offer_ready() {
     return false;
   }
   ++next_cookie_;
+  pause_policy_.progressed();
   // Acknowledgements are read on this thread only (settle), so registering after the hand-over
   // cannot miss one.
   open_partition_->tracker.emitted(open_first_, open_last_);
@@ -766,13 +854,7 @@ Status KafkaSource::Consumer::run() {
       refresh_lags(false);
     }
     if (ready_ && !offer_ready()) {
-      // The pipeline is full: stop fetching, keep polling (the group must hear from us), and
-      // hold what was already returned.
-      pause(true);
-      ctx_.wait_for_room(0, kPausedPoll);
-      if (rd_kafka_message_t* m = poll(0)) {
-        held_.push(m);
-      }
+      wait_for_room(0);  // the parse queue is full
       continue;
     }
     if (held_.empty() && held_.fetch(queue_) == 0) {
@@ -783,7 +865,9 @@ Status KafkaSource::Consumer::run() {
           continue;  // ready_: paused above on the next round
         }
         if (paused_ && !ready_) {
-          pause(false);
+          resume();
+        } else {
+          wake_if_starved();
         }
         continue;
       }
@@ -797,18 +881,14 @@ Status KafkaSource::Consumer::run() {
     }
     if (!take(m)) {
       if (!ready_) {
-        // The memory budget has no room for a new batch.
-        pause(true);
-        ctx_.wait_for_room(source_.options_.batch_bytes, kPausedPoll);
-        if (rd_kafka_message_t* extra = poll(0)) {
-          held_.push(extra);
-        }
+        wait_for_room(source_.options_.batch_bytes);  // no memory for a new batch
       }
       continue;
     }
     held_.pop();
+    pause_policy_.progressed();
     if (paused_ && !ready_ && held_.empty()) {
-      pause(false);
+      resume();
     }
   }
   return stop();
