@@ -3,8 +3,11 @@
 #include <librdkafka/rdkafka.h>
 
 #include <array>
+#include <cctype>
 #include <memory>
 #include <span>
+
+#include "config/yaml_reader.h"
 
 namespace sluice {
 namespace {
@@ -54,7 +57,103 @@ Status check_property(const std::string& name, const std::string& value,
   return Status::error(std::string(reason_prefix) + reason);
 }
 
+// One entry of a bootstrap list (`list` is the whole, for the message about an empty entry).
+Status check_broker(std::string_view list, std::string_view entry) {
+  if (size_t scheme = entry.find("://"); scheme != std::string_view::npos) {
+    entry.remove_prefix(scheme + 3);
+  }
+  std::string_view host = entry;
+  std::string_view port;
+  if (!entry.empty() && entry.front() == '[') {  // [v6]:port
+    const size_t close = entry.find(']');
+    if (close == std::string_view::npos) {
+      return Status::error("broker '" + std::string(entry) + "' has no closing ']'");
+    }
+    host = entry.substr(1, close - 1);
+    if (close + 1 < entry.size()) {
+      if (entry[close + 1] != ':') {
+        return Status::error("broker '" + std::string(entry) + "' is not host:port");
+      }
+      port = entry.substr(close + 2);
+    }
+  } else if (size_t colon = entry.rfind(':'); colon != std::string_view::npos) {
+    host = entry.substr(0, colon);
+    port = entry.substr(colon + 1);
+    if (port.empty()) {
+      return Status::error("broker '" + std::string(entry) + "' has an empty port");
+    }
+  }
+  if (host.empty()) {
+    return Status::error("broker list '" + std::string(list) +
+                         "' has an empty entry (host:port,host:port)");
+  }
+  for (char c : host) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+          c == ':')) {
+      return Status::error("broker '" + std::string(entry) + "' is not host:port");
+    }
+  }
+  if (!port.empty()) {
+    int value = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9' || value > 65535) {
+        value = -1;
+        break;
+      }
+      value = value * 10 + (c - '0');
+    }
+    if (value < 1 || value > 65535) {
+      return Status::error("broker '" + std::string(entry) + "': port '" + std::string(port) +
+                           "' is not a number from 1 to 65535");
+    }
+  }
+  return Status();
+}
+
 }  // namespace
+
+Status check_kafka_brokers(std::string_view list, size_t* bad_entry) {
+  if (bad_entry != nullptr) {
+    *bad_entry = 0;
+  }
+  if (list.empty()) {
+    return Status::error("no broker given (host:port,...)");
+  }
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = list.find(',', start);
+    std::string_view entry = list.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    size_t entry_at = start;
+    while (!entry.empty() && entry.front() == ' ') {
+      entry.remove_prefix(1);
+      ++entry_at;
+    }
+    while (!entry.empty() && entry.back() == ' ') {
+      entry.remove_suffix(1);
+    }
+    if (bad_entry != nullptr) {
+      *bad_entry = entry_at;
+    }
+    if (Status s = check_broker(list, entry); !s.ok()) {
+      return s;
+    }
+    if (comma == std::string_view::npos) {
+      return Status();
+    }
+    start = comma + 1;
+  }
+}
+
+bool check_kafka_brokers(YamlReader& reader, const YAML::Node& node, const std::string& path,
+                         const ScalarText& list) {
+  size_t bad_entry = 0;
+  Status s = check_kafka_brokers(list.value, &bad_entry);
+  if (!s.ok()) {
+    reader.report(reader.position_in(node, list.raw_offset(bad_entry)), path + ": " + s.message());
+  }
+  return s.ok();
+}
 
 Status check_kafka_topic(std::string_view topic) {
   if (topic.empty() || topic.size() > 249) {

@@ -1,14 +1,33 @@
 // Kafka settings checked at load time, without a broker, for the kafka source and the kafka sink
-// alike: one topic rule, and one way of asking librdkafka about a `librdkafka:` property.
-// Pure functions; safe from any thread.
+// alike: one broker-list rule, one topic rule, and one way of asking librdkafka about a
+// `librdkafka:` property. Pure functions (safe from any thread), except the loaders' entry point
+// for `brokers`, which reports through the load's YamlReader.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 #include "stages/status.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace sluice {
+
+class YamlReader;
+struct ScalarText;
+
+// A bootstrap list "host:port,host:port" as librdkafka takes it: each entry may carry a protocol
+// ("SSL://host:port"), a bracketed IPv6 host ("[::1]:9092") and spaces around it, and may omit
+// the port (librdkafka's default, 9092). The message carries no position; `bad_entry` (if given)
+// is set to the byte offset in `list` of the entry at fault.
+Status check_kafka_brokers(std::string_view list, size_t* bad_entry = nullptr);
+// The same for a loader's `brokers` value `node` (read as `list`, with its way back to the file):
+// a problem is reported at the bad entry's FILE:LINE:COL as "PATH: message". False then.
+bool check_kafka_brokers(YamlReader& reader, const YAML::Node& node, const std::string& path,
+                         const ScalarText& list);
 
 // Kafka's legal topic names: 1 to 249 of [a-zA-Z0-9._-], not "." or "..". The message carries
 // no position (the loader adds it).

@@ -2,7 +2,6 @@
 
 #include <array>
 
-#include "config/host_port.h"
 #include "config/kafka_checks.h"
 #include "config/key_checks.h"
 #include "config/yaml_reader.h"
@@ -40,36 +39,13 @@ std::unique_ptr<Sink> make_file(const SinkConfig& config) {
 
 constexpr std::array<std::string_view, 4> kKafkaKeys{"brokers", "topic", "key", "librdkafka"};
 
-// "host:port" entries separated by commas, each optionally after a "scheme://".
-void check_brokers(YamlReader& reader, const YAML::Node& node, const std::string& path,
-                   const std::string& brokers) {
-  size_t start = 0;
-  while (true) {
-    const size_t comma = brokers.find(',', start);
-    const size_t end = comma == std::string::npos ? brokers.size() : comma;
-    std::string_view entry = std::string_view(brokers).substr(start, end - start);
-    if (size_t scheme = entry.find("://"); scheme != std::string_view::npos) {
-      entry.remove_prefix(scheme + 3);
-    }
-    if (Status s = check_host_port(entry, /*allow_port_zero=*/false); !s.ok()) {
-      reader.report(reader.position_in(node, start),
-                    path + ": broker '" + std::string(entry) + "': " + s.message());
-      return;
-    }
-    if (comma == std::string::npos) {
-      return;
-    }
-    start = comma + 1;
-  }
-}
-
 void load_kafka(YamlReader& reader, MapView& map, SinkConfig& out) {
   KafkaSinkOptions options;
   options.name = out.name;
   if (auto* n = map.require("brokers")) {
-    if (auto v = reader.string(*n, map.path_of("brokers"))) {
-      check_brokers(reader, *n, map.path_of("brokers"), *v);
-      options.brokers = *v;
+    if (auto v = reader.scalar(*n, map.path_of("brokers"))) {
+      check_kafka_brokers(reader, *n, map.path_of("brokers"), *v);
+      options.brokers = std::move(v->value);
     }
   }
   if (auto* n = map.require("topic")) {

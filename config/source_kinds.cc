@@ -116,11 +116,9 @@ constexpr std::array<std::string_view, 2> kKafkaStart{"earliest", "latest"};
 void load_kafka(YamlReader& reader, MapView& map, SourceConfig& out) {
   KafkaSourceOptions options;
   if (auto* n = map.require("brokers")) {
-    if (auto v = reader.string(*n, map.path_of("brokers"))) {
-      if (Status s = check_kafka_brokers(*v); !s.ok()) {
-        reader.report(reader.position(*n), map.path_of("brokers") + ": " + s.message());
-      }
-      options.brokers = std::move(*v);
+    if (auto v = reader.scalar(*n, map.path_of("brokers"))) {
+      check_kafka_brokers(reader, *n, map.path_of("brokers"), *v);
+      options.brokers = std::move(v->value);
     }
   }
   if (auto* n = map.require("topics")) {

@@ -15,7 +15,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,11 +48,6 @@ struct KafkaSourceOptions {
 // not batches, so the memory budget does not see them; bounding them to a fraction of what the
 // config grants keeps the process near its configured size (memory_limit + this).
 uint64_t kafka_prefetch_bytes(uint64_t queue_max_bytes, uint64_t memory_limit);
-
-// Load-time checks that need no broker; messages without a position (the loader adds it).
-// "host:port,..." where each entry may carry a protocol ("SSL://host:port") and may omit the
-// port (librdkafka's default, 9092).
-Status check_kafka_brokers(std::string_view list);
 
 class KafkaSource : public Source {
  public:

@@ -106,14 +106,49 @@ TEST(SourceKinds, KafkaNeedsBrokersTopicsAndGroup) {
             "f.yaml:3:5: pipelines.p.source: missing required key 'group'\n");
 }
 
-TEST(SourceKinds, KafkaBrokerListsAreCheckedWithoutABroker) {
-  for (const char* bad : {"", "a:9092,,b:9092", "a:", "a:0", "a:x", "[::1:9092", "a b:1"}) {
+TEST(KafkaBrokers, ListsAreCheckedWithoutABroker) {
+  for (const char* bad : {"", "a:9092,,b:9092", "a:", "a:0", "a:x", "[::1:9092", "a b:1", "a:9092,",
+                          "a:70000", "SSL://:9092"}) {
     EXPECT_FALSE(check_kafka_brokers(bad).ok()) << bad;
   }
   for (const char* good : {"a", "a:9092", "a:9092,b:9093", "PLAINTEXT://k-1.example:9092",
-                           "[::1]:9092", " a:1 , b:2 "}) {
+                           "[::1]:9092", " a:1 , b:2 ", "SSL://[::1]:9093,b"}) {
     EXPECT_TRUE(check_kafka_brokers(good).ok()) << good;
   }
+}
+
+TEST(KafkaBrokers, TheBadEntryIsLocated) {
+  size_t at = 99;
+  EXPECT_FALSE(check_kafka_brokers("a:9092,  b:x,c:1", &at).ok());
+  EXPECT_EQ(at, 9u);  // past the spaces, at 'b'
+  EXPECT_FALSE(check_kafka_brokers("a:1,,c:1", &at).ok());
+  EXPECT_EQ(at, 4u);
+  EXPECT_FALSE(check_kafka_brokers("", &at).ok());
+  EXPECT_EQ(at, 0u);
+}
+
+// The source and the sink share one rule and report a bad list at the entry at fault, also when
+// the list comes from the environment (then at the reference).
+TEST(KafkaBrokers, SourceAndSinkReportTheBadEntryAtItsPosition) {
+  EXPECT_EQ(
+      problems("pipelines:\n  p:\n"
+               "    source: { type: kafka, brokers: \"a:9092, b:x\", topics: [t], group: g }\n"
+               "    routes: [{ to: out }]\n"
+               "sinks:\n  out: { type: kafka, brokers: \"c:1,d:0\", topic: t }\n"),
+      "f.yaml:3:46: pipelines.p.source.brokers: broker 'b:x': port 'x' is not a number "
+      "from 1 to 65535\n"
+      "f.yaml:6:37: sinks.out.brokers: broker 'd:0': port '0' is not a number from 1 to "
+      "65535\n");
+  auto env = [](const std::string& name) -> std::optional<std::string> {
+    return name == "KAFKA" ? std::optional<std::string>("k:1,k:") : std::nullopt;
+  };
+  EXPECT_EQ(format_problems(load_config(with_source("{ type: stdin }",
+                                                    "{ type: kafka, brokers: "
+                                                    "\"x:1,${KAFKA}\", topic: t }"),
+                                        env)
+                                .problems,
+                            "f.yaml"),
+            "f.yaml:6:37: sinks.out.brokers: broker 'k:' has an empty port\n");
 }
 
 TEST(SourceKinds, KafkaTopicNamesFollowKafkasRules) {
@@ -246,12 +281,11 @@ TEST(SinkKinds, KafkaBrokersTopicAndPropertiesAreCheckedAtTheirPositions) {
 sinks:
   out:
     type: kafka
-    brokers: "a:9092,b"
+    brokers: "a:9092,b:"
     topic: "web errors"
     librdkafka: { no.such.thing: 1, acks: banana, bootstrap.servers: "c:1" }
 )yaml"),
-            "f.yaml:8:22: sinks.out.brokers: broker 'b': expected HOST:PORT (e.g. "
-            "127.0.0.1:9000), got 'b'\n"
+            "f.yaml:8:22: sinks.out.brokers: broker 'b:' has an empty port\n"
             "f.yaml:9:12: sinks.out.topic: topic 'web errors' has a character Kafka does not "
             "allow (only a-z A-Z 0-9 . _ -)\n"
             "f.yaml:10:19: sinks.out.librdkafka.no.such.thing: No such configuration property: "

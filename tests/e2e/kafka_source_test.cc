@@ -453,7 +453,7 @@ TEST(KafkaSourceConfig, ValidateReportsKafkaSettingsAtTheirPosition) {
   const std::string f = dir.file("c.yaml");
   EXPECT_EQ(r.err,
             f +
-                ":5:16: pipelines.k.source.brokers: broker 'host:99999': port '99999' is not a "
+                ":5:17: pipelines.k.source.brokers: broker 'host:99999': port '99999' is not a "
                 "number from 1 to 65535\n" +
                 f +
                 ":6:22: pipelines.k.source.topics: topic 'bad topic' has a character Kafka does "
