@@ -65,6 +65,7 @@ struct SinkConfig {
   ConfigPosition type_position;
   std::any options;  // the kind's options struct; empty for a kind without any
   EncoderOptions encoding;
+  ConfigPosition key_position;  // a kafka sink's `key` value, for the cross-check of its field
 };
 
 // The options struct a kind's load stored; asking for another type is a programming error.

@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "config/size_parser.h"
 #include "config/suggestion.h"
 #include "stages/ingest/stream_reader.h"
+#include "stages/parse/regex_parser.h"
 #include "stages/schema.h"
 #include "stages/sinks/encoder.h"
 
@@ -81,6 +86,66 @@ void check_encoders(YamlReader& reader, const Config& config, const LoadRecord& 
   }
 }
 
+// The fields every parsed event of `parse` may have, when the config alone says so: csv
+// `columns`, the regex's named groups, `message` for none; nullopt when only the input knows
+// (json, csv `header: true`) or the pattern is invalid (reported elsewhere).
+std::optional<std::vector<std::string>> known_fields(const ParseOptions& parse) {
+  switch (parse.format) {
+    case ParseOptions::Format::kCsv:
+      if (parse.header) {
+        return std::nullopt;
+      }
+      return parse.columns;
+    case ParseOptions::Format::kRegex: {
+      auto names = regex_field_names(parse.pattern);
+      if (!names.ok()) {
+        return std::nullopt;
+      }
+      return std::move(names.value());
+    }
+    case ParseOptions::Format::kNone:
+      return std::vector<std::string>{"message"};
+    case ParseOptions::Format::kJson:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// A kafka sink's `key` that no event routed to it can have would send every message without a
+// key (all to librdkafka's partitioner, none grouped by the field): a typo, refused at its value.
+// Metadata fields (`_source`, ...) are on every event.
+void check_kafka_keys(YamlReader& reader, const Config& config, const LoadRecord& record) {
+  for (size_t p = 0; p < config.pipelines.size() && p < record.pipeline_sinks.size(); ++p) {
+    const PipelineConfig& pipeline = config.pipelines[p];
+    const auto fields = known_fields(pipeline.parse);
+    if (!fields) {
+      continue;
+    }
+    std::set<std::string_view> reported;
+    for (const SinkRef& ref : record.pipeline_sinks[p]) {
+      auto it = std::find_if(config.sinks.begin(), config.sinks.end(),
+                             [&ref](const SinkConfig& s) { return s.name == ref.name; });
+      const SinkConfig* sink = it != config.sinks.end() ? &*it : nullptr;
+      if (ref.dead_letter || sink == nullptr || sink->type != "kafka" ||
+          sink->encoding.key.empty() || sink->encoding.key.front() == '_' ||
+          std::find(fields->begin(), fields->end(), sink->encoding.key) != fields->end() ||
+          !reported.insert(sink->name).second) {
+        continue;
+      }
+      std::string listed;
+      for (const std::string& f : *fields) {
+        listed += (listed.empty() ? "" : ", ") + f;
+      }
+      reader.report(sink->key_position,
+                    "sinks." + sink->name + ".key: pipeline '" + pipeline.name +
+                        "' routes here, and its events have no field '" + sink->encoding.key + "'" +
+                        did_you_mean(sink->encoding.key, std::vector<std::string_view>(
+                                                             fields->begin(), fields->end())) +
+                        "; its fields are " + listed);
+    }
+  }
+}
+
 // A pipeline's source may need one read buffer of max(512 KiB, 2 x max_event_bytes): the reader
 // carries an incomplete record of up to max_event_bytes into a buffer twice its size. Under a
 // memory_limit that cannot grant it, that source can never make progress; refused here, with
@@ -118,6 +183,7 @@ void run_cross_checks(YamlReader& reader, Config& config, const LoadRecord& reco
   check_sink_references(reader, config, record);
   check_single_stdin(reader, config);
   check_encoders(reader, config, record);
+  check_kafka_keys(reader, config, record);
   if (record.memory_limit_at) {
     check_memory_limit(reader, config, *record.memory_limit_at, record.memory_limit_default);
   }

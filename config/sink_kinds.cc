@@ -56,11 +56,13 @@ void load_kafka(YamlReader& reader, MapView& map, SinkConfig& out) {
       options.topic = *v;
     }
   }
-  // The key is the encoder's to find per event (Batch::Output::keys). Whether an event has the
-  // field is known only per event (a JSON input names its own), so an absent field is no key.
+  // The key is the encoder's to find per event (Batch::Output::keys): an event without the field
+  // has no key. Where a pipeline's fields are known from its config (csv columns, regex groups),
+  // the cross-checks refuse a key that none of its events can have.
   if (auto* n = map.get("key")) {
     if (auto v = reader.string(*n, map.path_of("key"))) {
       out.encoding.key = *v;
+      out.key_position = reader.position(*n);
     }
   }
   if (const MapView::Entry* e = map.entry("librdkafka")) {

@@ -252,7 +252,7 @@ TEST(SinkKinds, EveryUnbuiltKindIsRefusedAtItsType) {
 
 TEST(SinkKinds, KafkaOptionsAreTheKafkaSinksOwnAndTheKeyIsTheEncodersToFind) {
   LoadedConfig loaded =
-      load(with_source("{ type: stdin }",
+      load(with_source("{ type: stdin }\n    parse: { format: json }",
                        "{ type: kafka, brokers: \"a:9092,PLAINTEXT://b:9093\", topic: web-errors, "
                        "key: host, librdkafka: { linger.ms: 20, compression.type: lz4 } }"));
   ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "");
@@ -294,6 +294,35 @@ sinks:
             "\"request.required.acks\"\n"
             "f.yaml:10:51: sinks.out.librdkafka.bootstrap.servers: 'bootstrap.servers' is set by "
             "the sink's `brokers`; set it there\n");
+}
+
+// Where a pipeline's fields are known from its config, a kafka sink's key must be one of them;
+// where only the input knows (json, csv header), anything goes; metadata is on every event.
+TEST(SinkKinds, KafkaKeyIsCheckedAgainstTheFieldsThePipelineKnows) {
+  auto with_parse = [](const std::string& parse, const std::string& key) {
+    return "pipelines:\n  p:\n    source: { type: stdin }\n    parse: " + parse +
+           "\n    routes: [{ to: k }]\n    dead_letter: dl\nsinks:\n"
+           "  k: { type: kafka, brokers: b, topic: t, key: " +
+           key +
+           " }\n"
+           "  dl: { type: kafka, brokers: b, topic: d, key: nothing_here }\n";
+  };
+  const std::string csv = "{ format: csv, columns: [ts, host, status] }";
+  EXPECT_EQ(problems(with_parse(csv, "hosts")),
+            "f.yaml:8:48: sinks.k.key: pipeline 'p' routes here, and its events have no field "
+            "'hosts' (did you mean 'host'?); its fields are ts, host, status\n");
+  EXPECT_EQ(problems(with_parse(csv, "host")), "");
+  EXPECT_EQ(problems(with_parse(csv, "_source")), "");
+  const std::string regex = "{ format: regex, pattern: '^(?P<host>\\S+) (?<path>\\S+)$' }";
+  EXPECT_EQ(problems(with_parse(regex, "path")), "");
+  EXPECT_EQ(problems(with_parse(regex, "status")),
+            "f.yaml:8:48: sinks.k.key: pipeline 'p' routes here, and its events have no field "
+            "'status'; its fields are host, path\n");
+  EXPECT_EQ(problems(with_parse("{ format: none }", "host")),
+            "f.yaml:8:48: sinks.k.key: pipeline 'p' routes here, and its events have no field "
+            "'host'; its fields are message\n");
+  EXPECT_EQ(problems(with_parse("{ format: json }", "anything")), "");
+  EXPECT_EQ(problems(with_parse("{ format: csv, header: true }", "anything")), "");
 }
 
 TEST(SinkKinds, KafkaNeedsBrokersAndTopic) {
