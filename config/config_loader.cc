@@ -20,6 +20,7 @@
 #include "config/yaml_reader.h"
 #include "stages/filter/expression.h"
 #include "stages/parse/parser.h"
+#include "stages/parse/syslog_parser.h"
 #include "stages/schema.h"
 #include "stages/sinks/encoder.h"
 
@@ -37,14 +38,15 @@ constexpr std::array<std::string_view, 8> kPipelineKeys{
 constexpr size_t kMaxNameBytes = 128;
 
 // Indexes match ParseOptions::Format.
-constexpr std::array<std::string_view, 4> kParseFormats{"csv", "regex", "json", "none"};
+constexpr std::array<std::string_view, 5> kParseFormats{"csv", "regex", "json", "none", "syslog"};
 constexpr std::array<std::string_view, 2> kParseCommonKeys{"format", "types"};
 constexpr std::array<std::string_view, 4> kCsvKeys{"delimiter", "quote", "header", "columns"};
 constexpr std::array<std::string_view, 1> kRegexKeys{"pattern"};
-const std::array<KindKeys, 4> kParseKeysByFormat{{{kParseFormats[0], kCsvKeys},
+const std::array<KindKeys, 5> kParseKeysByFormat{{{kParseFormats[0], kCsvKeys},
                                                   {kParseFormats[1], kRegexKeys},
                                                   {kParseFormats[2], {}},
-                                                  {kParseFormats[3], {}}}};
+                                                  {kParseFormats[3], {}},
+                                                  {kParseFormats[4], {}}}};
 constexpr std::array<std::string_view, 5> kTypeNames{"int", "float", "bool", "string", "timestamp"};
 
 constexpr std::array<std::string_view, 2> kOnFull{"block", "drop_newest"};
@@ -254,6 +256,13 @@ class ConfigLoader {
           reader_.report(reader_.position(t.key_node),
                          types.path() + ": '" + t.key + "' is not one of the columns" +
                              did_you_mean(t.key, column_names(parse)));
+        }
+        if (parse.format == ParseOptions::Format::kSyslog &&
+            std::find(kSyslogFieldNames.begin(), kSyslogFieldNames.end(), t.key) ==
+                kSyslogFieldNames.end()) {
+          reader_.report(reader_.position(t.key_node), types.path() + ": '" + t.key +
+                                                           "' is not a syslog field" +
+                                                           did_you_mean(t.key, kSyslogFieldNames));
         }
       }
     }

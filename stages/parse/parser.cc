@@ -1,5 +1,6 @@
 #include "stages/parse/parser.h"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -9,6 +10,7 @@
 #include "stages/parse/json_parser.h"
 #include "stages/parse/none_parser.h"
 #include "stages/parse/regex_parser.h"
+#include "stages/parse/syslog_parser.h"
 
 namespace sluice {
 
@@ -22,8 +24,38 @@ Result<std::unique_ptr<Parser>> make_parser(const ParseOptions& options, const S
       return make_json_parser(options, schema);
     case ParseOptions::Format::kNone:
       return make_none_parser(options, schema);
+    case ParseOptions::Format::kSyslog:
+      return make_syslog_parser(options, schema);
   }
   return Status::error("unknown parse format");
+}
+
+void start_event(Batch& batch, Event& event, size_t slots) {
+  event.slot_base = static_cast<uint32_t>(batch.slot_fields.size());
+  batch.slot_fields.resize(batch.slot_fields.size() + slots, -1);
+  event.first_field = static_cast<uint32_t>(batch.fields.size());
+  event.field_count = 0;
+}
+
+void fail_event(Batch& batch, Event& event, std::string_view reason) {
+  batch.fields.resize(event.first_field);
+  event.field_count = 0;
+  std::fill(batch.slot_fields.begin() + event.slot_base, batch.slot_fields.end(), -1);
+  event.error = batch.append(reason);
+  event.state = EventState::kParseError;
+}
+
+void finish_event(Batch& batch, Event& event, const Layout& layout,
+                  const int32_t* field_of_column) {
+  event.field_count = static_cast<uint32_t>(batch.fields.size()) - event.first_field;
+  int32_t* slot_field = batch.slot_fields.data() + event.slot_base;
+  for (size_t s = 0; s < layout.slot_to_column.size(); ++s) {
+    const int32_t column = layout.slot_to_column[s];
+    if (column >= 0) {
+      slot_field[s] = field_of_column[static_cast<size_t>(column)];
+    }
+  }
+  event.state = EventState::kParsed;
 }
 
 std::vector<uint32_t> dropped_columns(const std::vector<std::string>& names) {
@@ -102,6 +134,8 @@ std::shared_ptr<const Layout> make_fixed_layout(const ParseOptions& options, con
     }
     case ParseOptions::Format::kNone:
       return make_layout({"message"}, options, schema);
+    case ParseOptions::Format::kSyslog:
+      return make_syslog_layout(options, schema);
     case ParseOptions::Format::kJson:
       return nullptr;
   }

@@ -30,7 +30,7 @@ namespace sluice {
 
 // The `parse:` block of a pipeline.
 struct ParseOptions {
-  enum class Format { kCsv, kRegex, kJson, kNone };
+  enum class Format { kCsv, kRegex, kJson, kNone, kSyslog };
   Format format = Format::kNone;
   char delimiter = ',';              // csv: one byte
   char quote = '"';                  // csv
@@ -71,6 +71,15 @@ std::vector<uint32_t> dropped_columns(const std::vector<std::string>& names);
 // an error naming the first repeated or metadata name. `what` starts the message ("csv `columns`").
 Status check_configured_names(const std::vector<std::string>& names, std::string_view what);
 
+// Per-event steps every parser with a fixed layout takes, written once. start_event gives a
+// framed event its Schema::size() slots (all empty) and an empty field range at the end of
+// batch.fields; fail_event drops the fields it got so far and marks it kParseError with `reason`;
+// finish_event counts its fields, maps each slot to its column's field (`field_of_column`: per
+// layout column, the field index or -1) and marks it kParsed.
+void start_event(Batch& batch, Event& event, size_t slots);
+void fail_event(Batch& batch, Event& event, std::string_view reason);
+void finish_event(Batch& batch, Event& event, const Layout& layout, const int32_t* field_of_column);
+
 // Builds a parser for `options`; `schema` must be complete (every slot interned) and outlive it.
 // Errors (a pattern RE2 rejects, a pattern without named groups, csv without header or columns,
 // a delimiter that is not one byte, csv columns or regex groups that name a field twice or name
@@ -78,7 +87,8 @@ Status check_configured_names(const std::vector<std::string>& names, std::string
 Result<std::unique_ptr<Parser>> make_parser(const ParseOptions& options, const Schema& schema);
 
 // The layout a parser with fixed fields uses for every batch: csv with `columns`, regex (its
-// groups), none (`message`). Null for csv with a header (built per stream) and for json.
+// groups), none (`message`), syslog (its ten fields). Null for csv with a header (built per
+// stream) and for json.
 std::shared_ptr<const Layout> make_fixed_layout(const ParseOptions& options, const Schema& schema);
 
 // A layout over explicit column names (csv header), with declared types and slot mapping. A column

@@ -62,14 +62,6 @@ RegexParser::RegexParser(const ParseOptions& options, const Schema& schema,
   field_of_column_.assign(group_of_column_.size(), -1);
 }
 
-void RegexParser::fail(Batch& batch, Event& event, std::string_view reason) {
-  batch.fields.resize(event.first_field);
-  event.field_count = 0;
-  std::fill(batch.slot_fields.begin() + event.slot_base, batch.slot_fields.end(), -1);
-  event.error = batch.append(reason);
-  event.state = EventState::kParseError;
-}
-
 void RegexParser::parse(Batch& batch) {
   batch.layout = layout_;
   const size_t slots = schema_.size();
@@ -79,19 +71,16 @@ void RegexParser::parse(Batch& batch) {
     if (event.state != EventState::kFramed) {
       continue;
     }
-    event.slot_base = static_cast<uint32_t>(batch.slot_fields.size());
-    batch.slot_fields.resize(batch.slot_fields.size() + slots, -1);
-    event.first_field = static_cast<uint32_t>(batch.fields.size());
-    event.field_count = 0;
+    start_event(batch, event, slots);
 
-    // The view is valid until batch.text grows, which happens only in fail().
+    // The view is valid until batch.text grows, which happens only in fail_event().
     const std::string_view line = batch.str(event.raw);
     const re2::StringPiece text(line.data(), line.size());
     // The splitter's "no match" and "unsure" both go to RE2, which has the final word.
     const bool split = splitter_ != nullptr && splitter_->match(line, submatches_.data(), nsub) ==
                                                    RegexSplitter::Outcome::kMatch;
     if (!split && !re_->Match(text, 0, text.size(), RE2::UNANCHORED, submatches_.data(), nsub)) {
-      fail(batch, event, "does not match pattern");
+      fail_event(batch, event, "does not match pattern");
       continue;
     }
     bool ok = true;
@@ -117,18 +106,10 @@ void RegexParser::parse(Batch& batch) {
       batch.fields.push_back(field);
     }
     if (!ok) {
-      fail(batch, event, message_);
+      fail_event(batch, event, message_);
       continue;
     }
-    event.field_count = static_cast<uint32_t>(batch.fields.size()) - event.first_field;
-    int32_t* slot_field = batch.slot_fields.data() + event.slot_base;
-    for (size_t s = 0; s < slots; ++s) {
-      const int32_t column = layout_->slot_to_column[s];
-      if (column >= 0) {
-        slot_field[s] = field_of_column_[static_cast<size_t>(column)];
-      }
-    }
-    event.state = EventState::kParsed;
+    finish_event(batch, event, *layout_, field_of_column_.data());
   }
 }
 

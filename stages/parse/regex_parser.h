@@ -34,8 +34,6 @@ class RegexParser final : public Parser {
   void parse(Batch& batch) override;
 
  private:
-  void fail(Batch& batch, Event& event, std::string_view reason);
-
   const Schema& schema_;
   std::unique_ptr<const RE2> re_;
   // Matches the usual log shapes without RE2 (same results); null when the pattern is not one.

@@ -745,6 +745,22 @@ sinks:
             "(only to csv)\n");
 }
 
+TEST(ConfigLoader, SyslogRefusesCsvKeysAndUnknownTypedFields) {
+  EXPECT_EQ(problems(R"yaml(
+pipelines:
+  p:
+    source: { type: stdin }
+    parse: { format: syslog, columns: [a], types: { severity: string, hostnme: string } }
+    routes: [{ to: out }]
+sinks:
+  out: { type: stdout }
+)yaml"),
+            "f.yaml:4:30: pipelines.p.parse: key 'columns' does not apply to parse format syslog "
+            "(only to csv)\n"
+            "f.yaml:4:71: pipelines.p.parse.types: 'hostnme' is not a syslog field (did you mean "
+            "'hostname'?)\n");
+}
+
 TEST(ConfigLoader, RegexNeedsPattern) {
   EXPECT_EQ(problems(R"yaml(
 pipelines:

@@ -1,8 +1,9 @@
-// Fuzz target: the regex parser. Every input line is parsed with the nginx pattern of
-// config/regex-nginx.yaml (typed status and bytes); then the first line is taken as a pattern of
-// its own, which make_parser must reject with a Status or accept without crashing, and the other
-// lines are parsed with it. Every batch must satisfy the Batch contract, and a parsed event's
-// values must lie inside its own record.
+// Fuzz target: the regex parser, and the syslog parser beside it (no target of its own, to keep
+// CI short). Every input line is parsed with the nginx pattern of config/regex-nginx.yaml (typed
+// status and bytes) and as syslog; then the first line is taken as a pattern of its own, which
+// make_parser must reject with a Status or accept without crashing, and the other lines are
+// parsed with it. Every batch must satisfy the Batch contract, and a parsed event's values must
+// lie inside its own record (syslog's facility and severity excepted: their text is appended).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "stages/parse/parser.h"
+#include "stages/parse/syslog_parser.h"
 #include "tests/fuzz/fuzz_checks.h"
 
 namespace sluice::fuzz {
@@ -22,7 +24,7 @@ constexpr std::string_view kNginx =
 void parse_lines(const ParseOptions& options, const std::vector<std::string_view>& lines,
                  size_t first) {
   Schema schema;
-  for (const char* name : {"status", "bytes", "path", "a", "missing"}) {
+  for (const char* name : {"status", "bytes", "path", "a", "missing", "severity", "message"}) {
     schema.intern(name);
   }
   auto parser = make_parser(options, schema);
@@ -44,8 +46,13 @@ void parse_lines(const ParseOptions& options, const std::vector<std::string_view
     FUZZ_CHECK(batch.layout != nullptr);
     FUZZ_CHECK(e.field_count <= batch.layout->names.size());
     for (uint32_t i = 0; i < e.field_count; ++i) {
-      const Span v = batch.fields[e.first_field + i].value;
-      FUZZ_CHECK(v.off >= e.raw.off && v.off + v.len <= e.raw.off + e.raw.len);
+      const Field& f = batch.fields[e.first_field + i];
+      if (options.format == ParseOptions::Format::kSyslog &&
+          (f.name.off == kSyslogFacility || f.name.off == kSyslogSeverity)) {
+        FUZZ_CHECK(f.type == FieldType::kInt && f.num.i >= 0 && f.num.i <= 23);
+        continue;
+      }
+      FUZZ_CHECK(f.value.off >= e.raw.off && f.value.off + f.value.len <= e.raw.off + e.raw.len);
     }
   }
 }
@@ -68,6 +75,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   nginx.pattern = kNginx;
   nginx.types = {{"status", FieldType::kInt}, {"bytes", FieldType::kInt}};
   parse_lines(nginx, all, 0);
+
+  ParseOptions syslog;
+  syslog.format = ParseOptions::Format::kSyslog;
+  syslog.types = {{"procid", FieldType::kInt}, {"timestamp", FieldType::kTimestamp}};
+  parse_lines(syslog, all, 0);
 
   if (!all.empty()) {
     ParseOptions own;
