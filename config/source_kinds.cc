@@ -12,6 +12,7 @@
 #include "stages/ingest/kafka_source.h"
 #include "stages/ingest/record_framer.h"
 #include "stages/ingest/stdin_source.h"
+#include "stages/ingest/udp_source.h"
 
 namespace sluice {
 namespace {
@@ -168,9 +169,33 @@ std::unique_ptr<Source> make_kafka(const SourceConfig& config, const ParseOption
   return std::make_unique<KafkaSource>(std::move(options));
 }
 
+// udp ----------------------------------------------------------------------------------------
+
+constexpr std::array<std::string_view, 2> kUdpKeys{"listen", "receive_buffer"};
+
+void load_udp(YamlReader& reader, MapView& map, SourceConfig& out) {
+  UdpSourceOptions options;
+  if (auto* n = map.require("listen")) {
+    if (auto v = reader.host_port(*n, map.path_of("listen"), /*allow_port_zero=*/true)) {
+      options.listen = *v;
+    }
+  }
+  if (auto* n = map.get("receive_buffer")) {
+    options.receive_buffer = reader.size(*n, map.path_of("receive_buffer"), 1);
+  }
+  out.options = std::move(options);
+}
+
+std::unique_ptr<Source> make_udp(const SourceConfig& config, const ParseOptions& parse,
+                                 const Schema& schema) {
+  UdpSourceOptions options = source_options<UdpSourceOptions>(config);
+  options.max_event_bytes = config.max_event_bytes;
+  return std::make_unique<UdpSource>(std::move(options), make_framer(parse, schema));
+}
+
 // The table ----------------------------------------------------------------------------------
 
-const std::array<SourceKind, 4> kSourceKinds{{
+const std::array<SourceKind, 5> kSourceKinds{{
     {"file", kFileKeys, load_file, make_file},
     {"stdin", {}, load_stdin, make_stdin},
     {"generate", kGenerateKeys, load_generate, make_generate},
@@ -178,11 +203,12 @@ const std::array<SourceKind, 4> kSourceKinds{{
      "a Kafka message is one record with no stream start to take names from; give `columns`",
      "a Kafka source pauses its partitions when the pipeline is full, and a dropped batch would "
      "hold its partition's offset back for good"},
+    {"udp", kUdpKeys, load_udp, make_udp,
+     "a datagram is not the start of a stream to take names from; give `columns`"},
 }};
 
-// tcp and udp come with the TCP/syslog issue: it then adds their rows above and empties this
-// list.
-constexpr std::array<std::string_view, 2> kUnbuiltSourceKinds{"tcp", "udp"};
+// tcp comes with the TCP/syslog issue: it then adds its row above and empties this list.
+constexpr std::array<std::string_view, 1> kUnbuiltSourceKinds{"tcp"};
 
 }  // namespace
 

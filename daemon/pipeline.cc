@@ -245,6 +245,20 @@ bool Pipeline::emit(BatchPtr batch) {
   return true;
 }
 
+void Pipeline::count_lost(DropReason reason, uint64_t events) {
+  auto& ingest = counters_[static_cast<int>(Stage::kIngest)];
+  // The drop first: a scrape that reads `in` last never sees more in than accounted for.
+  ingest.add_dropped(reason, events);
+  ingest.add_in(events);
+}
+
+Status Pipeline::open_source() {
+  if (Status s = source_->open(); !s.ok()) {
+    return Status::error("pipeline " + config_.name + ": " + s.message());
+  }
+  return Status();
+}
+
 void Pipeline::run_ingest() {
   source_entered_.store(true);
   if (wakeup_ != nullptr) {

@@ -56,6 +56,8 @@ class Pipeline : private SourceContext {
 
   // Told each time one of this pipeline's threads exits (set before start()).
   void set_wakeup(Wakeup* wakeup) { wakeup_ = wakeup; }
+  // Binds what the source must bind before it starts (Source::open): a port in use is one line.
+  Status open_source();
   // Starts the threads; an error (the process may not create threads) is one line, and the
   // caller aborts and joins the pipeline.
   Status start();
@@ -124,6 +126,7 @@ class Pipeline : private SourceContext {
   bool wait_for_room(size_t batch_bytes, std::chrono::milliseconds timeout) override;
   BatchPtr new_batch(size_t capacity) override;
   bool emit(BatchPtr batch) override;
+  void count_lost(DropReason reason, uint64_t events) override;
   // A batch of `capacity` bytes already granted by the budget, with the pipeline's recycled
   // buffers and delivery accounting attached.
   BatchPtr make_batch(size_t capacity);

@@ -10,6 +10,7 @@ void PipelineDeadLetter::reject(DeliveryToken token, std::span<const uint32_t> e
   const Batch& original = token.batch();
   auto batch = std::make_unique<Batch>();
   batch->source = original.source;
+  batch->position_is_origin = original.position_is_origin;
   batch->layout = original.layout;
   batch->slot_fields.assign(events.size() * slots_, -1);  // no parsed field: metadata only
   for (size_t i = 0; i < events.size(); ++i) {
@@ -17,7 +18,9 @@ void PipelineDeadLetter::reject(DeliveryToken token, std::span<const uint32_t> e
     Event e;
     e.raw = batch->append(original.str(from.raw));
     e.error = batch->append(reasons[i]);
-    e.position = from.position;
+    e.position = original.position_is_origin
+                     ? Batch::origin_position(batch->append(original.str(Batch::origin(from))))
+                     : from.position;
     e.slot_base = static_cast<uint32_t>(i * slots_);
     e.state = EventState::kParseError;  // what a dead letter writes: _raw, _source, _error
     batch->events.push_back(e);

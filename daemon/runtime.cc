@@ -73,6 +73,15 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const Config& config) {
   return rt;
 }
 
+Status Runtime::open_sources() {
+  for (auto& p : pipelines_) {
+    if (Status s = p->open_source(); !s.ok()) {
+      return s;
+    }
+  }
+  return Status();
+}
+
 Status Runtime::start() {
   for (auto& s : sinks_) {
     if (Status st = s->open(); !st.ok()) {
@@ -227,8 +236,10 @@ namespace {
 
 struct Books {
   uint64_t in, out, filtered, dead_lettered, parse_errors, unrouted, queue_full, sink_dropped,
-      undelivered;
-  uint64_t dropped() const { return parse_errors + unrouted + queue_full + sink_dropped; }
+      udp_overflow, undelivered;
+  uint64_t dropped() const {
+    return parse_errors + unrouted + queue_full + sink_dropped + udp_overflow;
+  }
   uint64_t accounted() const { return out + filtered + dead_lettered + dropped() + undelivered; }
 };
 
@@ -244,6 +255,7 @@ Books books_of(const Pipeline& p) {
   b.parse_errors = p.counters(Stage::kParse).get_dropped(DropReason::kParseError);
   b.unrouted = p.counters(Stage::kRoute).get_dropped(DropReason::kUnrouted);
   b.queue_full = p.counters(Stage::kIngest).get_dropped(DropReason::kQueueFull);
+  b.udp_overflow = p.counters(Stage::kIngest).get_dropped(DropReason::kUdpOverflow);
   b.in = p.counters(Stage::kIngest).events_in.load();
   return b;
 }
@@ -292,6 +304,9 @@ std::string Runtime::summary() const {
     number(" (parse_error=", b.parse_errors);
     number(" unrouted=", b.unrouted);
     number(" queue_full=", b.queue_full);
+    if (b.udp_overflow > 0) {
+      number(" udp_overflow=", b.udp_overflow);
+    }
     char rest[160];
     std::snprintf(rest, sizeof(rest), ") %.0f events/s over %.2f s; latency p50<=%s p99<=%s\n",
                   seconds > 0 ? static_cast<double>(b.in) / seconds : 0.0, seconds,

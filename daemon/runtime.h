@@ -26,6 +26,9 @@ class Runtime {
   static Result<std::unique_ptr<Runtime>> build(const Config& config);
   ~Runtime();
 
+  // Binds the sources' listening sockets (Source::open), before anything starts: an error (a
+  // port in use) is the configuration's, one line.
+  Status open_sources();
   // Opens sinks and starts every thread. An error (a sink that cannot be opened, a thread that
   // cannot be created) is one line; whatever had started is stopped again.
   Status start();

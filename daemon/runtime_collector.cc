@@ -20,11 +20,13 @@ constexpr std::array<Stage, 4> kStages{Stage::kIngest, Stage::kParse, Stage::kFi
                                        Stage::kRoute};
 // Where each drop reason arises: these series are always present (at 0), so a dashboard shows a
 // flat line rather than no data; another stage's count for a reason shows up once non-zero.
+// kCount: a reason only some sources have, shown once non-zero.
 constexpr std::array<Stage, static_cast<int>(DropReason::kCount)> kStageOfReason{
     Stage::kFilter,  // kFiltered
     Stage::kParse,   // kParseError
     Stage::kIngest,  // kQueueFull
     Stage::kRoute,   // kUnrouted
+    Stage::kCount,   // kUdpOverflow
 };
 // Stages that take their batches from a queue (filtering runs inside the parse workers).
 constexpr std::array<Stage, 2> kQueuedStages{Stage::kParse, Stage::kRoute};

@@ -136,6 +136,10 @@ Span Batch::append(std::string_view bytes) {
 }
 
 void Batch::append_source(const Event& e, std::string& out) const {
+  if (position_is_origin) {
+    out.append(str(origin(e)));
+    return;
+  }
   if (source) {
     out.append(*source);
   }

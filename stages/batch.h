@@ -89,6 +89,14 @@ class Batch {
   std::vector<int32_t> slot_fields;           // per event, per slot: index into `fields`, or -1
   std::shared_ptr<const Layout> layout;       // null for formats with per-event keys (json)
   std::shared_ptr<const std::string> source;  // file path, "stdin", "generate", ...
+  // Set by a source whose events in one batch come from different senders (UDP): each event's
+  // `position` then says where in `text` its origin is (origin_position), and its `_source` is
+  // that text alone ("udp:127.0.0.1:5514") instead of `source:position`.
+  bool position_is_origin = false;
+  static uint64_t origin_position(Span origin) { return (uint64_t{origin.off} << 32) | origin.len; }
+  static Span origin(const Event& e) {
+    return Span{static_cast<uint32_t>(e.position >> 32), static_cast<uint32_t>(e.position)};
+  }
   uint64_t sequence = 0;  // per pipeline, from ingest: restores order after parallel parse
   std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
 

@@ -12,6 +12,8 @@ const char* drop_reason_name(DropReason reason) {
       return "queue_full";
     case DropReason::kUnrouted:
       return "unrouted";
+    case DropReason::kUdpOverflow:
+      return "udp_overflow";
     case DropReason::kCount:
       break;
   }

@@ -8,7 +8,14 @@
 
 namespace sluice {
 
-enum class DropReason : uint8_t { kFiltered = 0, kParseError, kQueueFull, kUnrouted, kCount };
+enum class DropReason : uint8_t {
+  kFiltered = 0,
+  kParseError,
+  kQueueFull,
+  kUnrouted,
+  kUdpOverflow,  // datagrams the kernel dropped for a full socket buffer (one event each)
+  kCount
+};
 const char* drop_reason_name(DropReason reason);
 
 struct StageCounters {

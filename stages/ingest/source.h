@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "stages/batch.h"
+#include "stages/stage_counters.h"
 #include "stages/status.h"
 
 namespace sluice {
@@ -57,6 +58,13 @@ class SourceContext {
   // delivered); false only when the pipeline gives up (abort): the batch is discarded
   // unacknowledged, so its data will be read again.
   virtual bool emit(BatchPtr batch) = 0;
+
+  // Events lost before they could enter a batch (datagrams the kernel dropped for a full socket
+  // buffer): counted as taken in and dropped at ingest with `reason`, so the books still close.
+  virtual void count_lost(DropReason reason, uint64_t events) {
+    (void)reason;
+    (void)events;
+  }
 };
 
 // How far a consumer is behind one partition: its high watermark minus the committed offset.
@@ -69,6 +77,10 @@ struct PartitionLag {
 class Source {
  public:
   virtual ~Source() = default;
+  // Binds what must be bound before any pipeline starts (a listening socket), on the main
+  // thread. An error is the configuration's to fix (a port in use, an address not on this
+  // host): one line, and the run ends with exit 78 before anything starts.
+  virtual Status open() { return Status(); }
   // Reads until the source is finished (a finite source at its end) or ctx.stopping(). An error
   // a user can cause (unreadable file) is returned as a Status with one clear message.
   virtual Status run(SourceContext& ctx) = 0;

@@ -67,13 +67,13 @@ TEST(ConfigAgreement, BuildRefusesAKindWithoutARowAtItsPosition) {
   Config config;
   SinkConfig sink;
   sink.name = "out";
-  sink.type = "tcp";
+  sink.type = "carrier-pigeon";
   sink.type_position = {7, 11};
   config.sinks.push_back(sink);
   auto runtime = Runtime::build(config);
   ASSERT_FALSE(runtime.ok());
   EXPECT_EQ(runtime.status().to_string(),
-            "7:11: sink out: sink type 'tcp' is not built in this version");
+            "7:11: sink out: sink type 'carrier-pigeon' is not built in this version");
 }
 
 // A build step's error is placed in the file: an expression error at the expression's column
