@@ -56,6 +56,9 @@ class Pipeline : private SourceContext {
 
   // Told each time one of this pipeline's threads exits (set before start()).
   void set_wakeup(Wakeup* wakeup) { wakeup_ = wakeup; }
+  // Opens what the source must hold before the daemon is ready (a listening socket); before
+  // start(), on the owning thread. An error is one line naming the pipeline.
+  Status open_source();
   // Starts the threads; an error (the process may not create threads) is one line, and the
   // caller aborts and joins the pipeline.
   Status start();

@@ -63,6 +63,11 @@ int run_command(const std::string& config_path, const std::string& config_text, 
     }
     metrics = std::move(*exporter);
   }
+  // The same for a source's listening address: bound here, so READY means it listens.
+  if (Status s = rt.open_sources(); !s.ok()) {
+    log_error(s.message());
+    return kExitConfig;
+  }
   if (Status s = rt.start(); !s.ok()) {
     log_error(s.message());
     return kExitFailure;

@@ -73,6 +73,15 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const Config& config) {
   return rt;
 }
 
+Status Runtime::open_sources() {
+  for (auto& p : pipelines_) {
+    if (Status s = p->open_source(); !s.ok()) {
+      return s;
+    }
+  }
+  return Status();
+}
+
 Status Runtime::start() {
   for (auto& s : sinks_) {
     if (Status st = s->open(); !st.ok()) {

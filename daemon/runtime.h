@@ -26,6 +26,9 @@ class Runtime {
   static Result<std::unique_ptr<Runtime>> build(const Config& config);
   ~Runtime();
 
+  // Opens what sources must hold before the daemon is ready (listening sockets); before start().
+  // An error a user can cause (a port in use) is one line: a configuration that cannot run here.
+  Status open_sources();
   // Opens sinks and starts every thread. An error (a sink that cannot be opened, a thread that
   // cannot be created) is one line; whatever had started is stopped again.
   Status start();

@@ -69,6 +69,10 @@ struct PartitionLag {
 class Source {
  public:
   virtual ~Source() = default;
+  // Takes what must exist before the daemon says it is ready (a listening socket), on the main
+  // thread before run() starts. An error a user can cause (a port in use) is one line, and the
+  // run ends as for a bad configuration. Most sources open in run() and have nothing to do here.
+  virtual Status open() { return Status(); }
   // Reads until the source is finished (a finite source at its end) or ctx.stopping(). An error
   // a user can cause (unreadable file) is returned as a Status with one clear message.
   virtual Status run(SourceContext& ctx) = 0;

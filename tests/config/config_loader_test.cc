@@ -445,7 +445,7 @@ sinks:
   out: { type: stdout }
 )yaml"),
             "f.yaml:3:21: pipelines.p.source.type: unknown value 'fille'; expected one of file, "
-            "stdin, generate, kafka (did you mean 'file'?)\n");
+            "stdin, generate, kafka, tcp (did you mean 'file'?)\n");
 }
 
 TEST(ConfigLoader, EnumValues) {
@@ -525,9 +525,10 @@ sinks:
   out: { type: stdout }
 )yaml"),
             "f.yaml:3:21: pipelines.p.source.type: source type 'udp' is not built in this "
-            "version; use one of file, stdin, generate, kafka\n");
+            "version; use one of file, stdin, generate, kafka, tcp\n");
 }
 
+// The tcp source is built: beside the refused udp source it is accepted.
 TEST(ConfigLoader, UnbuiltSourceTypesAreRefusedAtTheirType) {
   EXPECT_EQ(problems(R"yaml(
 pipelines:
@@ -545,10 +546,8 @@ pipelines:
 sinks:
   out: { type: "null" }
 )yaml"),
-            "f.yaml:3:21: pipelines.t.source.type: source type 'tcp' is not built in this version; "
-            "use one of file, stdin, generate, kafka\n"
             "f.yaml:7:13: pipelines.u.source.type: source type 'udp' is not built in this version; "
-            "use one of file, stdin, generate, kafka\n");
+            "use one of file, stdin, generate, kafka, tcp\n");
 }
 
 // The kafka sink is built: beside the refused tcp sink it is accepted.
@@ -578,9 +577,9 @@ pipelines:
 sinks:
   out: { type: stdout }
 )yaml",
-                     {{"KIND", "tcp"}}),
-            "f.yaml:3:21: pipelines.p.source.type: source type 'tcp' is not built in this "
-            "version; use one of file, stdin, generate, kafka\n");
+                     {{"KIND", "udp"}}),
+            "f.yaml:3:21: pipelines.p.source.type: source type 'udp' is not built in this "
+            "version; use one of file, stdin, generate, kafka, tcp\n");
 }
 
 TEST(ConfigLoader, MissingSinkType) {
@@ -1218,7 +1217,7 @@ sinks:
   out: { type: stdout }
 )yaml"),
             "f.yaml:3:21: pipelines.a.source.type: unknown value 'stdni'; expected one of file, "
-            "stdin, generate, kafka (did you mean 'stdin'?)\n");
+            "stdin, generate, kafka, tcp (did you mean 'stdin'?)\n");
 }
 
 TEST(ConfigLoader, StdinBesideOtherSourcesIsFine) {

@@ -41,7 +41,7 @@ TEST(SourceKinds, RowsAreTheBuiltKindsOnce) {
     EXPECT_NE(kind.make, nullptr) << kind.name;
     EXPECT_EQ(find_source_kind(kind.name), &kind);
   }
-  EXPECT_EQ(names, (std::set<std::string_view>{"file", "stdin", "generate", "kafka"}));
+  EXPECT_EQ(names, (std::set<std::string_view>{"file", "stdin", "generate", "kafka", "tcp"}));
   for (std::string_view unbuilt : unbuilt_source_kinds()) {
     EXPECT_EQ(find_source_kind(unbuilt), nullptr) << unbuilt;
   }
@@ -162,7 +162,7 @@ TEST(SourceKinds, EveryUnbuiltKindIsRefusedAtItsType) {
     // Its own keys are not checked: the type is the one problem.
     EXPECT_EQ(problems(with_source("{ type: " + type + ", brokers: b, listen: x }")),
               "f.yaml:3:21: pipelines.p.source.type: source type '" + type +
-                  "' is not built in this version; use one of file, stdin, generate, kafka\n");
+                  "' is not built in this version; use one of file, stdin, generate, kafka, tcp\n");
   }
 }
 

@@ -184,7 +184,7 @@ TEST(ConfigHardening, UnbuiltTypesAreRefusedByValidateAsByRun) {
   const std::string expected =
       path +
       ":3:21: pipelines.k.source.type: source type 'udp' is not built in this version; use "
-      "one of file, stdin, generate, kafka\n" +
+      "one of file, stdin, generate, kafka, tcp\n" +
       path +
       ":6:16: sinks.net.type: sink type 'tcp' is not built in this version; use one of stdout, "
       "file, null, kafka\n";
