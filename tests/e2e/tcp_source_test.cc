@@ -308,6 +308,41 @@ TEST(TcpSource, SourceNamesThePeerAddress) {
   EXPECT_EQ(summary_value(err, "net", "parse_error"), 1) << err;
 }
 
+// Past max_connections a connection is closed at once; a silent one is closed after
+// idle_timeout; both are counted in the stop line.
+TEST(TcpSource, ConnectionsOverTheLimitAndIdleOnesAreClosed) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"),
+             config(", max_connections: 1, idle_timeout: 300ms", "{ type: \"null\" }"));
+  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+  ASSERT_GT(pid, 0);
+  const int port = listening_port(dir);
+  ASSERT_GT(port, 0) << read_file(dir.file("sluice.err"));
+  int first = connect_to(port);
+  ASSERT_GE(first, 0);
+  ASSERT_TRUE(send_all(first, "one\n"));
+  // The backlog is first in, first out: the first connection is accepted, the second refused.
+  int second = connect_to(port);
+  ASSERT_GE(second, 0);
+  // Each recv ends when sluice closes that connection: the second at once, the first when idle.
+  timeval timeout{10, 0};
+  char byte;
+  ::setsockopt(second, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  EXPECT_EQ(::recv(second, &byte, 1, 0), 0) << "the connection over the limit was not closed";
+  ::setsockopt(first, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  EXPECT_EQ(::recv(first, &byte, 1, 0), 0) << "the idle connection was not closed";
+  ::close(first);
+  ::close(second);
+  ::kill(pid, SIGTERM);
+  ASSERT_EQ(wait_exit(pid, 600), 0) << read_file(dir.file("sluice.err"));
+  const std::string err = read_file(dir.file("sluice.err"));
+  EXPECT_NE(err.find("max_connections (1) reached"), std::string::npos) << err;
+  EXPECT_NE(err.find("1 connections accepted, 1 refused over max_connections, 1 closed idle"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(summary_value(err, "net", "in"), 1) << err;
+}
+
 TEST(TcpSource, PortInUseIsOneLineAndExit78) {
   int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
