@@ -98,12 +98,12 @@ TEST(ConfigAgreement, BuildErrorsCarryTheirPositionInTheFile) {
       << runtime.status().message();
 
   config.pipelines[0].filter.clear();
-  config.pipelines[0].source.type = "tcp";
+  config.pipelines[0].source.type = "udp";
   config.pipelines[0].source.type_position = {4, 21};
   runtime = Runtime::build(config);
   ASSERT_FALSE(runtime.ok());
   EXPECT_EQ(runtime.status().to_string(),
-            "4:21: pipeline p: source type 'tcp' is not built in this version");
+            "4:21: pipeline p: source type 'udp' is not built in this version");
 }
 
 }  // namespace
