@@ -104,6 +104,13 @@ Status Pipeline::start() {
   return spawn([this] { run_ingest(); }, "ingest");
 }
 
+Status Pipeline::open_source() {
+  if (Status s = source_->open(); !s.ok()) {
+    return Status::error("pipeline " + config_.name + ": " + s.message());
+  }
+  return Status();
+}
+
 void Pipeline::interrupt() {
   for (auto& t : threads_) {
     if (t.joinable()) {

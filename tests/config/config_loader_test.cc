@@ -180,7 +180,6 @@ sinks:
   EXPECT_EQ(web.parse_threads, 4);
   EXPECT_EQ(web.cpus, (std::vector<int>{0, 3}));
 
-  // tcp and udp are refused until they are built (UnbuiltSourceTypesAreRefusedAtTheirType).
   const PipelineConfig& bus = c.pipelines[1];
   EXPECT_EQ(bus.name, "bus");
   EXPECT_EQ(bus.source.type, "generate");
@@ -445,7 +444,7 @@ sinks:
   out: { type: stdout }
 )yaml"),
             "f.yaml:3:21: pipelines.p.source.type: unknown value 'fille'; expected one of file, "
-            "stdin, generate, kafka, udp (did you mean 'file'?)\n");
+            "stdin, generate, kafka, udp, tcp (did you mean 'file'?)\n");
 }
 
 TEST(ConfigLoader, EnumValues) {
@@ -527,21 +526,6 @@ sinks:
             "f.yaml:7:28: sinks.b.address: port 0 in '127.0.0.1:0' is out of range (1-65535)\n");
 }
 
-// Until the tcp source exists, `validate` says so once, at the type, rather than listing the
-// keys a tcp source would need (KafkaSourceRequirements before they were refused).
-TEST(ConfigLoader, UnbuiltSourceTypeIsReportedInsteadOfItsMissingKeys) {
-  EXPECT_EQ(problems(R"yaml(
-pipelines:
-  p:
-    source: { type: tcp, framing: newline }
-    routes: [{ to: out }]
-sinks:
-  out: { type: stdout }
-)yaml"),
-            "f.yaml:3:21: pipelines.p.source.type: source type 'tcp' is not built in this "
-            "version; use one of file, stdin, generate, kafka, udp\n");
-}
-
 // `framing` is the tcp source's: a datagram is its own frame.
 TEST(ConfigLoader, UdpSourceRefusesFramingAndABadListenAddress) {
   const std::string found = problems(R"yaml(
@@ -568,7 +552,6 @@ sinks:
     return out;
   }();
   ASSERT_EQ(lines.size(), 3u) << found;
-  // The wording depends on whether the tcp source (whose key it is) is built.
   EXPECT_EQ(lines[0].rfind("f.yaml:3:52: pipelines.p.source: ", 0), 0u) << lines[0];
   EXPECT_NE(lines[0].find("'framing'"), std::string::npos) << lines[0];
   EXPECT_EQ(lines[1],
@@ -577,8 +560,8 @@ sinks:
   EXPECT_EQ(lines[2], "f.yaml:9:5: pipelines.r.source: missing required key 'listen'");
 }
 
-// The udp source is built: beside the refused tcp source it is accepted.
-TEST(ConfigLoader, UnbuiltSourceTypesAreRefusedAtTheirType) {
+// Every source kind of the contract is built: tcp and udp beside kafka are accepted.
+TEST(ConfigLoader, TcpUdpAndKafkaSourcesAreAccepted) {
   EXPECT_EQ(problems(R"yaml(
 pipelines:
   t:
@@ -595,8 +578,7 @@ pipelines:
 sinks:
   out: { type: "null" }
 )yaml"),
-            "f.yaml:3:21: pipelines.t.source.type: source type 'tcp' is not built in this version; "
-            "use one of file, stdin, generate, kafka, udp\n");
+            "");
 }
 
 // Every sink kind of the contract is built: tcp beside kafka is accepted.
@@ -614,20 +596,6 @@ sinks:
     topic: t
 )yaml"),
             "");
-}
-
-TEST(ConfigLoader, UnbuiltTypeComingFromTheEnvironmentIsRefusedToo) {
-  EXPECT_EQ(problems(R"yaml(
-pipelines:
-  p:
-    source: { type: "${KIND}" }
-    routes: [{ to: out }]
-sinks:
-  out: { type: stdout }
-)yaml",
-                     {{"KIND", "tcp"}}),
-            "f.yaml:3:21: pipelines.p.source.type: source type 'tcp' is not built in this "
-            "version; use one of file, stdin, generate, kafka, udp\n");
 }
 
 TEST(ConfigLoader, MissingSinkType) {
@@ -1281,7 +1249,7 @@ sinks:
   out: { type: stdout }
 )yaml"),
             "f.yaml:3:21: pipelines.a.source.type: unknown value 'stdni'; expected one of file, "
-            "stdin, generate, kafka, udp (did you mean 'stdin'?)\n");
+            "stdin, generate, kafka, udp, tcp (did you mean 'stdin'?)\n");
 }
 
 TEST(ConfigLoader, StdinBesideOtherSourcesIsFine) {

@@ -96,14 +96,6 @@ TEST(ConfigAgreement, BuildErrorsCarryTheirPositionInTheFile) {
   EXPECT_GT(runtime.status().column(), 13);
   EXPECT_EQ(runtime.status().message().rfind("pipeline p: filter: ", 0), 0u)
       << runtime.status().message();
-
-  config.pipelines[0].filter.clear();
-  config.pipelines[0].source.type = "tcp";
-  config.pipelines[0].source.type_position = {4, 21};
-  runtime = Runtime::build(config);
-  ASSERT_FALSE(runtime.ok());
-  EXPECT_EQ(runtime.status().to_string(),
-            "4:21: pipeline p: source type 'tcp' is not built in this version");
 }
 
 }  // namespace

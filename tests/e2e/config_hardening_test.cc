@@ -171,23 +171,6 @@ TEST(ConfigHardening, ControlCharacterInPipelineNameIsRefused) {
   expect_refused_alike(path, expected);
 }
 
-TEST(ConfigHardening, UnbuiltTypesAreRefusedByValidateAsByRun) {
-  TempDir dir;
-  const std::string path = dir.file("kafka.yaml");
-  write_file(path,
-             "pipelines:\n"
-             "  k:\n"
-             "    source: { type: tcp, listen: \"127.0.0.1:5170\" }\n"
-             "    routes: [{ to: net }]\n"
-             "sinks:\n"
-             "  net: { type: tcp, address: \"127.0.0.1:5170\" }\n");
-  const std::string expected =
-      path +
-      ":3:21: pipelines.k.source.type: source type 'tcp' is not built in this version; use "
-      "one of file, stdin, generate, kafka, udp\n";
-  expect_refused_alike(path, expected);
-}
-
 // Keys the build cannot honour are refused with their position by both commands: exactly-once
 // delivery is not built, and bounds below what the daemon would use are not raised silently.
 // The metrics block beside them is accepted by both (validate binds nothing).
