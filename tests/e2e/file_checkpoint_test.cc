@@ -237,6 +237,32 @@ TEST(FileCheckpointTest, CopytruncateFollowedAtOnceByMoreBytesIsReadFromItsStart
   EXPECT_EQ(t.extra, 0u) << "a torn line was delivered";
 }
 
+TEST(FileCheckpointTest, ResumedCsvFileKeepsItsHeaderAndLineNumbers) {
+  // After a restart the header is read again from the file's start (not emitted), so the
+  // resumed records are still named by it, and `_source` line numbers go on.
+  TempDir dir;
+  write_file(dir.file("in.csv"), "n,word\n1,a\n2,b\n");
+  write_file(dir.file("c.yaml"),
+             "data_dir: " + dir.file("data") + "\npipelines:\n  p:\n    source: { type: file, " +
+                 "paths: [" + dir.file("in.csv") + "], follow: true }\n    parse: { format: csv, " +
+                 "header: true }\n    routes: [ { to: out } ]\n" +
+                 "sinks:\n  out: { type: file, path: " + dir.file("out.json") +
+                 ", encoding: json, fields: [n, word, _source] }\n");
+  for (int run = 0; run < 2; ++run) {
+    pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+    const size_t want = run == 0 ? 2 : 3;
+    ASSERT_TRUE(wait_until([&] { return count_lines(read_file(dir.file("out.json"))) == want; }));
+    kill(pid, SIGTERM);
+    ASSERT_EQ(wait_exit(pid, 600), 0) << read_file(dir.file("sluice.err"));
+    if (run == 0) {
+      append_file(dir.file("in.csv"), "3,c\n");
+    }
+  }
+  const std::vector<std::string> lines = split_lines(read_file(dir.file("out.json")));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[2], "{\"n\":\"3\",\"word\":\"c\",\"_source\":\"" + dir.file("in.csv") + ":4\"}");
+}
+
 TEST(FileCheckpointTest, DeletedFileIsReadToItsEndAndReleased) {
   TempDir dir;
   pid_t pid = start_on_app_log(dir, 5000);
