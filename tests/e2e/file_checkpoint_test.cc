@@ -77,8 +77,10 @@ bool holds_descriptor(pid_t pid, const std::string& text) {
   return false;
 }
 
-// Starts a pipeline following dir/app.log, which holds lines 1..lines, and waits until they
-// are out; returns its pid.
+// Starts a pipeline following dir/GLOB, where dir/NAME holds lines 1..lines, and waits until
+// they are out; returns its pid. start_on_app_log: NAME and GLOB are app.log.
+pid_t start_following(const TempDir& dir, const std::string& name, const std::string& glob,
+                      int lines);
 pid_t start_on_app_log(const TempDir& dir, int lines);
 
 // A followed file -> file pipeline over `glob` with its checkpoints in dir/data.
@@ -89,13 +91,18 @@ std::string config(const TempDir& dir, const std::string& glob) {
          "sinks:\n  out: { type: file, path: " + dir.file("out.log") + ", encoding: raw }\n";
 }
 
-pid_t start_on_app_log(const TempDir& dir, int lines) {
-  write_file(dir.file("app.log"), numbered(1, lines));
-  write_file(dir.file("c.yaml"), config(dir, dir.file("app.log")));
+pid_t start_following(const TempDir& dir, const std::string& name, const std::string& glob,
+                      int lines) {
+  write_file(dir.file(name), numbered(1, lines));
+  write_file(dir.file("c.yaml"), config(dir, dir.file(glob)));
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   EXPECT_TRUE(wait_until(
       [&] { return count_lines(read_file(dir.file("out.log"))) == static_cast<size_t>(lines); }));
   return pid;
+}
+
+pid_t start_on_app_log(const TempDir& dir, int lines) {
+  return start_following(dir, "app.log", "app.log", lines);
 }
 
 TEST(FileCheckpointTest, KillNineFiveTimesLosesNothingAndSigtermReplaysNothing) {
@@ -154,10 +161,7 @@ TEST(FileCheckpointTest, KillNineFiveTimesLosesNothingAndSigtermReplaysNothing) 
 
 TEST(FileCheckpointTest, TruncatedAndRewrittenFileUnderTheSameInodeIsReadFromItsStart) {
   TempDir dir;
-  write_file(dir.file("in.log"), numbered(1, 1000));
-  write_file(dir.file("c.yaml"), config(dir, dir.file("in.log")));
-  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
-  ASSERT_TRUE(wait_until([&] { return count_lines(read_file(dir.file("out.log"))) == 1000; }));
+  pid_t pid = start_following(dir, "in.log", "in.log", 1000);
   kill(pid, SIGTERM);
   ASSERT_EQ(wait_exit(pid, 600), 0);
   // Same inode, new content longer than the old offset: the checkpoint's bytes do not match.
@@ -261,6 +265,31 @@ TEST(FileCheckpointTest, ResumedCsvFileKeepsItsHeaderAndLineNumbers) {
   const std::vector<std::string> lines = split_lines(read_file(dir.file("out.json")));
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[2], "{\"n\":\"3\",\"word\":\"c\",\"_source\":\"" + dir.file("in.csv") + ":4\"}");
+}
+
+TEST(FileCheckpointTest, FileRenamedWithinTheGlobIsNotReadAgain) {
+  TempDir dir;
+  pid_t pid = start_following(dir, "a.in", "*.in", 1000);
+  std::filesystem::rename(dir.file("a.in"), dir.file("b.in"));
+  append_file(dir.file("b.in"), numbered(1001, 2000));
+  ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), 2000).missing() == 0; }));
+  kill(pid, SIGTERM);
+  ASSERT_EQ(wait_exit(pid, 600), 0);
+  Tally t = tally(dir.file("out.log"), 2000);
+  EXPECT_EQ(t.lines, 2000u) << "the renamed file was read again from byte 0";
+}
+
+TEST(FileCheckpointTest, DamagedCheckpointFileIsOneWarningAndTheFilesAreReadFromTheirStart) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("data/checkpoints"));
+  write_file(dir.file("data/checkpoints/p.files"), "sluice file checkpoints v1\ngarbage\n");
+  pid_t pid = start_on_app_log(dir, 1000);
+  kill(pid, SIGTERM);
+  ASSERT_EQ(wait_exit(pid, 600), 0);
+  EXPECT_EQ(read_file(dir.file("out.log")), numbered(1, 1000));
+  EXPECT_NE(read_file(dir.file("sluice.err")).find("is not a valid checkpoint file"),
+            std::string::npos)
+      << read_file(dir.file("sluice.err"));
 }
 
 TEST(FileCheckpointTest, DeletedFileIsReadToItsEndAndReleased) {
