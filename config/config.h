@@ -33,6 +33,9 @@ struct SourceConfig {
   // the batches and sizes that buffer from them (Kafka's pre-fetch).
   uint64_t queue_max_bytes = 64ull << 20;
   uint64_t memory_limit = 512ull << 20;
+  // Copied by the loader, for a source that keeps state in `data_dir` (file checkpoints).
+  std::string data_dir = "./sluice-data";
+  std::string pipeline;  // the pipeline's name
 };
 
 struct RouteConfig {
@@ -89,7 +92,7 @@ struct MetricsConfig {
 };
 
 struct Config {
-  // Reserved for the state that checkpoints will keep; nothing is written there in this version.
+  // Where sources keep their state: file checkpoints in DATA_DIR/checkpoints/PIPELINE.files.
   std::string data_dir = "./sluice-data";
   // Pooled batch buffers (BatchRecycler, a few per pipeline) are outside this cap; the README
   // says so.

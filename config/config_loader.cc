@@ -454,6 +454,8 @@ class ConfigLoader {
     }
     pipeline.source.queue_max_bytes = pipeline.queue_max_bytes;
     pipeline.source.memory_limit = config_.memory_limit;
+    pipeline.source.data_dir = config_.data_dir;
+    pipeline.source.pipeline = pipeline.name;
     if (const MapView::Entry* t = map.entry("threads")) {
       MapView threads(reader_, t->value, map.path_of("threads"), reader_.position(t->key_node));
       threads.check_keys({"parse", "cpus"});

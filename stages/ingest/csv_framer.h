@@ -22,6 +22,8 @@ class CsvFramer final : public RecordFramer {
   void reset() override;
   uint64_t lines_framed() const override { return line_; }
   void skip_lines(uint64_t n) override { line_ += n; }
+  void resume_after_lines(uint64_t n) override { line_ = n; }
+  bool awaits_header() const override { return layout_ == nullptr; }
 
  private:
   // Takes batch.text[from, to) as a record (to: its '\n', or the end of the data), without a

@@ -10,15 +10,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <map>
 
+#include "stages/delivery/position_tracker.h"
 #include "stages/log.h"
 
 namespace sluice {
 namespace {
-
-// How many leading bytes identify a file's content, beside its inode (which a file system
-// reuses soon after a delete).
-constexpr size_t kFingerprintBytes = 256;
 
 size_t default_max_open_files() {
   rlimit limit{};
@@ -28,38 +27,65 @@ size_t default_max_open_files() {
   return std::clamp<size_t>(static_cast<size_t>(limit.rlim_cur) / 4, 8, 1024);
 }
 
-// FNV-1a of the first `length` bytes of `fd`; false when fewer bytes could be read.
-bool fingerprint(int fd, size_t length, uint64_t& out) {
-  char buf[kFingerprintBytes];
-  ssize_t n = ::pread(fd, buf, length, 0);
-  if (n < 0 || static_cast<size_t>(n) != length) {
-    return false;
+bool same_inode(const FileIdentity& a, const struct stat& st) {
+  return a.dev == st.st_dev && a.ino == st.st_ino;
+}
+
+// Why `fd` (with `st`) is not the file `entry` describes up to its offset; empty when it is.
+std::string checkpoint_mismatch(int fd, const struct stat& st, const FileCheckpoint& entry) {
+  if (!same_inode(entry.identity, st)) {
+    return "another file (device, inode)";
   }
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < length; ++i) {
-    h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ull;
+  if (static_cast<uint64_t>(st.st_size) < entry.offset) {
+    return "shorter than the checkpoint's offset " + std::to_string(entry.offset);
   }
-  out = h;
-  return true;
+  if (!fingerprint_matches(fd, entry.identity)) {
+    return "its first bytes changed";
+  }
+  uint64_t tail = 0;
+  if (entry.tail_length > 0 &&
+      (!hash_bytes_at(fd, static_cast<off_t>(entry.offset - entry.tail_length), entry.tail_length,
+                      tail) ||
+       tail != entry.tail)) {
+    return "the bytes before offset " + std::to_string(entry.offset) + " changed";
+  }
+  return "";
 }
 
 }  // namespace
 
 struct FileSource::TrackedFile {
-  std::string path;
+  uint64_t id = 0;
+  std::string path;  // where it was last seen
   int fd = -1;
-  bool done = false;    // read to its end (without follow), or failed for good
+  bool done = false;    // read to its end (without follow), failed for good, or released
   bool failed = false;  // could not be read (counted once)
   bool warned = false;  // its open failure was logged
-  // Identity of the file last read at `path`, and where reading resumes when it is closed.
+  // Identity of the file (once opened), and where reading resumes when it is closed.
   bool known = false;
-  dev_t dev = 0;
-  ino_t ino = 0;
+  FileIdentity identity;
   off_t offset = 0;
-  size_t fingerprint_length = 0;
-  uint64_t fingerprint = 0;
+  // Before the first open: where the stream starts (a checkpoint, read_from: end).
+  bool positioned = false;
+  uint64_t start_lines = 0;
   uint64_t last_used = 0;
+  bool seen = false;      // matched by the latest glob scan
+  int gone_rounds = 0;    // scans since no glob match named it (rotated away or deleted)
+  bool released = false;  // done after being read to its end while gone
   std::unique_ptr<StreamReader> reader;
+
+  // Checkpoints: the delivered position, what is known at each emitted range's end (its lines
+  // and the hash of the bytes before it), and which emission of the file a batch belongs to.
+  struct Mark {
+    uint64_t lines;
+    uint32_t tail_length;
+    uint64_t tail;
+  };
+  PositionTracker tracker;
+  std::map<uint64_t, Mark> marks;
+  uint64_t generation = 0;
+  bool reported_blocked = false;
+
   ~TrackedFile() {
     if (fd >= 0) {
       ::close(fd);
@@ -72,11 +98,55 @@ FileSource::FileSource(FileSourceOptions options, FramerFactory make_framer)
   if (options_.max_open_files == 0) {
     options_.max_open_files = default_max_open_files();
   }
+  checkpointing_ = options_.follow && !options_.checkpoint_file.empty();
+  if (checkpointing_) {
+    store_ = std::make_unique<FileCheckpointStore>(options_.checkpoint_file);
+    inbox_ = std::make_shared<AckInbox>();
+  }
 }
 
-FileSource::~FileSource() = default;
+FileSource::~FileSource() { AckInbox::outlive_batches(inbox_); }
+
+void FileSource::load_checkpoints() {
+  if (!checkpointing_) {
+    return;
+  }
+  bool exists = false;
+  Result<std::vector<FileCheckpoint>> loaded = store_->load(&exists);
+  had_checkpoints_ = exists;
+  if (!loaded.ok()) {
+    log_warning("file source: " + loaded.status().message() +
+                "; starting without checkpoints (files are read from their start)");
+    return;
+  }
+  resume_ = std::move(loaded.value());
+}
+
+FileSource::TrackedFile& FileSource::track(const std::string& path) {
+  auto file = std::make_unique<TrackedFile>();
+  file->id = next_file_id_++;
+  file->path = path;
+  file->seen = true;
+  file->reader = std::make_unique<StreamReader>(
+      make_framer_(), std::make_shared<const std::string>(path), options_.reader);
+  if (checkpointing_) {
+    TrackedFile* f = file.get();
+    file->reader->set_emit_hook(
+        [this, f](Batch& batch, uint64_t first, uint64_t end, uint64_t lines) {
+          on_emit(*f, batch, first, end, lines);
+        });
+  }
+  if (options_.follow) {
+    file->reader->set_verify_reads(true);
+  }
+  files_.push_back(std::move(file));
+  return *files_.back();
+}
 
 void FileSource::discover(bool first_scan) {
+  for (auto& f : files_) {
+    f->seen = false;
+  }
   for (const std::string& pattern : options_.paths) {
     glob_t g{};
     int rc = ::glob(pattern.c_str(), GLOB_NOSORT | GLOB_BRACE, nullptr, &g);
@@ -91,27 +161,109 @@ void FileSource::discover(bool first_scan) {
     ::globfree(&g);
     std::sort(matches.begin(), matches.end());
     for (const std::string& path : matches) {
-      bool known =
-          std::any_of(files_.begin(), files_.end(), [&](const auto& f) { return f->path == path; });
-      if (known) {
-        continue;
-      }
       struct stat st {};
-      if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      if (::stat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) {
         continue;
       }
-      auto file = std::make_unique<TrackedFile>();
-      file->path = path;
-      if (first_scan && options_.read_from_end && S_ISREG(st.st_mode)) {
-        file->known = true;
-        file->dev = st.st_dev;
-        file->ino = st.st_ino;
-        file->offset = st.st_size;
+      // The same file under this name or another (renamed within the globs): it goes on.
+      auto same = std::find_if(files_.begin(), files_.end(), [&](const auto& f) {
+        if (f->released) {
+          return false;
+        }
+        return f->known ? same_inode(f->identity, st) : f->path == path;
+      });
+      if (same != files_.end()) {
+        (*same)->seen = true;
+        (*same)->gone_rounds = 0;
+        (*same)->path = path;
+        continue;
       }
-      file->reader = std::make_unique<StreamReader>(
-          make_framer_(), std::make_shared<const std::string>(path), options_.reader);
-      files_.push_back(std::move(file));
+      TrackedFile& file = track(path);
+      if (!S_ISREG(st.st_mode)) {
+        continue;  // opening it says why it cannot be read
+      }
+      // A checkpoint for this file (by identity, wherever it was last seen).
+      auto entry = std::find_if(resume_.begin(), resume_.end(), [&](const FileCheckpoint& e) {
+        return same_inode(e.identity, st);
+      });
+      if (entry != resume_.end()) {
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        std::string why =
+            fd < 0 ? std::string(std::strerror(errno)) : checkpoint_mismatch(fd, st, *entry);
+        if (fd >= 0) {
+          ::close(fd);
+        }
+        if (why.empty()) {
+          file.offset = static_cast<off_t>(entry->offset);
+          file.start_lines = entry->lines;
+          file.identity = entry->identity;
+          file.known = true;
+        } else {
+          log_info("file source: " + path + " does not match its checkpoint (" + why +
+                   "); reading it from the start");
+        }
+        resume_.erase(entry);
+      } else if (first_scan && options_.read_from_end && !had_checkpoints_) {
+        file.known = true;
+        file.identity.dev = st.st_dev;
+        file.identity.ino = st.st_ino;
+        file.offset = st.st_size;
+      }
     }
+  }
+  if (first_scan) {
+    std::vector<FileCheckpoint> rest = std::move(resume_);
+    resume_.clear();
+    for (const FileCheckpoint& entry : rest) {
+      resume_rotated(entry);
+    }
+    return;
+  }
+  // What no glob names any more was rotated away or deleted: read to its end, then released.
+  for (auto& f : files_) {
+    if (!f->seen && !f->done) {
+      if (f->fd < 0) {
+        // Closed (idle, evicted, or never opened) and gone: nothing to read it through.
+        f->done = true;
+        f->released = true;
+      } else {
+        ++f->gone_rounds;
+      }
+    }
+  }
+}
+
+void FileSource::resume_rotated(const FileCheckpoint& entry) {
+  const std::filesystem::path dir = std::filesystem::path(entry.path).parent_path();
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir.empty() ? "." : dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string candidate = it->path().string();
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        !same_inode(entry.identity, st)) {
+      continue;
+    }
+    int fd = ::open(candidate.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+      return;
+    }
+    const std::string why = checkpoint_mismatch(fd, st, entry);
+    ::close(fd);
+    if (!why.empty()) {
+      return;  // a new file on a reused inode: not the one the checkpoint names
+    }
+    log_info("file source: " + entry.path + " was rotated to " + candidate +
+             " since the checkpoint; reading it to its end from offset " +
+             std::to_string(entry.offset));
+    TrackedFile& file = track(candidate);
+    file.seen = false;
+    file.gone_rounds = 1;
+    file.offset = static_cast<off_t>(entry.offset);
+    file.start_lines = entry.lines;
+    file.identity = entry.identity;
+    file.known = true;
+    return;
   }
 }
 
@@ -132,9 +284,9 @@ void FileSource::fail_file(TrackedFile& file, const std::string& reason) {
 bool FileSource::evict_idle_file(const TrackedFile* keep) {
   TrackedFile* oldest = nullptr;
   for (auto& f : files_) {
-    // Only a file at a record boundary or one whose incomplete record can be re-read: an
-    // evicted file holds no memory.
-    if (f->fd >= 0 && f.get() != keep && (oldest == nullptr || f->last_used < oldest->last_used)) {
+    // A gone file cannot be reopened by its name: it keeps its descriptor until released.
+    if (f->fd >= 0 && f.get() != keep && f->gone_rounds == 0 &&
+        (oldest == nullptr || f->last_used < oldest->last_used)) {
       oldest = f.get();
     }
   }
@@ -152,9 +304,8 @@ void FileSource::close_file(TrackedFile& file) {
   file.reader->rewind(file.fd);
   off_t pos = ::lseek(file.fd, 0, SEEK_CUR);
   file.offset = pos < 0 ? 0 : pos;
-  file.fingerprint_length = std::min<size_t>(kFingerprintBytes, static_cast<size_t>(file.offset));
-  if (!fingerprint(file.fd, file.fingerprint_length, file.fingerprint)) {
-    file.fingerprint_length = 0;
+  if (!refresh_fingerprint(file.fd, file.offset, file.identity)) {
+    file.identity.print_length = 0;
   }
   ::close(file.fd);
   file.fd = -1;
@@ -169,7 +320,22 @@ bool FileSource::has_news(TrackedFile& file) {
   if (!file.known) {
     return true;
   }
-  return st.st_dev != file.dev || st.st_ino != file.ino || st.st_size != file.offset;
+  return !same_inode(file.identity, st) || st.st_size != file.offset;
+}
+
+void FileSource::restart_file(TrackedFile& file, const std::string& why) {
+  log_info("file source: " + file.path + " " + why + "; reading from the start");
+  file.reader->reset();
+  file.offset = 0;
+  file.identity.print_length = 0;
+  file.identity.print = 0;
+  ++file.generation;
+  file.tracker.reset();
+  file.marks.clear();
+  if (file.fd >= 0) {
+    ::lseek(file.fd, 0, SEEK_SET);
+  }
+  dirty_ = true;
 }
 
 bool FileSource::open_file(TrackedFile& file) {
@@ -202,86 +368,242 @@ bool FileSource::open_file(TrackedFile& file) {
     return false;
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  bool same =
-      file.known && st.st_dev == file.dev && st.st_ino == file.ino && st.st_size >= file.offset;
-  uint64_t print = 0;
-  if (same && file.fingerprint_length > 0 &&
-      (!fingerprint(fd, file.fingerprint_length, print) || print != file.fingerprint)) {
-    same = false;
-  }
-  if (file.known && !same) {
-    // Another file now has this path (rotated, or truncated and rewritten): read it whole.
-    log_info("file source: " + file.path + " was replaced or truncated; reading from the start");
-    file.reader->reset();
-    file.offset = 0;
-  }
-  file.known = true;
-  file.dev = st.st_dev;
-  file.ino = st.st_ino;
-  file.fingerprint_length = 0;
-  ::lseek(fd, file.offset, SEEK_SET);
   file.fd = fd;
   ++open_count_;
+  const bool same = file.known && same_inode(file.identity, st) && st.st_size >= file.offset &&
+                    fingerprint_matches(fd, file.identity);
+  if (file.known && !same) {
+    // Another file now has this path (truncated and rewritten, or replaced while closed).
+    file.identity.dev = st.st_dev;
+    file.identity.ino = st.st_ino;
+    restart_file(file, "was replaced or truncated");
+    file.positioned = true;
+    return true;
+  }
+  file.known = true;
+  file.identity.dev = st.st_dev;
+  file.identity.ino = st.st_ino;
+  if (!file.positioned) {
+    file.positioned = true;
+    const auto offset = static_cast<uint64_t>(file.offset);
+    if (!file.reader->start_at(fd, offset, file.start_lines)) {
+      restart_file(file, "could not be read at its checkpoint");
+      return true;
+    }
+    if (checkpointing_ && offset > 0) {
+      // The position starts here: a save keeps it even before anything new is delivered.
+      file.tracker.reset(static_cast<int64_t>(offset));
+      TrackedFile::Mark mark{file.start_lines, 0, 0};
+      mark.tail_length = static_cast<uint32_t>(std::min<uint64_t>(kTailCheckBytes, offset));
+      hash_bytes_at(fd, static_cast<off_t>(offset - mark.tail_length), mark.tail_length, mark.tail);
+      file.marks[offset] = mark;
+      refresh_fingerprint(fd, st.st_size, file.identity);
+      dirty_ = true;
+    }
+    return true;
+  }
+  ::lseek(fd, file.offset, SEEK_SET);
   return true;
 }
 
+void FileSource::on_emit(TrackedFile& file, Batch& batch, uint64_t first, uint64_t end,
+                         uint64_t lines) {
+  const uint64_t cookie = next_cookie_++;
+  batch.set_ack(inbox_.get(), cookie);
+  inbox_->emitted();
+  file.tracker.emitted(static_cast<int64_t>(first), static_cast<int64_t>(end) - 1);
+  TrackedFile::Mark mark{lines, 0, 0};
+  mark.tail_length = static_cast<uint32_t>(std::min<uint64_t>(kTailCheckBytes, end));
+  hash_bytes_at(file.fd, static_cast<off_t>(end - mark.tail_length), mark.tail_length, mark.tail);
+  file.marks[end] = mark;
+  refresh_fingerprint(file.fd, static_cast<off_t>(end), file.identity);
+  in_flight_.emplace(cookie, InFlight{file.id, file.generation, static_cast<int64_t>(first)});
+  // Between two batches of a long read: positions move on, and are saved, while it goes on.
+  settle(std::chrono::milliseconds(0));
+  save_checkpoints(false);
+}
+
+void FileSource::settle(std::chrono::milliseconds wait) {
+  if (!checkpointing_) {
+    return;
+  }
+  inbox_->take(settled_, wait);
+  for (const AckInbox::Settled& s : settled_) {
+    auto it = in_flight_.find(s.cookie);
+    if (it == in_flight_.end()) {
+      continue;
+    }
+    const InFlight f = it->second;
+    in_flight_.erase(it);
+    auto file = std::find_if(files_.begin(), files_.end(),
+                             [&](const auto& t) { return t->id == f.file_id; });
+    if (file == files_.end() || (*file)->generation != f.generation) {
+      continue;  // the file started again since: this range is no longer its position
+    }
+    TrackedFile& t = **file;
+    if (s.delivered) {
+      dirty_ |= t.tracker.complete(f.first) == PositionTracker::Change::kAdvanced;
+    } else if (t.tracker.abandon(f.first) == PositionTracker::Change::kBlocked &&
+               !t.reported_blocked) {
+      t.reported_blocked = true;
+      log_error("file source: " + t.path + ": bytes from offset " + std::to_string(f.first) +
+                " were not delivered by every sink nor dead-lettered; its checkpoint stays "
+                "before them until sluice restarts");
+    }
+  }
+  settled_.clear();
+}
+
+void FileSource::save_checkpoints(bool now) {
+  if (!checkpointing_ || !dirty_) {
+    return;
+  }
+  const auto clock = std::chrono::steady_clock::now();
+  if (!now && clock - last_save_ < std::chrono::milliseconds(options_.checkpoint_interval_ms)) {
+    return;
+  }
+  std::vector<FileCheckpoint> entries;
+  for (auto& f : files_) {
+    auto position = f->tracker.committable();
+    if (!f->known || !position) {
+      continue;
+    }
+    const auto offset = static_cast<uint64_t>(*position);
+    auto mark = f->marks.find(offset);
+    if (mark == f->marks.end()) {
+      continue;  // cannot happen: every range end has its mark
+    }
+    f->marks.erase(f->marks.begin(), mark);  // what is behind the position is needed no more
+    FileCheckpoint e;
+    e.path = f->path;
+    e.identity = f->identity;
+    e.offset = offset;
+    e.lines = mark->second.lines;
+    e.tail_length = mark->second.tail_length;
+    e.tail = mark->second.tail;
+    entries.push_back(std::move(e));
+  }
+  if (Status s = store_->save(entries); !s.ok()) {
+    if (!warned_save_) {
+      log_warning("file source: cannot save checkpoints: " + s.message() +
+                  " (retried; a restart may read again what was delivered since the last save)");
+      warned_save_ = true;
+    }
+    last_save_ = clock;
+    return;
+  }
+  warned_save_ = false;
+  dirty_ = false;
+  last_save_ = clock;
+  forget_released();
+}
+
+void FileSource::forget_released() {
+  std::erase_if(files_, [](const auto& f) {
+    return f->released && f->fd < 0 && f->tracker.in_flight() == 0;
+  });
+}
+
 bool FileSource::sleep_interval(SourceContext& ctx) {
-  return !ctx.wait_for_stop(std::chrono::milliseconds(options_.poll_interval_ms));
+  auto wait = std::chrono::milliseconds(options_.poll_interval_ms);
+  // While batches are in flight, their acknowledgements are taken as they come, so a position
+  // is saved soon after it moves rather than after the next poll.
+  constexpr auto kSlice = std::chrono::milliseconds(20);
+  while (checkpointing_ && !in_flight_.empty() && wait > kSlice) {
+    if (ctx.stopping()) {
+      return false;
+    }
+    settle(kSlice);
+    save_checkpoints(false);
+    wait -= kSlice;
+  }
+  return !ctx.wait_for_stop(wait);
+}
+
+bool FileSource::read_file(TrackedFile& file, SourceContext& ctx) {
+  if (file.fd < 0) {
+    if (options_.follow && file.known && file.positioned && !has_news(file)) {
+      return true;  // closed and idle: one stat, no descriptor
+    }
+    if (!open_file(file)) {
+      return true;
+    }
+  }
+  file.last_used = ++clock_;
+  bool final = !options_.follow;
+  if (options_.follow) {
+    struct stat st {};
+    const auto pos = static_cast<off_t>(file.reader->read_offset());
+    if (::fstat(file.fd, &st) != 0) {
+      return true;
+    }
+    if (st.st_nlink == 0 && file.gone_rounds == 0) {
+      file.gone_rounds = 1;  // deleted: no glob will name it again
+    }
+    if (st.st_size < pos) {
+      restart_file(file, "was truncated");
+    } else if (st.st_size > pos && !file.reader->still_holds_read_bytes(file.fd)) {
+      restart_file(file, "was truncated and rewritten");
+    } else if (st.st_size == pos && file.reader->unframed_bytes() == 0) {
+      // Nothing new: reading would take a read buffer from the memory budget (and maybe
+      // wait for it) only to find the end of the file again. A gone file is done here.
+      if (file.gone_rounds >= 2) {
+        close_file(file);
+        file.done = true;
+        file.released = true;
+      }
+      return true;
+    }
+    // A file gone for good ends with its last record, terminated or not.
+    final = file.gone_rounds >= 2;
+  }
+  auto outcome = file.reader->pump(file.fd, ctx, final);
+  if (outcome == StreamReader::Outcome::kStopped) {
+    return false;
+  }
+  if (outcome == StreamReader::Outcome::kReplaced) {
+    restart_file(file, "was truncated and rewritten while being read");
+    return true;
+  }
+  if (outcome == StreamReader::Outcome::kError) {
+    std::string reason = "cannot read " + file.path + ": " + file.reader->error();
+    close_file(file);
+    fail_file(file, reason);
+    file.done = true;
+    return true;
+  }
+  if (!options_.follow || final) {
+    // Read to its end: the descriptor and the reader's memory go now, not at the end of the
+    // run.
+    close_file(file);
+    file.done = true;
+    file.released = options_.follow;
+  } else {
+    // At the end of a followed file: its incomplete last record goes back to the file, so
+    // an idle file holds no memory.
+    file.reader->rewind(file.fd);
+  }
+  return true;
 }
 
 Status FileSource::run(SourceContext& ctx) {
+  load_checkpoints();
   discover(/*first_scan=*/true);
   while (!ctx.stopping()) {
-    for (auto& owned : files_) {
-      TrackedFile& file = *owned;
+    // By index: reading may not add files, but a failed open may not remove them either.
+    for (size_t i = 0; i < files_.size(); ++i) {
+      TrackedFile& file = *files_[i];
       if (file.done) {
         continue;
       }
-      if (file.fd < 0) {
-        if (options_.follow && file.known && !has_news(file)) {
-          continue;  // closed and idle: one stat, no descriptor
-        }
-        if (!open_file(file)) {
-          continue;
-        }
+      if (!read_file(file, ctx)) {
+        break;
       }
-      file.last_used = ++clock_;
-      if (options_.follow) {
-        // A file that shrank was truncated: start it again from the beginning.
-        struct stat st {};
-        off_t pos = ::lseek(file.fd, 0, SEEK_CUR);
-        if (::fstat(file.fd, &st) == 0 && st.st_size < pos) {
-          log_info("file source: " + file.path + " was truncated; reading from the start");
-          ::lseek(file.fd, 0, SEEK_SET);
-          file.reader->reset();
-        } else if (st.st_size == pos && file.reader->unframed_bytes() == 0) {
-          // Nothing new: reading would take a read buffer from the memory budget (and maybe
-          // wait for it) only to find the end of the file again.
-          continue;
-        }
-      }
-      auto outcome = file.reader->pump(file.fd, ctx, /*final=*/!options_.follow);
-      if (outcome == StreamReader::Outcome::kStopped) {
-        return Status();
-      }
-      if (outcome == StreamReader::Outcome::kError) {
-        std::string reason = "cannot read " + file.path + ": " + file.reader->error();
-        close_file(file);
-        fail_file(file, reason);
-        file.done = true;
-        continue;
-      }
-      if (!options_.follow) {
-        // Read to its end: the descriptor and the reader's memory go now, not at the end of
-        // the run.
-        close_file(file);
-        file.reader.reset();
-        file.done = true;
-      } else {
-        // At the end of a followed file: its incomplete last record goes back to the file, so
-        // an idle file holds no memory.
-        file.reader->rewind(file.fd);
-      }
+      settle(std::chrono::milliseconds(0));
+      save_checkpoints(false);
+    }
+    if (ctx.stopping()) {
+      break;
     }
     if (!options_.follow) {
       bool all_done =
@@ -298,7 +620,18 @@ Status FileSource::run(SourceContext& ctx) {
     if (!sleep_interval(ctx)) {
       break;
     }
+    settle(std::chrono::milliseconds(0));
+    save_checkpoints(false);
     discover(/*first_scan=*/false);
+  }
+  if (checkpointing_) {
+    // Every emitted batch ends acknowledged or abandoned (after an abort they die without a
+    // word reaching the sinks, so the wait ends there too); then the positions are saved.
+    while (!in_flight_.empty() && !ctx.aborted()) {
+      settle(std::chrono::milliseconds(50));
+    }
+    settle(std::chrono::milliseconds(0));
+    save_checkpoints(true);
   }
   if (failed_ > 0) {
     return Status::error("file source: " + std::to_string(failed_) + " of " +

@@ -1,22 +1,39 @@
 // FileSource: reads the files matching `paths` (globs). Without follow, each file is read to its
 // end and the source finishes; with follow, it keeps reading what is appended and picks up new
 // files that match (globs are re-scanned). Each file is its own stream: its own framer (so a CSV
-// header per file) and its own line numbers in `_source`. Rotation and checkpoints come later.
+// header per file) and its own line numbers in `_source`.
+// Files are known by identity (device, inode, and a fingerprint of their first bytes), not by
+// name: a file renamed to another name the globs match goes on where it was; a file renamed out
+// of the globs or deleted (rotation) is read to its end through its open descriptor and then
+// released; a file truncated in place (copytruncate), noticed by its size or by the bytes before
+// the read position no longer being what was read there, is read again from its start, and a
+// read that landed in the new content is dropped rather than delivered torn.
+// With a checkpoint file (a following source), each batch carries its file and byte range as its
+// acknowledgement (Batch::set_ack); a PositionTracker per file moves the file's position over
+// what every sink acknowledged, and the positions are saved (FileCheckpointStore) about once a
+// second when they moved and at shutdown, after the in-flight batches settled. A restart resumes
+// each file there once its first bytes and the bytes before the offset check out, also a file
+// rotated to another name in the same directory while sluice was down.
 // Files are opened lazily and at most `max_open_files` at once: a finished file is closed, and a
 // followed file that is idle is closed when another needs its slot, then reopened by path and
-// checked by identity (device, inode) and fingerprint (its first bytes) before reading resumes
-// where it stopped. Only regular files are read; a FIFO or device matched by a glob is skipped
-// with a warning (opening it could block, reading it is not what a glob of logs means).
+// checked by identity before reading resumes where it stopped. Only regular files are read; a
+// FIFO or device matched by a glob is skipped with a warning.
+// Threading: run() on the ingest thread; acknowledgements arrive on sink threads into an
+// AckInbox and are applied on the ingest thread.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "stages/delivery/ack_inbox.h"
+#include "stages/ingest/file_checkpoints.h"
 #include "stages/ingest/source.h"
 #include "stages/ingest/stream_reader.h"
 
@@ -24,13 +41,20 @@ namespace sluice {
 
 struct FileSourceOptions {
   std::vector<std::string> paths;  // glob patterns
-  bool read_from_end = false;      // files present at start are read from their end
-  bool follow = true;              // false: read to EOF, then finish
+  // Files present at start are read from their end; only on a first run (no checkpoint file yet):
+  // later, a file without a checkpoint appeared since and is read whole.
+  bool read_from_end = false;
+  bool follow = true;  // false: read to EOF, then finish (no checkpoints)
   StreamReaderOptions reader;
   int poll_interval_ms = 200;  // how often a following source looks for new data and files
   // Files open at once. 0: a quarter of the process's descriptor limit (RLIMIT_NOFILE), between
   // 8 and 1024, leaving room for sinks and the rest of the process.
   size_t max_open_files = 0;
+  // Where a following source keeps its positions (file_checkpoint_path()); empty: none.
+  std::string checkpoint_file;
+  // How often moved positions are saved; a shorter interval bounds the replay after a crash
+  // tighter, at one fsync'd write each time.
+  int checkpoint_interval_ms = 1000;
 };
 
 class FileSource : public Source {
@@ -47,7 +71,17 @@ class FileSource : public Source {
 
  private:
   struct TrackedFile;
+  struct InFlight {
+    uint64_t file_id;
+    uint64_t generation;
+    int64_t first;
+  };
+  void load_checkpoints();
   void discover(bool first_scan);
+  // A file the checkpoints name that no glob match claimed: found again in its directory by
+  // identity (rotated while sluice was down) and read to its end, or forgotten.
+  void resume_rotated(const FileCheckpoint& entry);
+  TrackedFile& track(const std::string& path);
   bool sleep_interval(SourceContext& ctx);
   // Opens `file` (evicting an idle one when at the bound) and positions it; false when it
   // cannot be read now (the reason is logged once, and recorded when it is final).
@@ -58,6 +92,17 @@ class FileSource : public Source {
   bool has_news(TrackedFile& file);
   bool evict_idle_file(const TrackedFile* keep);
   void fail_file(TrackedFile& file, const std::string& reason);
+  // The file holds other content than was read from it: it starts again from byte 0.
+  void restart_file(TrackedFile& file, const std::string& why);
+  // Reads what `file` has; false when the source must return (stopping).
+  bool read_file(TrackedFile& file, SourceContext& ctx);
+  // Checkpoints: the hook that gives each batch its acknowledgement, the hand-over of
+  // acknowledgements, and saving.
+  void on_emit(TrackedFile& file, Batch& batch, uint64_t first, uint64_t end, uint64_t lines);
+  void settle(std::chrono::milliseconds wait);
+  void save_checkpoints(bool now);
+  // Released files whose batches all settled are dropped once a save no longer needs them.
+  void forget_released();
 
   FileSourceOptions options_;
   FramerFactory make_framer_;
@@ -67,6 +112,20 @@ class FileSource : public Source {
   size_t failed_ = 0;
   std::string first_failure_;
   bool warned_descriptors_ = false;
+
+  // Checkpoints (a following source with a checkpoint file).
+  bool checkpointing_ = false;
+  bool had_checkpoints_ = false;  // a checkpoint file existed: read_from no longer applies
+  std::unique_ptr<FileCheckpointStore> store_;
+  std::vector<FileCheckpoint> resume_;  // loaded entries not yet claimed by a file
+  std::shared_ptr<AckInbox> inbox_;
+  std::unordered_map<uint64_t, InFlight> in_flight_;
+  std::vector<AckInbox::Settled> settled_;  // reused
+  uint64_t next_cookie_ = 1;
+  uint64_t next_file_id_ = 1;
+  bool dirty_ = false;  // a position moved since the last save
+  std::chrono::steady_clock::time_point last_save_{};
+  bool warned_save_ = false;
 };
 
 }  // namespace sluice

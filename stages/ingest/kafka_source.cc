@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
+#include "stages/delivery/ack_inbox.h"
 #include "stages/delivery/position_tracker.h"
 #include "stages/ingest/kafka_pause_policy.h"
 #include "stages/log.h"
@@ -47,46 +47,6 @@ std::string err_text(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
 uint64_t kafka_prefetch_bytes(uint64_t queue_max_bytes, uint64_t memory_limit) {
   return std::max<uint64_t>(std::min(queue_max_bytes / 2, memory_limit / 8), 2ull << 20);
 }
-
-// Acknowledgements from sink threads, handed over to the ingest thread once per batch.
-class KafkaSource::Inbox : public Acknowledger {
- public:
-  struct Settled {
-    uint64_t cookie;
-    bool delivered;
-  };
-  void acknowledge(uint64_t cookie) noexcept override { add(cookie, true); }
-  void abandon(uint64_t cookie) noexcept override { add(cookie, false); }
-  // Batches handed to the pipeline that have not settled yet (any thread).
-  void emitted() { outstanding_.fetch_add(1); }
-  // The pipeline refused the batch counted by emitted(): it stays with the source.
-  void add_back_refused() { outstanding_.fetch_sub(1); }
-  int64_t outstanding() const { return outstanding_.load(); }
-
-  // Takes what arrived, waiting up to `timeout` when nothing has.
-  void take(std::vector<Settled>& out, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mu_);
-    if (settled_.empty() && timeout.count() > 0) {
-      cv_.wait_for(lock, timeout, [this] { return !settled_.empty(); });
-    }
-    out.swap(settled_);
-    settled_.clear();
-  }
-
- private:
-  void add(uint64_t cookie, bool delivered) noexcept {
-    outstanding_.fetch_sub(1);
-    {
-      std::lock_guard lock(mu_);
-      settled_.push_back(Settled{cookie, delivered});
-    }
-    cv_.notify_one();
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Settled> settled_;
-  std::atomic<int64_t> outstanding_{0};
-};
 
 namespace {
 
@@ -265,9 +225,9 @@ class KafkaSource::Consumer {
   uint64_t generation_ = 0;
   std::unordered_map<uint64_t, InFlight> in_flight_;
   uint64_t next_cookie_ = 1;
-  std::vector<Inbox::Settled> settled_;  // reused
-  rd_kafka_queue_t* queue_ = nullptr;    // the consumer queue
-  HeldMessages held_;                    // returned by librdkafka, not yet in a batch
+  std::vector<AckInbox::Settled> settled_;  // reused
+  rd_kafka_queue_t* queue_ = nullptr;       // the consumer queue
+  HeldMessages held_;                       // returned by librdkafka, not yet in a batch
   std::vector<std::string> reported_topics_;
 
   // The batch being filled: one partition's messages [open_first_, open_last_].
@@ -494,7 +454,7 @@ void KafkaSource::Consumer::revoke(rd_kafka_topic_partition_list_t* partitions) 
 void KafkaSource::Consumer::settle(std::chrono::milliseconds wait) {
   source_.inbox_->take(settled_, wait);
   bool advanced = false;
-  for (const Inbox::Settled& s : settled_) {
+  for (const AckInbox::Settled& s : settled_) {
     auto it = in_flight_.find(s.cookie);
     if (it == in_flight_.end()) {
       continue;
@@ -858,16 +818,9 @@ Status KafkaSource::Consumer::stop() {
 }
 
 KafkaSource::KafkaSource(KafkaSourceOptions options)
-    : options_(std::move(options)), inbox_(std::make_shared<Inbox>()) {}
+    : options_(std::move(options)), inbox_(std::make_shared<AckInbox>()) {}
 
-KafkaSource::~KafkaSource() {
-  // Batches still alive (an aborted run that could not wait for them) point at the inbox and
-  // may settle after this source is gone: keep it alive for them. Only an aborted teardown
-  // gets here with batches in flight, and the inbox is a few bytes.
-  if (inbox_->outstanding() > 0) {
-    new std::shared_ptr<Inbox>(inbox_);  // NOLINT: deliberately never freed, see above
-  }
-}
+KafkaSource::~KafkaSource() { AckInbox::outlive_batches(inbox_); }
 
 Status KafkaSource::run(SourceContext& ctx) {
   Consumer consumer(*this, ctx);

@@ -23,6 +23,8 @@
 
 namespace sluice {
 
+class AckInbox;
+
 struct KafkaSourceOptions {
   // Bootstrap list "host:port,host:port" (bootstrap.servers).
   std::string brokers;
@@ -67,10 +69,9 @@ class KafkaSource : public Source {
 
  private:
   class Consumer;  // the run's librdkafka state (kafka_source.cc)
-  class Inbox;     // acknowledgements from sink threads
 
   KafkaSourceOptions options_;
-  std::shared_ptr<Inbox> inbox_;
+  std::shared_ptr<AckInbox> inbox_;  // acknowledgements from sink threads
   std::atomic<uint64_t> blocked_partitions_{0};
   mutable std::mutex lag_mu_;
   std::vector<PartitionLag> lags_;  // published by the ingest thread about once a second

@@ -19,6 +19,7 @@ class LineFramer final : public RecordFramer {
   void reset() override { line_ = 0; }
   uint64_t lines_framed() const override { return line_; }
   void skip_lines(uint64_t n) override { line_ += n; }
+  void resume_after_lines(uint64_t n) override { line_ = n; }
 
  private:
   // Takes batch.text[from, to) as a line (to: its '\n', or the end of the data), without a

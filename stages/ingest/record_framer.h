@@ -35,6 +35,11 @@ class RecordFramer {
   virtual uint64_t lines_framed() const = 0;
   // Counts `n` lines the caller consumed without framing them (the rest of an oversized record).
   virtual void skip_lines(uint64_t n) = 0;
+  // The stream resumes after `n` lines (a checkpoint): the line count is set, a header already
+  // framed is kept.
+  virtual void resume_after_lines(uint64_t n) = 0;
+  // True while the stream's header (CSV `header: true`) has not been framed.
+  virtual bool awaits_header() const { return false; }
 };
 
 // Builds the framer the parse format needs. `schema` must be complete and outlive the framer.

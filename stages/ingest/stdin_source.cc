@@ -12,6 +12,7 @@ Status StdinSource::run(SourceContext& ctx) {
       case StreamReader::Outcome::kStopped:
         return Status();
       case StreamReader::Outcome::kAgain:
+      case StreamReader::Outcome::kReplaced:  // only with verify_reads, which stdin never sets
         continue;
       case StreamReader::Outcome::kError:
         return Status::error("cannot read stdin: " + reader_.error());

@@ -10,7 +10,16 @@
 namespace sluice {
 namespace {
 constexpr size_t kOversizedRawPrefix = 1024;
+// Bytes kept of what was read last, to tell whether a file still holds them.
+constexpr size_t kRecentBytes = 32;
+
+// Reads `length` bytes of `fd` at `from` into `out`; false when fewer could be read.
+bool read_exactly_at(int fd, uint64_t from, size_t length, std::string& out) {
+  out.resize(length);
+  ssize_t n = ::pread(fd, out.data(), length, static_cast<off_t>(from));
+  return n >= 0 && static_cast<size_t>(n) == length;
 }
+}  // namespace
 
 StreamReader::StreamReader(std::unique_ptr<RecordFramer> framer,
                            std::shared_ptr<const std::string> name, StreamReaderOptions options)
@@ -121,8 +130,24 @@ StreamReader::Outcome StreamReader::pump(int fd, SourceContext& ctx, bool final)
     if (n == 0) {
       return flush(ctx, final) ? Outcome::kEndOfData : Outcome::kStopped;
     }
+    if (verify_reads_ && !recent_.empty() && !still_holds_read_bytes(fd)) {
+      // The file changed under this read: what it returned belongs to new content. What was
+      // framed before it is still the old content's and goes on; the rest is dropped.
+      if (framed_upto_ > 0 && !emit_framed(ctx)) {
+        return Outcome::kStopped;
+      }
+      return Outcome::kReplaced;
+    }
+    if (verify_reads_) {
+      const size_t keep = std::min<size_t>(kRecentBytes, static_cast<size_t>(n));
+      recent_.append(text.data() + used_ + static_cast<size_t>(n) - keep, keep);
+      if (recent_.size() > kRecentBytes) {
+        recent_.erase(0, recent_.size() - kRecentBytes);
+      }
+    }
     used_ += static_cast<size_t>(n);
     bytes_read_ += static_cast<uint64_t>(n);
+    read_offset_ += static_cast<uint64_t>(n);
     if (skipping_) {
       char* from = text.data() + framed_upto_;
       auto* nl = static_cast<char*>(std::memchr(from, '\n', used_ - framed_upto_));
@@ -177,9 +202,57 @@ bool StreamReader::rewind(int fd) {
     return false;  // not seekable (a pipe): the carry stays in memory
   }
   bytes_read_ -= static_cast<uint64_t>(back);
+  read_offset_ -= static_cast<uint64_t>(back);
   carry_.clear();
   carry_.shrink_to_fit();
+  if (verify_reads_) {
+    // The bytes before the new position were read moments ago.
+    const size_t keep = std::min<uint64_t>(kRecentBytes, read_offset_);
+    if (!read_exactly_at(fd, read_offset_ - keep, keep, recent_)) {
+      recent_.clear();
+    }
+  }
   return true;
+}
+
+bool StreamReader::still_holds_read_bytes(int fd) const {
+  if (recent_.empty()) {
+    return true;
+  }
+  std::string now;
+  return read_exactly_at(fd, read_offset_ - recent_.size(), recent_.size(), now) && now == recent_;
+}
+
+bool StreamReader::start_at(int fd, uint64_t offset, uint64_t lines) {
+  reset();
+  if (offset > 0 && framer_->awaits_header()) {
+    // The header is framed again from the start of the file, into a scratch batch whose events
+    // are dropped: they are before `offset`, delivered already.
+    Batch scratch;
+    scratch.source = name_;
+    uint64_t length = std::min<uint64_t>(offset, 4096);
+    for (;;) {
+      if (!read_exactly_at(fd, 0, length, scratch.text)) {
+        return false;
+      }
+      scratch.events.clear();
+      framer_->reset();
+      framer_->frame(scratch, 0, length, length == offset);
+      if (!framer_->awaits_header() || length == offset || length >= options_.max_event_bytes) {
+        break;
+      }
+      length = std::min<uint64_t>(offset, length * 2);
+    }
+  }
+  framer_->resume_after_lines(lines);
+  read_offset_ = emitted_end_ = offset;
+  if (verify_reads_) {
+    const size_t keep = std::min<uint64_t>(kRecentBytes, offset);
+    if (!read_exactly_at(fd, offset - keep, keep, recent_)) {
+      return false;
+    }
+  }
+  return ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) == static_cast<off_t>(offset);
 }
 
 bool StreamReader::emit_framed(SourceContext& ctx) {
@@ -201,6 +274,11 @@ bool StreamReader::emit_framed(SourceContext& ctx) {
   }
   last_batch_events_ = done->events.size();
   done->update_lease();
+  const uint64_t end = read_offset_ - carry_.size();
+  if (emit_hook_) {
+    emit_hook_(*done, emitted_end_, end, framer_->lines_framed());
+  }
+  emitted_end_ = end;
   return ctx.emit(std::move(done));
 }
 
@@ -250,6 +328,8 @@ void StreamReader::reset() {
   used_ = 0;
   framed_upto_ = 0;
   skipping_ = false;
+  read_offset_ = emitted_end_ = 0;
+  recent_.clear();
   framer_->reset();
 }
 

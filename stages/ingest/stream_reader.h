@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +39,8 @@ class StreamReader {
     kAgain,      // a non-blocking fd has no data now
     kStopped,    // the context is stopping
     kError,      // read failed: error() says why
+    kReplaced,   // with verify_reads: the bytes before the read position changed (the file was
+                 // truncated and rewritten); what was read from the new content was dropped
   };
   // Reads from `fd` until it has no more data, emitting batches as they fill.
   // `final`: at end of data the stream is over, so the last record needs no terminator.
@@ -50,6 +54,25 @@ class StreamReader {
   // incomplete record held in memory, and frees it; it is read again when the file grows.
   // False when `fd` cannot seek (the record stays in memory).
   bool rewind(int fd);
+  // Told of every batch just before it is emitted, with the stream offsets it covers, [first,
+  // end), and the lines before `end`: a checkpointing source sets the batch's acknowledgement
+  // here. Called on the reader's thread, once per batch.
+  using EmitHook = std::function<void(Batch& batch, uint64_t first, uint64_t end, uint64_t lines)>;
+  void set_emit_hook(EmitHook hook) { emit_hook_ = std::move(hook); }
+  // For a file that may be truncated and rewritten under the reader: after every read, the bytes
+  // just before it are read again and compared with what was read there, so a read that landed
+  // in new content is dropped (kReplaced) instead of delivering a torn record.
+  void set_verify_reads(bool verify) { verify_reads_ = verify; }
+  // The stream continues at `offset` of `fd` (a checkpoint), after `lines` lines; for a CSV
+  // header stream the header is framed from the start of `fd` first (and not emitted).
+  // Positions `fd` at `offset`. False when the header or the bytes before `offset` cannot be
+  // read.
+  bool start_at(int fd, uint64_t offset, uint64_t lines);
+  // True when `fd` still holds, just before the read position, the bytes read there.
+  bool still_holds_read_bytes(int fd) const;
+  // The stream offset of the next byte to read.
+  uint64_t read_offset() const { return read_offset_; }
+
   // The largest read buffer this reader asks the memory budget for (a record of
   // max_event_bytes carried into a buffer twice its size); `validate` checks memory_limit
   // against it.
@@ -82,6 +105,11 @@ class StreamReader {
   size_t framed_upto_ = 0;  // bytes of batch_->text already framed into events
   bool skipping_ = false;   // discarding the rest of an oversized record, up to its newline
   uint64_t bytes_read_ = 0;
+  uint64_t read_offset_ = 0;  // stream offset of the next byte read()
+  uint64_t emitted_end_ = 0;  // stream offset just past the last emitted batch
+  std::string recent_;        // with verify_reads_: the last bytes before read_offset_
+  bool verify_reads_ = false;
+  EmitHook emit_hook_;
   size_t last_batch_events_ = 0;  // events of the last batch emitted: the next one's estimate
   std::string error_;
 };

@@ -1,0 +1,158 @@
+// FileCheckpointStore: round trip, atomic replacement, and a damaged file refused as a whole with
+// a reason (the source then starts fresh with a warning).
+#include "stages/ingest/file_checkpoints.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace sluice {
+namespace {
+
+class FileCheckpointsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "file_checkpoints_XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  void overwrite(const std::string& path, const std::string& data) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+  }
+
+  static FileCheckpoint entry(const std::string& path, uint64_t offset) {
+    FileCheckpoint e;
+    e.path = path;
+    e.identity.dev = 2049;
+    e.identity.ino = 1234567;
+    e.identity.print_length = 256;
+    e.identity.print = 0xfeedfacecafebeefull;
+    e.offset = offset;
+    e.lines = offset / 10;
+    e.tail_length = 64;
+    e.tail = 0x0123456789abcdefull;
+    return e;
+  }
+  static void expect_same(const FileCheckpoint& a, const FileCheckpoint& b) {
+    EXPECT_EQ(a.path, b.path);
+    EXPECT_EQ(a.identity.dev, b.identity.dev);
+    EXPECT_EQ(a.identity.ino, b.identity.ino);
+    EXPECT_EQ(a.identity.print_length, b.identity.print_length);
+    EXPECT_EQ(a.identity.print, b.identity.print);
+    EXPECT_EQ(a.offset, b.offset);
+    EXPECT_EQ(a.lines, b.lines);
+    EXPECT_EQ(a.tail_length, b.tail_length);
+    EXPECT_EQ(a.tail, b.tail);
+  }
+
+  std::string dir_;
+};
+
+TEST_F(FileCheckpointsTest, MissingFileIsNoCheckpointsAndNoError) {
+  FileCheckpointStore store(dir_ + "/checkpoints/p.files");
+  bool exists = true;
+  auto loaded = store.load(&exists);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded.value().empty());
+  EXPECT_FALSE(exists);
+}
+
+TEST_F(FileCheckpointsTest, RoundTripKeepsEveryFieldAndOddPaths) {
+  // The directory is created by the first save; a path may hold spaces, '%' and a newline.
+  FileCheckpointStore store(dir_ + "/checkpoints/p.files");
+  std::vector<FileCheckpoint> entries{entry("/var/log/app.log", 1000),
+                                      entry("/var/log/with space %41\nand newline", 7)};
+  ASSERT_TRUE(store.save(entries).ok());
+  bool exists = false;
+  auto loaded = store.load(&exists);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_TRUE(exists);
+  ASSERT_EQ(loaded.value().size(), 2u);
+  expect_same(loaded.value()[0], entries[0]);
+  expect_same(loaded.value()[1], entries[1]);
+}
+
+TEST_F(FileCheckpointsTest, SaveReplacesTheWholeSetAndLeavesNoTemporaryFile) {
+  FileCheckpointStore store(dir_ + "/p.files");
+  ASSERT_TRUE(store.save({entry("/a", 1), entry("/b", 2)}).ok());
+  ASSERT_TRUE(store.save({entry("/c", 3)}).ok());
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded.value().size(), 1u);
+  EXPECT_EQ(loaded.value()[0].path, "/c");
+  size_t files = 0;
+  for (const auto& it : std::filesystem::directory_iterator(dir_)) {
+    (void)it;
+    ++files;
+  }
+  EXPECT_EQ(files, 1u) << "a temporary file was left beside the checkpoint file";
+}
+
+TEST_F(FileCheckpointsTest, TruncatedFileIsRefusedWithAReason) {
+  FileCheckpointStore store(dir_ + "/p.files");
+  ASSERT_TRUE(store.save({entry("/a", 1), entry("/b", 2)}).ok());
+  const std::string text = slurp(store.path());
+  overwrite(store.path(), text.substr(0, text.size() / 2));
+  auto loaded = store.load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find(store.path() + " is not a valid checkpoint file"),
+            std::string::npos)
+      << loaded.status().message();
+}
+
+TEST_F(FileCheckpointsTest, AlteredOffsetFailsTheChecksum) {
+  FileCheckpointStore store(dir_ + "/p.files");
+  ASSERT_TRUE(store.save({entry("/a", 1000)}).ok());
+  std::string text = slurp(store.path());
+  const size_t at = text.find(" 1000 ");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 6, " 9000 ");
+  overwrite(store.path(), text);
+  auto loaded = store.load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("checksum"), std::string::npos)
+      << loaded.status().message();
+}
+
+TEST_F(FileCheckpointsTest, GarbageIsRefusedNotACrash) {
+  FileCheckpointStore store(dir_ + "/p.files");
+  for (const std::string& garbage :
+       {std::string(), std::string("\n"), std::string("sluice file checkpoints v1\n"),
+        std::string("sluice file checkpoints v1\nend 1 0\n"), std::string(300, '\xff')}) {
+    overwrite(store.path(), garbage);
+    EXPECT_FALSE(store.load().ok()) << "accepted: " << garbage;
+  }
+}
+
+TEST_F(FileCheckpointsTest, PathOfAPipelineNameIsOneFileUnderDataDir) {
+  EXPECT_EQ(file_checkpoint_path("/var/lib/sluice", "web"),
+            "/var/lib/sluice/checkpoints/web.files");
+  EXPECT_EQ(file_checkpoint_path("d", "a/b c"), "d/checkpoints/a%2Fb%20c.files");
+  EXPECT_EQ(file_checkpoint_path("d", ".."), "d/checkpoints/%...files");
+}
+
+TEST_F(FileCheckpointsTest, UnwritableDirectoryIsAnErrorNamingIt) {
+  const std::string blocker = dir_ + "/not-a-dir";
+  overwrite(blocker, "x");
+  FileCheckpointStore store(blocker + "/p.files");
+  Status s = store.save({entry("/a", 1)});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(blocker), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace sluice
