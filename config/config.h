@@ -55,6 +55,9 @@ struct PipelineConfig {
   int parse_threads = 0;     // threads.parse: workers; 0 = one per CPU the process may use
   std::vector<int> cpus;     // threads.cpus: CPUs the pipeline's stage threads are pinned to
   ConfigPosition position;   // the pipeline's name, for errors found when it is built
+  // The pipeline's block in canonical form (YamlReader::canonical): equal strings mean the same
+  // pipeline, whatever the comments or layout. A reload compares these.
+  std::string canonical;
 };
 
 // A sink. `type` names a row of sink_kinds() (config/sink_kinds.h), which loaded `options` as that
@@ -65,6 +68,7 @@ struct SinkConfig {
   ConfigPosition type_position;
   std::any options;  // the kind's options struct; empty for a kind without any
   EncoderOptions encoding;
+  std::string canonical;  // the sink's block in canonical form, as PipelineConfig::canonical
 };
 
 // The options struct a kind's load stored; asking for another type is a programming error.
