@@ -14,6 +14,7 @@
 
 #include "config/sink_kinds.h"
 #include "daemon/thread_interrupt.h"
+#include "stages/log.h"
 
 namespace sluice {
 namespace {
@@ -356,11 +357,18 @@ Status Runtime::reload(const Config& next_config, const ReloadPlan& plan, bool& 
       leaving_sinks.push_back(s.get());
     }
   }
-  if (drain(leaving, leaving_sinks, std::chrono::duration<double>(config_.shutdown_timeout_s),
-            -1) == Shutdown::kStuck) {
+  // A SIGTERM meanwhile waits in the signalfd for the main loop: the drain is bounded anyway.
+  const Shutdown drained =
+      drain(leaving, leaving_sinks, std::chrono::duration<double>(config_.shutdown_timeout_s), -1);
+  if (drained == Shutdown::kStuck) {
     release_held();
     return Status::error(
         "a draining pipeline is blocked in a system call that cannot be interrupted");
+  }
+  if (drained == Shutdown::kTimedOut) {
+    log_warning(
+        "reload: shutdown_timeout reached before the replaced pipelines drained; what they "
+        "still held is counted as undelivered");
   }
 
   // Swap: the new lists in the new file's order, under the lock a scrape takes.

@@ -299,6 +299,35 @@ TEST(Reload, InvalidConfigKeepsTheRunningOneAndSaysWhereThenAValidOneApplies) {
   expect_books_close(d.err(), "extra");
 }
 
+// The new configuration's sinks are opened before anything stops: one that cannot be opened
+// leaves the running pipelines untouched (Fluent Bit's reload had stopped them by then).
+TEST(Reload, NewSinkThatCannotBeOpenedChangesNothing) {
+  TempDir dir;
+  const std::string head = "data_dir: " + dir.path() + "\nshutdown_timeout: 5s\npipelines:\n";
+  ReloadedDaemon d(dir, head + generated("gen", 1, "") + "sinks:\n" + file_sink(dir, "gen"));
+  ASSERT_GT(d.pid(), 0);
+  ASSERT_TRUE(wait_until([&] { return count_lines(read_file(dir.file("gen.out"))) >= 100; }))
+      << d.err();
+  const long ingest = thread_id(d.pid(), "ingest:gen");
+  // gen's sink moves under c.yaml, a file: its directory cannot be created.
+  ASSERT_TRUE(d.reload(head + generated("gen", 1, "") + "sinks:\n  gen_out: { type: file, path: " +
+                           dir.file("c.yaml/gen.out") + ", encoding: raw }\n",
+                       "keeping the running one"))
+      << d.err();
+  EXPECT_NE(d.err().find("sink gen_out: cannot create directory"), std::string::npos) << d.err();
+  const size_t at_failure = count_lines(read_file(dir.file("gen.out")));
+  ASSERT_TRUE(wait_until([&] {
+    return count_lines(read_file(dir.file("gen.out"))) >= at_failure + 200;
+  })) << d.err();
+  EXPECT_EQ(thread_id(d.pid(), "ingest:gen"), ingest);
+  ASSERT_EQ(d.stop(), 0) << d.err();
+  const auto lines = split_lines(read_file(dir.file("gen.out")));
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ASSERT_EQ(event_number(lines[i]), static_cast<long>(i)) << "line " << i;
+  }
+  expect_books_close(d.err(), "gen");
+}
+
 // A restarted pipeline's counters and a replaced sink's go on from their predecessors', so a
 // scraper that reads /metrics all through five reloads never sees one go backwards; the
 // scrapes run while the reloads swap the pipelines and sinks they read.
