@@ -35,14 +35,9 @@ ReloadOutcome apply(const std::string& path, Runtime& runtime, std::string& said
   for (const std::string& line : plan.kept_settings) {
     log_warning("SIGHUP: " + line);
   }
-  if (!plan.changes_pipelines()) {
-    said = "reloaded " + path + ": no pipeline or sink changed";
-    log_info("SIGHUP: " + path + " is valid and no pipeline or sink changed");
-    bool stopped_old = false;
-    runtime.reload(next, plan, stopped_old);  // takes shutdown_timeout; stops nothing
-    return ReloadOutcome::kUnchanged;
-  }
-  log_info("SIGHUP: " + path + " is valid; applying it: " + plan.describe());
+  const bool changes = plan.changes_pipelines();
+  log_info("SIGHUP: " + path + " is valid; " +
+           (changes ? "applying it: " + plan.describe() : "no pipeline or sink changed"));
   bool touched = false;
   Status applied = runtime.reload(next, plan, touched);
   if (!applied.ok()) {
@@ -50,6 +45,10 @@ ReloadOutcome apply(const std::string& path, Runtime& runtime, std::string& said
     log_error("SIGHUP: " + applied.message() + "; " +
               (touched ? "the pipelines that started keep running" : "keeping the running one"));
     return touched ? ReloadOutcome::kPartlyApplied : ReloadOutcome::kNotApplied;
+  }
+  if (!changes) {
+    said = "reloaded " + path + ": no pipeline or sink changed";
+    return ReloadOutcome::kUnchanged;
   }
   said = "reloaded: " + plan.describe();
   log_info("SIGHUP: reloaded " + path + ": " + plan.describe());

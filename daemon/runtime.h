@@ -1,9 +1,11 @@
 // Runtime: the whole running process for one configuration: the memory budget, the sinks and
 // the pipelines. It owns their lifetimes and the shutdown sequence (stop sources, drain, flush,
-// give up after shutdown_timeout) and prints the end-of-run summary.
+// give up after shutdown_timeout), the switch to a new configuration on SIGHUP (only what
+// changed) and prints the end-of-run summary.
 // Threading: every member function runs on one thread, the one that built the Runtime (main);
 // the threads it starts are the pipelines' and the sinks'. What pipelines() and sinks() expose
-// for reading counters is safe from another thread between start() and destruction.
+// for reading counters is safe from another thread between start() and destruction while that
+// thread holds lock_lists() (a reload replaces entries of both lists).
 #pragma once
 
 #include <chrono>
