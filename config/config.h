@@ -58,6 +58,9 @@ struct PipelineConfig {
   int parse_threads = 0;     // threads.parse: workers; 0 = one per CPU the process may use
   std::vector<int> cpus;     // threads.cpus: CPUs the pipeline's stage threads are pinned to
   ConfigPosition position;   // the pipeline's name, for errors found when it is built
+  // The pipeline's block in canonical form (YamlReader::canonical): equal strings mean the same
+  // pipeline, whatever the comments or layout. A reload compares these.
+  std::string canonical;
 };
 
 // A sink. `type` names a row of sink_kinds() (config/sink_kinds.h), which loaded `options` as that
@@ -69,6 +72,7 @@ struct SinkConfig {
   std::any options;  // the kind's options struct; empty for a kind without any
   EncoderOptions encoding;
   ConfigPosition key_position;  // a kafka sink's `key` value, for the cross-check of its field
+  std::string canonical;  // the sink's block in canonical form, as PipelineConfig::canonical
 };
 
 // The options struct a kind's load stored; asking for another type is a programming error.

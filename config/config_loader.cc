@@ -510,6 +510,7 @@ class ConfigLoader {
         reader_.report(where, where_path + ": " + parser.status().message());
       }
     }
+    pipeline.canonical = reader_.canonical(e.value);
     config_.pipelines.push_back(std::move(pipeline));
     record_.pipeline_sinks.push_back(std::move(refs));
   }
@@ -530,6 +531,7 @@ class ConfigLoader {
     check.at = reader_.position(e.key_node);
     load_encoding(reader_, map, sink.encoding, check);
     check.valid = reader_.problem_count() == problems_before;
+    sink.canonical = reader_.canonical(e.value);
     config_.sinks.push_back(std::move(sink));
     record_.encoding_checks.push_back(std::move(check));
   }

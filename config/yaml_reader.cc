@@ -158,6 +158,38 @@ std::string YamlReader::restore(std::string_view text) const {
   return shield_ != nullptr ? shield_->restore(text) : std::string(text);
 }
 
+std::string YamlReader::canonical(const YAML::Node& node) const {
+  auto text = [](std::string_view s) { return std::to_string(s.size()) + ":" + std::string(s); };
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return "s" + text(expand_environment(restore(node.Scalar()), env_).text);
+    case YAML::NodeType::Sequence: {
+      std::string out = "[";
+      for (const YAML::Node& item : node) {
+        out += canonical(item);
+      }
+      return out + "]";
+    }
+    case YAML::NodeType::Map: {
+      std::vector<std::pair<std::string, std::string>> entries;
+      for (const auto& kv : node) {
+        entries.emplace_back(text(kv.first.Scalar()), canonical(kv.second));
+      }
+      std::sort(entries.begin(), entries.end());
+      std::string out = "{";
+      for (const auto& [key, value] : entries) {
+        out += key + value;
+      }
+      return out + "}";
+    }
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  const char* word = written_null(node);
+  return word != nullptr ? "s" + text(word) : "~";
+}
+
 std::string YamlReader::describe(const YAML::Node& node) const {
   switch (node.Type()) {
     case YAML::NodeType::Scalar: {

@@ -57,6 +57,10 @@ class YamlReader {
   std::string got(const YAML::Node& node) const;
   // `text` (from the parsed tree) with the shield's placeholders turned back into references.
   std::string restore(std::string_view text) const;
+  // `node` as one canonical string: scalars after `${VAR}` expansion, mappings with their keys
+  // sorted, every string length-prefixed; comments, quoting and layout leave no trace. Two nodes
+  // that load to the same values give the same string (what a reload compares). Reports nothing.
+  std::string canonical(const YAML::Node& node) const;
   // The text of a mapping key. References are not replaced in keys (SPEC §1 replaces them in
   // values): a key holding one is reported at the reference and returned as written.
   std::string key(const YAML::Node& node, const std::string& path);

@@ -3,7 +3,8 @@
 // keep (daemon/runtime_collector.h); /health and /ready answer from ProcessStatus.
 // civetweb and the Exposer stay behind this file: their exceptions become a Status here.
 // Threading: start() and the destructor run on the main thread; scrapes run on the exporter's own
-// HTTP threads and only read atomics. The Runtime and ProcessStatus must outlive the exporter.
+// HTTP threads and read atomics, holding the Runtime's list lock (a reload swaps pipelines and
+// sinks only under it). The Runtime and ProcessStatus must outlive the exporter.
 #pragma once
 
 #include <sys/socket.h>

@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cassert>
 
 #include "config/limits.h"
 #include "daemon/thread_interrupt.h"
@@ -51,6 +52,39 @@ Pipeline::Pipeline(const PipelineConfig& config, MemoryBudget& budget)
 Pipeline::~Pipeline() {
   abort();
   join();
+  if (threads_.empty()) {
+    // Built but never started (a reload that gave up): the route thread that would say so never
+    // ran, so the sinks hear here that this producer is done.
+    for (auto& t : targets_) {
+      t.sink->producer_done();
+    }
+  }
+}
+
+void Pipeline::continue_counts(const Pipeline& before) {
+  assert(threads_.empty());
+  for (int s = 0; s < static_cast<int>(Stage::kCount); ++s) {
+    const StageCounters& from = before.counters_[s];
+    StageCounters& to = counters_[s];
+    to.events_in.store(from.events_in.load());
+    to.events_out.store(from.events_out.load());
+    to.blocked_ns.store(from.blocked_ns.load());
+    for (int r = 0; r < static_cast<int>(DropReason::kCount); ++r) {
+      to.dropped[r].store(from.dropped[r].load());
+    }
+  }
+  bytes_in_.store(before.bytes_in());
+  // Shared, not copied: a batch of `before` still settling (a sink's delivery report) counts
+  // into the same books.
+  latency_ = before.latency_;
+  outcomes_ = before.outcomes_;
+}
+
+void Pipeline::release_resources() {
+  source_.reset();
+  workers_.clear();
+  recycler_.reset();
+  heartbeats_.clear();
 }
 
 void Pipeline::pin(std::thread& t, size_t index) {

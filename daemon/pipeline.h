@@ -54,6 +54,16 @@ class Pipeline : private SourceContext {
                                                  MemoryBudget& budget);
   ~Pipeline() override;
 
+  // Before start(), on a pipeline that takes the place of `before` (same name, after a reload):
+  // its counters go on from `before`'s final ones, so totals are kept across the switch and no
+  // Prometheus counter goes backwards. `before` has been joined.
+  void continue_counts(const Pipeline& before);
+  // After join(), for a pipeline a reload removed or replaced: gives back what it held for
+  // running (its source with its open files, its workers and their parsers, its pooled
+  // buffers). Its counters stay, and so do its targets' encoders and its dead letter: a kept
+  // sink may still hold queued items that point at them.
+  void release_resources();
+
   // Told each time one of this pipeline's threads exits (set before start()).
   void set_wakeup(Wakeup* wakeup) { wakeup_ = wakeup; }
   // Binds what the source must bind before it starts (Source::open): a port in use is one line.
@@ -92,7 +102,11 @@ class Pipeline : private SourceContext {
   // be told apart from a hang there, and its blocking calls into the pipeline are backpressure.
   const std::vector<std::unique_ptr<StageHeartbeat>>& heartbeats() const { return heartbeats_; }
   // The source's per-partition lag (a Kafka source; nothing for others); from any thread.
-  void partition_lags(std::vector<PartitionLag>& out) const { source_->partition_lags(out); }
+  void partition_lags(std::vector<PartitionLag>& out) const {
+    if (source_ != nullptr) {
+      source_->partition_lags(out);
+    }
+  }
   // An error the source ended with (unreadable stdin...), empty if none.
   const Status& source_status() const { return source_status_; }
 

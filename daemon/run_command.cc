@@ -40,10 +40,9 @@ int run_command(const std::string& config_path, const std::string& config_text, 
   set_log_quiet(quiet);
   ProcessStatus process;
   sigset_t signals = block_control_signals();
-  std::string running_text = config_text;  // what a SIGHUP compares the file with
   std::unique_ptr<Runtime> runtime = config_path.empty()
                                          ? build_config_text(config_text, "<embedded demo.yaml>")
-                                         : build_config_file(config_path, &running_text);
+                                         : build_config_file(config_path);
   if (runtime == nullptr) {
     return kExitConfig;
   }
@@ -114,8 +113,10 @@ int run_command(const std::string& config_path, const std::string& config_text, 
     }
     if (info.ssi_signo == SIGHUP) {
       systemd.reloading();
-      reload_config(config_path, running_text, process);
-      systemd.reloaded();
+      std::string what_changed;
+      reload_config(config_path, rt, process, &what_changed);
+      systemd.reloaded(what_changed);
+      log_info("running " + std::to_string(rt.pipelines().size()) + " pipeline(s)");
     }
   }
   systemd.stopping();

@@ -9,10 +9,12 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "config/sink_kinds.h"
 #include "daemon/thread_interrupt.h"
+#include "stages/log.h"
 
 namespace sluice {
 namespace {
@@ -174,11 +176,18 @@ bool read_stop_signal(int signal_fd) {
 
 }  // namespace
 
-Runtime::Shutdown Runtime::shutdown(std::chrono::duration<double> timeout, int signal_fd) {
+Runtime::Shutdown Runtime::drain(const std::vector<Pipeline*>& pipelines,
+                                 const std::vector<SinkRunner*>& sinks,
+                                 std::chrono::duration<double> timeout, int signal_fd) {
   using Clock = std::chrono::steady_clock;
+  auto drained = [&] {
+    return std::all_of(pipelines.begin(), pipelines.end(),
+                       [](Pipeline* p) { return p->finished(); }) &&
+           std::all_of(sinks.begin(), sinks.end(), [](SinkRunner* s) { return s->finished(); });
+  };
   auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout);
   Shutdown result = Shutdown::kDrained;
-  for (auto now = Clock::now(); !finished(); now = Clock::now()) {
+  for (auto now = Clock::now(); !drained(); now = Clock::now()) {
     if (now >= deadline) {
       result = Shutdown::kTimedOut;
       break;
@@ -195,38 +204,251 @@ Runtime::Shutdown Runtime::shutdown(std::chrono::duration<double> timeout, int s
     }
   }
   if (result != Shutdown::kDrained) {
-    abort_all();
+    for (Pipeline* p : pipelines) {
+      p->abort();
+    }
+    for (SinkRunner* s : sinks) {
+      s->abort();
+    }
     // A thread blocked in write(2) or open(2) sees the abort only once that call ends: end it,
     // again and again, since a signal may land just before the thread enters the call.
     constexpr auto kGrace = std::chrono::seconds(2);
     const auto give_up = Clock::now() + kGrace;
-    while (!finished() && Clock::now() < give_up) {
-      for (auto& p : pipelines_) {
+    while (!drained() && Clock::now() < give_up) {
+      for (Pipeline* p : pipelines) {
         p->interrupt();
       }
-      for (auto& s : sinks_) {
+      for (SinkRunner* s : sinks) {
         s->interrupt();
       }
       wakeup_->wait(std::chrono::milliseconds(20));
     }
-    if (!finished()) {
+    if (!drained()) {
       return Shutdown::kStuck;
     }
   }
-  join_all();
-  for (auto& p : pipelines_) {
+  for (Pipeline* p : pipelines) {
+    p->join();
+  }
+  for (SinkRunner* s : sinks) {
+    s->join();
+  }
+  for (Pipeline* p : pipelines) {
     p->discard_queued();
   }
-  for (auto& s : sinks_) {
+  for (SinkRunner* s : sinks) {
     s->discard_queued();
   }
   return result;
 }
 
+Runtime::Shutdown Runtime::shutdown(std::chrono::duration<double> timeout, int signal_fd) {
+  std::vector<Pipeline*> pipelines;
+  for (auto& p : pipelines_) {
+    pipelines.push_back(p.get());
+  }
+  std::vector<SinkRunner*> sinks;
+  for (auto& s : sinks_) {
+    sinks.push_back(s.get());
+  }
+  return drain(pipelines, sinks, timeout, signal_fd);
+}
+
+SinkRunner* Runtime::sink_named(const std::string& name) const {
+  for (const auto& s : sinks_) {
+    if (s->name() == name) {
+      return s.get();
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
+Status Runtime::reload(const Config& next_config, const ReloadPlan& plan, bool& stopped_old) {
+  stopped_old = false;
+  Config next = next_config;
+  // Process-wide settings keep their running values (the plan said so in the log).
+  next.memory_limit = config_.memory_limit;
+  next.metrics = config_.metrics;
+  next.data_dir = config_.data_dir;
+
+  // Sinks: a kept one is fed on, unless its last producer is already done (its queue is closing:
+  // it cannot take a new one), in which case it is replaced like a changed one.
+  std::vector<std::string> replaced = plan.sinks_replaced;
+  replaced.insert(replaced.end(), plan.sinks_removed.begin(), plan.sinks_removed.end());
+  std::vector<SinkRunner*> held;  // kept sinks, held open by an extra producer until the end
+  for (const SinkConfig& sc : next.sinks) {
+    SinkRunner* s = sink_named(sc.name);
+    if (s == nullptr || contains(replaced, sc.name)) {
+      continue;
+    }
+    if (s->try_add_producer()) {
+      held.push_back(s);
+    } else {
+      replaced.push_back(sc.name);
+    }
+  }
+  auto release_held = [&held] {
+    for (SinkRunner* s : held) {
+      s->producer_done();
+    }
+  };
+
+  // Build the new sinks and pipelines and open the new sinks, touching nothing that runs.
+  std::vector<std::unique_ptr<SinkRunner>> fresh_sinks;
+  std::map<std::string, SinkRunner*> by_name;
+  for (const SinkConfig& sc : next.sinks) {
+    const bool fresh = contains(replaced, sc.name) || contains(plan.sinks_added, sc.name);
+    if (!fresh) {
+      by_name[sc.name] = sink_named(sc.name);
+      continue;
+    }
+    const SinkKind* kind = find_sink_kind(sc.type);
+    if (kind == nullptr) {
+      release_held();
+      return Status::error("sink " + sc.name + ": sink type '" + sc.type + "' is not built");
+    }
+    fresh_sinks.push_back(std::make_unique<SinkRunner>(sc.name, kind->make(sc), kSinkQueueBytes));
+    fresh_sinks.back()->set_wakeup(wakeup_.get());
+    by_name[sc.name] = fresh_sinks.back().get();
+  }
+  std::map<std::string, std::unique_ptr<Pipeline>> fresh_pipelines;
+  std::vector<SinkRunner*> sinks_to_start;
+  for (auto& s : fresh_sinks) {
+    sinks_to_start.push_back(s.get());
+  }
+  std::vector<Pipeline*> pipelines_to_start;  // in the new file's order
+  Status failed;
+  for (const PipelineConfig& pc : next.pipelines) {
+    if (contains(plan.kept, pc.name)) {
+      continue;
+    }
+    auto p = Pipeline::build(pc, next.sinks, by_name, *budget_);
+    if (!p.ok()) {
+      failed = p.status();
+      break;
+    }
+    p.value()->set_wakeup(wakeup_.get());
+    pipelines_to_start.push_back(p.value().get());
+    fresh_pipelines[pc.name] = std::move(p.value());
+  }
+  for (size_t i = 0; failed.ok() && i < fresh_sinks.size(); ++i) {
+    if (Status st = fresh_sinks[i]->open(); !st.ok()) {
+      failed = Status::error("sink " + fresh_sinks[i]->name() + ": " + st.message());
+    }
+  }
+  if (!failed.ok()) {
+    fresh_pipelines.clear();  // unstarted: they let go of their sinks
+    release_held();
+    return failed;
+  }
+
+  // Drain what goes: restarted and removed pipelines, and the sinks being replaced (their
+  // producers are exactly those pipelines).
+  std::vector<Pipeline*> leaving;
+  stopped_old = true;
+  for (auto& p : pipelines_) {
+    if (!contains(plan.kept, p->name())) {
+      p->request_stop();
+      leaving.push_back(p.get());
+    }
+  }
+  std::vector<SinkRunner*> leaving_sinks;
+  for (auto& s : sinks_) {
+    if (contains(replaced, s->name())) {
+      leaving_sinks.push_back(s.get());
+    }
+  }
+  // A SIGTERM meanwhile waits in the signalfd for the main loop: the drain is bounded anyway.
+  const Shutdown drained =
+      drain(leaving, leaving_sinks, std::chrono::duration<double>(config_.shutdown_timeout_s), -1);
+  if (drained == Shutdown::kStuck) {
+    release_held();
+    return Status::error(
+        "a draining pipeline is blocked in a system call that cannot be interrupted");
+  }
+  if (drained == Shutdown::kTimedOut) {
+    log_warning(
+        "reload: shutdown_timeout reached before the replaced pipelines drained; what they "
+        "still held is counted as undelivered");
+  }
+
+  // Swap: the new lists in the new file's order, under the lock a scrape takes.
+  std::vector<std::unique_ptr<SinkRunner>> old_sinks;
+  {
+    std::lock_guard lock(lists_mu_);
+    std::map<std::string, std::unique_ptr<Pipeline>> running;
+    for (auto& p : pipelines_) {
+      running[p->name()] = std::move(p);
+    }
+    pipelines_.clear();
+    for (const PipelineConfig& pc : next.pipelines) {
+      if (contains(plan.kept, pc.name)) {
+        pipelines_.push_back(std::move(running[pc.name]));
+        continue;
+      }
+      std::unique_ptr<Pipeline>& p = fresh_pipelines[pc.name];
+      if (running[pc.name] != nullptr) {
+        p->continue_counts(*running[pc.name]);
+      } else {
+        auto same = [&pc](const auto& r) { return r->name() == pc.name; };
+        auto it = std::find_if(retired_.begin(), retired_.end(), same);
+        if (it != retired_.end()) {
+          p->continue_counts(**it);
+          drained_.push_back(std::move(*it));
+          retired_.erase(it);
+        }
+      }
+      pipelines_.push_back(std::move(p));
+    }
+    for (auto& [name, p] : running) {
+      if (p == nullptr) {
+        continue;
+      }
+      p->release_resources();
+      (contains(plan.removed, name) ? retired_ : drained_).push_back(std::move(p));
+    }
+    std::vector<std::unique_ptr<SinkRunner>> sinks;
+    for (auto& s : sinks_) {
+      (contains(replaced, s->name()) ? old_sinks : sinks).push_back(std::move(s));
+    }
+    for (auto& s : fresh_sinks) {
+      for (auto& before : old_sinks) {
+        if (before->name() == s->name()) {
+          s->continue_counts(*before);
+        }
+      }
+      sinks.push_back(std::move(s));
+    }
+    sinks_ = std::move(sinks);
+    config_ = next;
+  }
+  // Drained and joined, with nothing queued: nobody points at them any more.
+  old_sinks.clear();
+
+  for (size_t i = 0; failed.ok() && i < sinks_to_start.size(); ++i) {
+    failed = sinks_to_start[i]->start();
+  }
+  for (size_t i = 0; failed.ok() && i < pipelines_to_start.size(); ++i) {
+    failed = pipelines_to_start[i]->start();
+  }
+  release_held();
+  return failed;
+}
+
 bool Runtime::any_source_failed() const {
-  for (const auto& p : pipelines_) {
-    if (!p->source_status().ok()) {
-      return true;
+  for (const auto* list : {&pipelines_, &retired_}) {
+    for (const auto& p : *list) {
+      if (!p->source_status().ok()) {
+        return true;
+      }
     }
   }
   return false;
@@ -264,17 +486,21 @@ Books books_of(const Pipeline& p) {
 
 uint64_t Runtime::unaccounted() const {
   uint64_t total = 0;
-  for (const auto& p : pipelines_) {
-    Books b = books_of(*p);
-    total += b.in > b.accounted() ? b.in - b.accounted() : 0;
+  for (const auto* list : {&pipelines_, &retired_}) {
+    for (const auto& p : *list) {
+      Books b = books_of(*p);
+      total += b.in > b.accounted() ? b.in - b.accounted() : 0;
+    }
   }
   return total;
 }
 
 uint64_t Runtime::undelivered() const {
   uint64_t total = 0;
-  for (const auto& p : pipelines_) {
-    total += p->outcomes().undelivered.load();
+  for (const auto* list : {&pipelines_, &retired_}) {
+    for (const auto& p : *list) {
+      total += p->outcomes().undelivered.load();
+    }
   }
   return total;
 }
@@ -287,7 +513,13 @@ std::string Runtime::summary() const {
     out += name;
     out += std::to_string(value);
   };
-  for (const auto& p : pipelines_) {
+  std::vector<const Pipeline*> all;
+  for (const auto* list : {&pipelines_, &retired_}) {
+    for (const auto& p : *list) {
+      all.push_back(p.get());
+    }
+  }
+  for (const Pipeline* p : all) {
     Books b = books_of(*p);
     // Built piece by piece: a pipeline name has no length limit here.
     out += "pipeline " + p->name() + ":";
@@ -313,6 +545,10 @@ std::string Runtime::summary() const {
                   format_seconds(p->latency().quantile(0.5)).c_str(),
                   format_seconds(p->latency().quantile(0.99)).c_str());
     out += rest;
+    if (std::any_of(retired_.begin(), retired_.end(),
+                    [p](const auto& r) { return r.get() == p; })) {
+      out.insert(out.size() - 1, " (removed by a reload)");
+    }
   }
   return out;
 }

@@ -70,6 +70,8 @@ ClientMetric latency_histogram(const std::string& pipeline, const LatencyHistogr
 
 std::vector<MetricFamily> RuntimeCollector::Collect() const {
   std::vector<MetricFamily> out;
+  // A reload swaps the pipelines and sinks only under this lock, so none goes away mid-scrape.
+  auto lists = runtime_.lock_lists();
   collect_pipelines(out);
   collect_sinks(out);
   collect_process(out);

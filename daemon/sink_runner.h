@@ -59,6 +59,14 @@ class SinkRunner {
   // Producer side (pipelines' route threads). Each producer registers before start and says when
   // done.
   void add_producer() { producers_.fetch_add(1); }
+  // As add_producer(), but only while another producer is still registered: false once the last
+  // one is done (the queue is closing), when a reload must replace the sink rather than feed it.
+  bool try_add_producer() {
+    int n = producers_.load();
+    while (n > 0 && !producers_.compare_exchange_weak(n, n + 1)) {
+    }
+    return n > 0;
+  }
   void producer_done();
   bool push(SinkItem item, const std::atomic<bool>& abort, std::atomic<uint64_t>* blocked_ns);
 
@@ -80,6 +88,13 @@ class SinkRunner {
   // After join(): releases what is still queued unresolved, as not delivered (an aborted run).
   void discard_queued();
 
+  // Before start(), on a sink that replaces `before` (same name, after a reload): its counters go
+  // on from `before`'s final ones, so sluice_sink_events_total never goes backwards.
+  void continue_counts(const SinkRunner& before) {
+    events_.fetch_add(before.events_total());
+    errors_.fetch_add(before.errors_total());
+    undelivered_.fetch_add(before.undelivered_total());
+  }
   // True once the thread has written everything and exited.
   bool finished() const { return finished_.load(); }
   // True once the output is gone for good (see Sink::broken).

@@ -1,6 +1,7 @@
 #include "daemon/systemd_notify.h"
 
 #include <systemd/sd-daemon.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -110,13 +111,21 @@ void SystemdNotifier::send_status(Clock::time_point now) {
 
 void SystemdNotifier::reloading() {
   if (enabled_) {
-    notify("RELOADING=1\nSTATUS=reloading the configuration");
+    // systemd (253 and later) takes the reload to start at this CLOCK_MONOTONIC time.
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    const uint64_t usec =
+        static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+    notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec) +
+           "\nSTATUS=reloading the configuration");
   }
 }
 
-void SystemdNotifier::reloaded() {
+void SystemdNotifier::reloaded(const std::string& status) {
+  // The watchdog holds the heartbeats of the threads that ran before: take the new set.
+  watchdog_ = StageWatchdog(runtime_, stuck_after(ping_interval_));
   if (enabled_ && ready_) {
-    notify("READY=1");
+    notify("READY=1\nSTATUS=" + status);
   }
 }
 

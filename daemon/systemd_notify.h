@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "daemon/stage_watchdog.h"
 
@@ -36,9 +37,10 @@ class SystemdNotifier {
   // which wakes the main loop by itself).
   int tick(Clock::time_point now);
 
-  // Around a SIGHUP: RELOADING=1, then READY=1 (the latter only once READY was first sent).
+  // Around a SIGHUP (systemd's Type=notify-reload protocol): RELOADING=1 with MONOTONIC_USEC=,
+  // then READY=1 with `status` as STATUS= (the latter only once READY was first sent).
   void reloading();
-  void reloaded();
+  void reloaded(const std::string& status);
   // Draining after SIGTERM (or at the end of a finite run).
   void stopping();
 

@@ -194,11 +194,12 @@ TEST(SystemdNotify, ReadyStatusWatchdogReloadAndStoppingInOrder) {
   ASSERT_GE(status, 0);
   EXPECT_EQ(got[status].text.find("in 0 events/s"), std::string::npos) << got[status].text;
 
-  // SIGHUP three times: the same file, a valid changed one, an invalid one. Each is answered
-  // with RELOADING=1 then READY=1, and the daemon keeps running.
+  // SIGHUP three times: the same file, a valid changed one (its memory_limit is kept, with a
+  // warning), an invalid one. Each is answered with RELOADING=1 then READY=1 whose STATUS says
+  // what changed, and the daemon keeps running.
   const std::vector<std::pair<std::string, std::string>> reloads = {
-      {config_text(dir, 2000), "is valid and unchanged"},
-      {config_text(dir, 3000), "needs a restart in this version"},
+      {config_text(dir, 2000), "no pipeline or sink changed"},
+      {"memory_limit: 256MiB\n" + config_text(dir, 3000), "restarted gen"},
       {config_text(dir, 2000) + "bogus_key: 1\n", "is not a valid configuration"}};
   size_t from = got.size();
   for (const auto& [text, said] : reloads) {
@@ -209,8 +210,13 @@ TEST(SystemdNotify, ReadyStatusWatchdogReloadAndStoppingInOrder) {
       return r >= 0 && find(g, "READY=1", static_cast<size_t>(r) + 1) >= 0;
     })) << read_file(err_path);
     const int reloading = find(got, "RELOADING=1", from);
-    from = static_cast<size_t>(find(got, "READY=1", static_cast<size_t>(reloading) + 1)) + 1;
+    EXPECT_TRUE(has_line(got[reloading].text, "RELOADING=1")) << got[reloading].text;
+    EXPECT_NE(got[reloading].text.find("\nMONOTONIC_USEC="), std::string::npos);
+    const int ready_again = find(got, "READY=1", static_cast<size_t>(reloading) + 1);
+    from = static_cast<size_t>(ready_again) + 1;
     EXPECT_NE(read_file(err_path).find(said), std::string::npos) << read_file(err_path);
+    EXPECT_NE(got[ready_again].text.find("STATUS="), std::string::npos) << got[ready_again].text;
+    EXPECT_NE(got[ready_again].text.find(said), std::string::npos) << got[ready_again].text;
   }
   // Still alive and still pinging after the invalid configuration.
   ASSERT_TRUE(socket.receive_until(got, std::chrono::seconds(3), has("WATCHDOG=1", from)));
