@@ -72,7 +72,7 @@ struct SinkConfig {
   std::any options;  // the kind's options struct; empty for a kind without any
   EncoderOptions encoding;
   ConfigPosition key_position;  // a kafka sink's `key` value, for the cross-check of its field
-  std::string canonical;  // the sink's block in canonical form, as PipelineConfig::canonical
+  std::string canonical;        // the sink's block in canonical form, as PipelineConfig::canonical
 };
 
 // The options struct a kind's load stored; asking for another type is a programming error.

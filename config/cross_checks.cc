@@ -11,6 +11,7 @@
 #include "config/suggestion.h"
 #include "stages/ingest/stream_reader.h"
 #include "stages/parse/regex_parser.h"
+#include "stages/parse/syslog_parser.h"
 #include "stages/schema.h"
 #include "stages/sinks/encoder.h"
 
@@ -87,8 +88,8 @@ void check_encoders(YamlReader& reader, const Config& config, const LoadRecord& 
 }
 
 // The fields every parsed event of `parse` may have, when the config alone says so: csv
-// `columns`, the regex's named groups, `message` for none; nullopt when only the input knows
-// (json, csv `header: true`) or the pattern is invalid (reported elsewhere).
+// `columns`, the regex's named groups, `message` for none, the syslog fields; nullopt when only the
+// input knows (json, csv `header: true`) or the pattern is invalid (reported elsewhere).
 std::optional<std::vector<std::string>> known_fields(const ParseOptions& parse) {
   switch (parse.format) {
     case ParseOptions::Format::kCsv:
@@ -105,6 +106,8 @@ std::optional<std::vector<std::string>> known_fields(const ParseOptions& parse) 
     }
     case ParseOptions::Format::kNone:
       return std::vector<std::string>{"message"};
+    case ParseOptions::Format::kSyslog:
+      return std::vector<std::string>(kSyslogFieldNames.begin(), kSyslogFieldNames.end());
     case ParseOptions::Format::kJson:
       return std::nullopt;
   }

@@ -13,8 +13,8 @@
 #include "stages/ingest/octet_counting_framer.h"
 #include "stages/ingest/record_framer.h"
 #include "stages/ingest/stdin_source.h"
-#include "stages/ingest/udp_source.h"
 #include "stages/ingest/tcp_source.h"
+#include "stages/ingest/udp_source.h"
 
 namespace sluice {
 namespace {

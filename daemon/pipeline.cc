@@ -293,13 +293,6 @@ void Pipeline::count_lost(DropReason reason, uint64_t events) {
   ingest.add_in(events);
 }
 
-Status Pipeline::open_source() {
-  if (Status s = source_->open(); !s.ok()) {
-    return Status::error("pipeline " + config_.name + ": " + s.message());
-  }
-  return Status();
-}
-
 void Pipeline::run_ingest() {
   source_entered_.store(true);
   if (wakeup_ != nullptr) {

@@ -436,8 +436,13 @@ Status Runtime::reload(const Config& next_config, const ReloadPlan& plan, bool& 
   for (size_t i = 0; failed.ok() && i < sinks_to_start.size(); ++i) {
     failed = sinks_to_start[i]->start();
   }
+  // A new or restarted source binds its socket only now, once the pipeline it replaces let go of
+  // the port.
   for (size_t i = 0; failed.ok() && i < pipelines_to_start.size(); ++i) {
-    failed = pipelines_to_start[i]->start();
+    failed = pipelines_to_start[i]->open_source();
+    if (failed.ok()) {
+      failed = pipelines_to_start[i]->start();
+    }
   }
   release_held();
   return failed;

@@ -28,6 +28,7 @@ class OctetCountingFramer final : public RecordFramer {
   void reset() override;
   uint64_t lines_framed() const override { return records_; }
   void skip_lines(uint64_t n) override { records_ += n; }
+  void resume_after_lines(uint64_t n) override { records_ = n; }
 
   // The longest frame header: up to 10 digits and the space.
   static constexpr size_t kMaxHeaderBytes = 11;

@@ -42,7 +42,8 @@ TEST(SourceKinds, RowsAreTheBuiltKindsOnce) {
     EXPECT_NE(kind.make, nullptr) << kind.name;
     EXPECT_EQ(find_source_kind(kind.name), &kind);
   }
-  EXPECT_EQ(names, (std::set<std::string_view>{"file", "stdin", "generate", "kafka", "udp", "tcp"}));
+  EXPECT_EQ(names,
+            (std::set<std::string_view>{"file", "stdin", "generate", "kafka", "udp", "tcp"}));
   for (std::string_view unbuilt : unbuilt_source_kinds()) {
     EXPECT_EQ(find_source_kind(unbuilt), nullptr) << unbuilt;
   }
