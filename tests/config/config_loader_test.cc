@@ -462,7 +462,7 @@ sinks:
             "f.yaml:3:50: pipelines.p.source.read_from: unknown value 'start'; expected one of "
             "beginning, end\n"
             "f.yaml:4:22: pipelines.p.parse.format: unknown value 'xml'; expected one of csv, "
-            "regex, json, none\n"
+            "regex, json, none, syslog\n"
             "f.yaml:6:23: pipelines.p.queue.on_full: unknown value 'drop'; expected one of block, "
             "drop_newest\n"
             "f.yaml:7:15: pipelines.p.delivery: unknown value 'once'; expected one of "

@@ -47,7 +47,6 @@ TEST(SourceKinds, RowsAreTheBuiltKindsOnce) {
   for (std::string_view unbuilt : unbuilt_source_kinds()) {
     EXPECT_EQ(find_source_kind(unbuilt), nullptr) << unbuilt;
   }
-  EXPECT_EQ(find_source_kind("tcp"), nullptr);
 }
 
 TEST(SourceKinds, EachRowBuildsWhatItLoaded) {
