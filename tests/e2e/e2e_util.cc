@@ -327,4 +327,16 @@ TmpfsMount::~TmpfsMount() {
   }
 }
 
+bool wait_for_sigterm_blocked(pid_t pid) {
+  return wait_until([pid] {
+    const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+    const size_t at = status.find("SigBlk:\t");
+    if (at == std::string::npos) {
+      return false;
+    }
+    const uint64_t mask = std::stoull(status.substr(at + 8, 16), nullptr, 16);
+    return (mask & (uint64_t{1} << (SIGTERM - 1))) != 0;
+  });
+}
+
 }  // namespace sluice::e2e

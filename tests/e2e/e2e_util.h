@@ -59,6 +59,9 @@ long long read_position(pid_t pid, const std::string& path);
 void append_file(const std::string& path, const std::string& data);
 // Polls (bounded: `polls` x 50 ms) until `done` holds; returns whether it did.
 bool wait_until(const std::function<bool()>& done, int polls = 400);
+// True once sluice `pid` blocks SIGTERM (it then takes it from its signalfd, so a SIGTERM is a
+// clean stop rather than the default death of a process still starting up).
+bool wait_for_sigterm_blocked(pid_t pid);
 
 // Parses "name=NUMBER" from the summary line of `pipeline` in sluice's stderr; -1 if absent.
 long long summary_value(const std::string& err, const std::string& pipeline,
