@@ -1,8 +1,6 @@
 #include "stages/ingest/tcp_source.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -14,6 +12,7 @@
 #include <cstring>
 
 #include "stages/log.h"
+#include "stages/socket_address.h"
 
 namespace sluice {
 namespace {
@@ -38,15 +37,10 @@ std::string error_text(int err) {
 }
 
 // "127.0.0.1:54321" or "[::1]:54321".
-std::string numeric_address(const sockaddr* addr, socklen_t length) {
-  std::array<char, NI_MAXHOST> host{};
-  std::array<char, NI_MAXSERV> port{};
-  if (::getnameinfo(addr, length, host.data(), host.size(), port.data(), port.size(),
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-    return "unknown";
-  }
-  const bool v6 = addr->sa_family == AF_INET6;
-  return (v6 ? "[" + std::string(host.data()) + "]" : std::string(host.data())) + ":" + port.data();
+std::string address_text(const sockaddr_storage& address) {
+  std::string text;
+  append_address(reinterpret_cast<const sockaddr*>(&address), text);
+  return text;
 }
 
 }  // namespace
@@ -66,40 +60,29 @@ TcpSource::~TcpSource() {
 
 Status TcpSource::open() {
   const std::string what = "tcp source listen " + options_.listen + ": ";
-  const size_t colon = options_.listen.rfind(':');
-  std::string host = options_.listen.substr(0, colon);
-  const std::string port = options_.listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
+  auto addresses = resolve_host_port(options_.listen, SOCK_STREAM, /*passive=*/true);
+  if (!addresses.ok()) {
+    return Status::error(what + addresses.status().message());
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return Status::error(what + "cannot resolve '" + host + "': " + ::gai_strerror(rc));
-  }
-  const addrinfo& a = *found;
-  int fd = ::socket(a.ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const SocketAddress& a = addresses.value().front();
+  int fd = ::socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int err = fd < 0 ? errno : 0;
   if (fd >= 0) {
     int one = 1;  // a port whose last connections are in TIME_WAIT is free to listen on
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (::bind(fd, a.ai_addr, a.ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+    if (::bind(fd, a.get(), a.length) != 0 || ::listen(fd, SOMAXCONN) != 0) {
       err = errno;
       ::close(fd);
       fd = -1;
     }
   }
-  ::freeaddrinfo(found);
   if (fd < 0) {
     return Status::error(what + error_text(err));
   }
   sockaddr_storage bound{};
   socklen_t length = sizeof(bound);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-  bound_ = numeric_address(reinterpret_cast<const sockaddr*>(&bound), length);
+  bound_ = address_text(bound);
   listen_fd_ = fd;
   log_info("tcp source listening on " + bound_);
   return Status();
@@ -135,8 +118,7 @@ void TcpSource::accept_all() {
       }
       continue;
     }
-    auto peer = std::make_shared<const std::string>(
-        "tcp:" + numeric_address(reinterpret_cast<const sockaddr*>(&addr), length));
+    auto peer = std::make_shared<const std::string>("tcp:" + address_text(addr));
     auto conn = std::make_unique<TcpConnection>(fd, std::move(peer), options_.framing, make_framer_,
                                                 options_.reader);
     epoll_event ev{};
