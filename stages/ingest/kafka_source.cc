@@ -14,6 +14,7 @@
 #include "stages/delivery/ack_inbox.h"
 #include "stages/delivery/position_tracker.h"
 #include "stages/ingest/kafka_pause_policy.h"
+#include "stages/ingest/record_framer.h"
 #include "stages/log.h"
 
 namespace sluice {
@@ -21,8 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The first KiB of an oversized message is kept as its `_raw`, as the stream reader does.
-constexpr size_t kOversizedRawPrefix = 1024;
 // How long a revoke waits for the in-flight batches of the partitions it takes away: well below
 // session.timeout.ms (45 s by default), so that the group does not evict this member meanwhile.
 // What has not finished by then is redelivered to the new owner (duplicates, never a loss).
@@ -678,7 +677,7 @@ bool KafkaSource::Consumer::take(const rd_kafka_message_t& m) {
     }
   }
   const bool oversized = len > source_.options_.max_event_bytes;
-  const size_t stored_len = oversized ? kOversizedRawPrefix : len;
+  const size_t stored_len = oversized ? kRejectedRawPrefix : len;
   if (open_ != nullptr &&
       (p != open_partition_ || open_->text.size() + stored_len + 128 > open_->text.capacity())) {
     if (!flush_open()) {

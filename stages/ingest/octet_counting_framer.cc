@@ -7,7 +7,6 @@
 namespace sluice {
 namespace {
 
-constexpr size_t kErrorRawPrefix = 1024;
 constexpr size_t kMaxDigits = OctetCountingFramer::kMaxHeaderBytes - 1;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -39,8 +38,8 @@ void OctetCountingFramer::reset() {
 void OctetCountingFramer::take_error(Batch& batch, size_t from, size_t length,
                                      std::string_view reason) {
   Event& event = batch.events.emplace_back();
-  event.raw =
-      Span{static_cast<uint32_t>(from), static_cast<uint32_t>(std::min(length, kErrorRawPrefix))};
+  event.raw = Span{static_cast<uint32_t>(from),
+                   static_cast<uint32_t>(std::min(length, kRejectedRawPrefix))};
   event.state = EventState::kParseError;
   event.position = ++records_;
   // Appended past the batch's read buffer: a caller that cuts the buffer back to the framed
@@ -89,7 +88,7 @@ size_t OctetCountingFramer::frame(Batch& batch, size_t begin, size_t end, bool a
       // starts again after it.
       const void* nl = std::memchr(p + pos, '\n', end - pos);
       size_t line_end = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - p) : end;
-      if (nl == nullptr && !at_eof && line_end - pos < kErrorRawPrefix) {
+      if (nl == nullptr && !at_eof && line_end - pos < kRejectedRawPrefix) {
         break;  // wait for the line end (or the first KiB) to report the whole line
       }
       take_error(batch, pos, line_end - pos,
@@ -103,7 +102,7 @@ size_t OctetCountingFramer::frame(Batch& batch, size_t begin, size_t end, bool a
     const size_t body = pos + digits + 1;
     const size_t have = end - body;
     if (length > max_event_bytes_) {
-      const size_t prefix = static_cast<size_t>(std::min<uint64_t>(length, kErrorRawPrefix));
+      const size_t prefix = static_cast<size_t>(std::min<uint64_t>(length, kRejectedRawPrefix));
       if (have < prefix && !at_eof) {
         break;  // its first KiB, for the dead letter, has not all arrived
       }

@@ -13,6 +13,10 @@
 
 namespace sluice {
 
+// How much of a record the dead letter gets in place of its whole text (one longer than
+// max_event_bytes, or one that cannot be framed) as its `_raw`: enough to show what it was.
+inline constexpr size_t kRejectedRawPrefix = 1024;
+
 class RecordFramer {
  public:
   virtual ~RecordFramer() = default;

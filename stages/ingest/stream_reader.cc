@@ -9,7 +9,6 @@
 
 namespace sluice {
 namespace {
-constexpr size_t kOversizedRawPrefix = 1024;
 // Bytes kept of what was read last, to tell whether a file still holds them.
 constexpr size_t kRecentBytes = 32;
 
@@ -287,7 +286,7 @@ void StreamReader::handle_oversized_record() {
   // the dead letter's `_raw`, then discard the rest of it up to the next newline.
   std::string& text = batch_->text;
   size_t total = used_;
-  text.resize(std::min(kOversizedRawPrefix, total));
+  text.resize(std::min(kRejectedRawPrefix, total));
   Event e;
   e.raw = Span{0, static_cast<uint32_t>(text.size())};
   e.state = EventState::kParseError;
@@ -311,7 +310,7 @@ void StreamReader::truncate_oversized_records(Batch& batch) const {
       if (reason.len == 0) {
         reason = batch.append(oversized_reason());
       }
-      e.raw.len = static_cast<uint32_t>(kOversizedRawPrefix);
+      e.raw.len = static_cast<uint32_t>(kRejectedRawPrefix);
       e.state = EventState::kParseError;
       e.error = reason;
     }

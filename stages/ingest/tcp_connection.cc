@@ -12,8 +12,6 @@
 namespace sluice {
 namespace {
 
-// Kept of a record that becomes a parse error: enough for a dead letter to show what it was.
-constexpr size_t kErrorRawPrefix = 1024;
 // The smallest read: a connection that sends little gets a small batch, not a full read buffer.
 constexpr size_t kMinReadBytes = 16 << 10;
 // Room past max_event_bytes for an octet-counting header, so that a message of max_event_bytes
@@ -190,7 +188,7 @@ bool TcpConnection::hand_on(SourceContext& ctx) {
 void TcpConnection::cut_oversized_record() {
   Batch& batch = *batch_;
   Event& e = batch.events.emplace_back();
-  e.raw = Span{0, static_cast<uint32_t>(std::min(kErrorRawPrefix, used_))};
+  e.raw = Span{0, static_cast<uint32_t>(std::min(kRejectedRawPrefix, used_))};
   e.state = EventState::kParseError;
   e.position = framer_->lines_framed() + 1;
   e.error = batch.append("record longer than max_event_bytes (" +
@@ -222,7 +220,7 @@ void TcpConnection::tear_fragment() {
   const size_t length = used_ - framed_;
   Event& e = batch.events.emplace_back();
   e.raw = Span{static_cast<uint32_t>(framed_),
-               static_cast<uint32_t>(std::min(kErrorRawPrefix, length))};
+               static_cast<uint32_t>(std::min(kRejectedRawPrefix, length))};
   e.state = EventState::kParseError;
   e.position = framer_->lines_framed() + 1;
   e.error = batch.append("connection closed in the middle of a record (" + std::to_string(length) +
@@ -239,7 +237,7 @@ void TcpConnection::cut_long_records() {
         reason = batch_->append("record longer than max_event_bytes (" +
                                 std::to_string(options_.max_event_bytes) + " bytes); truncated");
       }
-      e.raw.len = static_cast<uint32_t>(kErrorRawPrefix);
+      e.raw.len = static_cast<uint32_t>(kRejectedRawPrefix);
       e.state = EventState::kParseError;
       e.error = reason;
     }

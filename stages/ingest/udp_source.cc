@@ -21,8 +21,6 @@ constexpr size_t kSlotBytes = 65536;  // the largest UDP payload (65507 bytes ov
 // Room a datagram needs in a batch besides its bytes: its sender's name and the texts a framer
 // or the length check may append (an unterminated quote, an oversized line).
 constexpr size_t kDatagramOverhead = 256;
-// The first KiB of an oversized line is kept as its `_raw`, as the stream reader does.
-constexpr size_t kOversizedRawPrefix = 1024;
 // How long the source sleeps in poll or in wait_for_room before it looks at stopping() again.
 constexpr auto kPoll = std::chrono::milliseconds(100);
 constexpr auto kDropLogInterval = std::chrono::seconds(10);
@@ -200,7 +198,7 @@ bool UdpSource::take(size_t i) {
       if (reason.len == 0) {
         reason = batch.append(oversized_reason_);
       }
-      event.raw.len = static_cast<uint32_t>(kOversizedRawPrefix);
+      event.raw.len = static_cast<uint32_t>(kRejectedRawPrefix);
       event.state = EventState::kParseError;
       event.error = reason;
     }
