@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/e2e/e2e_util.h"
+#include "tests/e2e/http_util.h"
 #include "tests/e2e/kafka_util.h"
 
 namespace sluice::e2e {
@@ -114,15 +115,24 @@ TEST(KafkaSink, BadTopicBadPropertyAndBadBrokerAreOneLineEachWithPosition) {
 // that could not deliver.
 TEST(KafkaSink, AnUnreachableBrokerIsOneLineAndShutdownCountsEverything) {
   TempDir dir;
+  const int port = free_port();
   write_file(dir.file("c.yaml"),
-             "shutdown_timeout: 1s\npipelines:\n  p:\n"
-             "    source: { type: generate, format: csv, count: 500, seed: 1 }\n"
-             "    routes: [{ to: k }]\n"
-             "sinks:\n  k: { type: kafka, brokers: \"127.0.0.1:1\", topic: t, encoding: raw }\n");
+             "shutdown_timeout: 1s\nmetrics: { listen: \"127.0.0.1:" + std::to_string(port) +
+                 "\" }\npipelines:\n  p:\n"
+                 "    source: { type: generate, format: csv, count: 500, seed: 1 }\n"
+                 "    routes: [{ to: k }]\n"
+                 "sinks:\n  k: { type: kafka, brokers: \"127.0.0.1:1\", topic: t, encoding: raw "
+                 "}\n");
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_TRUE(wait_until([&] {
     return read_file(dir.file("sluice.err")).find("cannot reach") != std::string::npos;
   })) << read_file(dir.file("sluice.err"));
+  // The SIGTERM must come after the generator made all 500 events (else fewer are "in"; the
+  // warning above can be printed before the source has started).
+  const std::string all_read = "sluice_events_in_total{pipeline=\"p\",stage=\"ingest\"} 500";
+  EXPECT_TRUE(wait_until([&] {
+    return http_get(port, "/metrics", 1000).body.find(all_read) != std::string::npos;
+  })) << http_get(port, "/metrics", 1000).body;
   kill(pid, SIGTERM);
   EXPECT_EQ(wait_exit(pid, 100), 1);  // within 10 s: shutdown_timeout is 1 s
   const std::string err = read_file(dir.file("sluice.err"));
