@@ -15,12 +15,12 @@
 namespace sluice {
 namespace {
 
-constexpr std::array<std::string_view, 6> kCommonKeys{"type",    "encoding", "fields",
-                                                      "columns", "header",   "delimiter"};
+constexpr std::array<std::string_view, 6> kSinkCommonKeys{"type",    "encoding", "fields",
+                                                          "columns", "header",   "delimiter"};
 
 // file ---------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 1> kFileKeys{"path"};
+constexpr std::array<std::string_view, 1> kFileSinkKeys{"path"};
 
 void load_file(YamlReader& reader, MapView& map, SinkConfig& out) {
   FileSinkOptions options;
@@ -38,7 +38,7 @@ std::unique_ptr<Sink> make_file(const SinkConfig& config) {
 
 // kafka --------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 4> kKafkaKeys{"brokers", "topic", "key", "librdkafka"};
+constexpr std::array<std::string_view, 4> kKafkaSinkKeys{"brokers", "topic", "key", "librdkafka"};
 
 void load_kafka(YamlReader& reader, MapView& map, SinkConfig& out) {
   KafkaSinkOptions options;
@@ -89,7 +89,7 @@ std::unique_ptr<Sink> make_kafka(const SinkConfig& config) {
 
 // tcp ----------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 1> kTcpKeys{"address"};
+constexpr std::array<std::string_view, 1> kTcpSinkKeys{"address"};
 
 void load_tcp(YamlReader& reader, MapView& map, SinkConfig& out) {
   TcpSinkOptions options;
@@ -122,10 +122,10 @@ std::unique_ptr<Sink> make_null(const SinkConfig& /*config*/) {
 
 const std::array<SinkKind, 5> kSinkKinds{{
     {"stdout", {}, load_nothing, make_stdout},
-    {"file", kFileKeys, load_file, make_file},
+    {"file", kFileSinkKeys, load_file, make_file},
     {"null", {}, load_nothing, make_null},
-    {"kafka", kKafkaKeys, load_kafka, make_kafka},
-    {"tcp", kTcpKeys, load_tcp, make_tcp},
+    {"kafka", kKafkaSinkKeys, load_kafka, make_kafka},
+    {"tcp", kTcpSinkKeys, load_tcp, make_tcp},
 }};
 
 // Every sink kind of the contract is built.
@@ -139,7 +139,7 @@ const SinkKind* find_sink_kind(std::string_view name) { return find_kind(sink_ki
 
 std::span<const std::string_view> unbuilt_sink_kinds() { return kUnbuiltSinkKinds; }
 
-std::span<const std::string_view> sink_common_keys() { return kCommonKeys; }
+std::span<const std::string_view> sink_common_keys() { return kSinkCommonKeys; }
 
 bool load_sink_kind(YamlReader& reader, MapView& map, SinkConfig& sink) {
   const std::vector<KindKeys> kinds = kind_keys(sink_kinds());
@@ -154,11 +154,12 @@ bool load_sink_kind(YamlReader& reader, MapView& map, SinkConfig& sink) {
   }
   if (kind == nullptr) {
     if (!choice.unbuilt) {
-      check_any_kind_keys(reader, map, kCommonKeys, kinds);
+      check_any_kind_keys(reader, map, kSinkCommonKeys, kinds);
     }
     return false;
   }
-  check_typed_keys(reader, map, concat(kCommonKeys, kind->keys), kinds, "sink type", kind->name);
+  check_typed_keys(reader, map, concat(kSinkCommonKeys, kind->keys), kinds, "sink type",
+                   kind->name);
   sink.type = std::string(kind->name);
   kind->load(reader, map, sink);
   return true;

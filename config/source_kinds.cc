@@ -19,7 +19,7 @@
 namespace sluice {
 namespace {
 
-constexpr std::array<std::string_view, 2> kCommonKeys{"type", "max_event_bytes"};
+constexpr std::array<std::string_view, 2> kSourceCommonKeys{"type", "max_event_bytes"};
 
 // The stream reader options every reading source shares, from the validated config.
 StreamReaderOptions reader_options(const SourceConfig& config) {
@@ -31,7 +31,7 @@ StreamReaderOptions reader_options(const SourceConfig& config) {
 
 // file ---------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 3> kFileKeys{"paths", "read_from", "follow"};
+constexpr std::array<std::string_view, 3> kFileSourceKeys{"paths", "read_from", "follow"};
 constexpr std::array<std::string_view, 2> kReadFrom{"beginning", "end"};
 
 void load_file(YamlReader& reader, MapView& map, SourceConfig& out) {
@@ -112,8 +112,8 @@ std::unique_ptr<Source> make_generate(const SourceConfig& config, const ParseOpt
 
 // kafka ----------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 5> kKafkaKeys{"brokers", "topics", "group", "start",
-                                                     "librdkafka"};
+constexpr std::array<std::string_view, 5> kKafkaSourceKeys{"brokers", "topics", "group", "start",
+                                                           "librdkafka"};
 constexpr std::array<std::string_view, 2> kKafkaStart{"earliest", "latest"};
 
 // Everything that can be checked without a broker is checked here, each problem at its value.
@@ -174,7 +174,7 @@ std::unique_ptr<Source> make_kafka(const SourceConfig& config, const ParseOption
 
 // udp ----------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 2> kUdpKeys{"listen", "receive_buffer"};
+constexpr std::array<std::string_view, 2> kUdpSourceKeys{"listen", "receive_buffer"};
 
 void load_udp(YamlReader& reader, MapView& map, SourceConfig& out) {
   UdpSourceOptions options;
@@ -191,8 +191,8 @@ void load_udp(YamlReader& reader, MapView& map, SourceConfig& out) {
 
 // tcp ------------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 4> kTcpKeys{"listen", "framing", "max_connections",
-                                                   "idle_timeout"};
+constexpr std::array<std::string_view, 4> kTcpSourceKeys{"listen", "framing", "max_connections",
+                                                         "idle_timeout"};
 constexpr std::array<std::string_view, 3> kTcpFraming{"newline", "octet_counting", "auto"};
 
 void load_tcp(YamlReader& reader, MapView& map, SourceConfig& out) {
@@ -245,16 +245,16 @@ std::unique_ptr<Source> make_tcp(const SourceConfig& config, const ParseOptions&
 // The table ----------------------------------------------------------------------------------
 
 const std::array<SourceKind, 6> kSourceKinds{{
-    {"file", kFileKeys, load_file, make_file},
+    {"file", kFileSourceKeys, load_file, make_file},
     {"stdin", {}, load_stdin, make_stdin},
     {"generate", kGenerateKeys, load_generate, make_generate},
-    {"kafka", kKafkaKeys, load_kafka, make_kafka,
+    {"kafka", kKafkaSourceKeys, load_kafka, make_kafka,
      "a Kafka message is one record with no stream start to take names from; give `columns`",
      "a Kafka source pauses its partitions when the pipeline is full, and a dropped batch would "
      "hold its partition's offset back for good"},
-    {"udp", kUdpKeys, load_udp, make_udp,
+    {"udp", kUdpSourceKeys, load_udp, make_udp,
      "a datagram is not the start of a stream to take names from; give `columns`"},
-    {"tcp", kTcpKeys, load_tcp, make_tcp,
+    {"tcp", kTcpSourceKeys, load_tcp, make_tcp,
      "senders over TCP send records, not a file with its header line (and an octet-counted "
      "message is one record); give `columns`"},
 }};
@@ -291,12 +291,12 @@ std::optional<ConfigPosition> load_source(YamlReader& reader, const YAML::Node& 
     }
   }
   if (kind != nullptr) {
-    check_typed_keys(reader, map, concat(kCommonKeys, kind->keys), kinds, "source type",
+    check_typed_keys(reader, map, concat(kSourceCommonKeys, kind->keys), kinds, "source type",
                      kind->name);
   } else if (!choice.unbuilt) {
     // A misspelt or missing type: flag only keys no kind takes. An unbuilt kind's keys are its
     // own, and its type is already refused.
-    check_any_kind_keys(reader, map, kCommonKeys, kinds);
+    check_any_kind_keys(reader, map, kSourceCommonKeys, kinds);
   }
   if (auto* n = map.get("max_event_bytes")) {
     if (auto v = reader.size(*n, map.path_of("max_event_bytes"), kMinEventBytes,

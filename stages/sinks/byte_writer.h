@@ -41,6 +41,11 @@ inline char* copy_bytes(char* dst, const void* src, size_t n) {
   return dst + n;
 }
 
+// A fixed piece of text (a key with its quotes, a separator): copy_bytes of a string_view.
+inline char* write_literal(std::string_view s, char* dst) {
+  return copy_bytes(dst, s.data(), s.size());
+}
+
 class ByteWriter {
  public:
   // `expected`: a guess at how much will be written. resize() zero-fills, so a close guess saves

@@ -19,10 +19,6 @@ namespace {
 // or a number.
 inline size_t cell_max_size(size_t n) { return 2 * n + 2 + kJsonNumberMaxSize; }
 
-inline char* write_literal(std::string_view s, char* dst) {
-  return copy_bytes(dst, s.data(), s.size());
-}
-
 bool needs_quotes(std::string_view s, char delimiter) {
   const char* p = s.data();
   const char* end = p + s.size();

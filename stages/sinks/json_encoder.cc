@@ -15,10 +15,6 @@ inline size_t value_room(const Field& f) {
   return json_string_room(f.value.len) + kJsonNumberMaxSize;
 }
 
-inline char* write_literal(std::string_view s, char* dst) {
-  return copy_bytes(dst, s.data(), s.size());
-}
-
 // `text_end`: the end of batch.text, up to where the string writer may read.
 inline char* write_value(const Batch& batch, const Field& f, const char* text_end, char* dst) {
   switch (f.type) {

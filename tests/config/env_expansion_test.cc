@@ -10,7 +10,7 @@
 namespace sluice {
 namespace {
 
-EnvLookup env_of(std::map<std::string, std::string> vars) {
+EnvLookup lookup_of(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
     auto it = vars.find(name);
     if (it == vars.end()) {
@@ -21,70 +21,70 @@ EnvLookup env_of(std::map<std::string, std::string> vars) {
 }
 
 TEST(EnvExpansion, NoReferenceIsUnchanged) {
-  Expansion e = expand_environment("plain $ text $x", env_of({}));
+  Expansion e = expand_environment("plain $ text $x", lookup_of({}));
   EXPECT_EQ(e.text, "plain $ text $x");
   EXPECT_FALSE(e.changed);
   EXPECT_TRUE(e.errors.empty());
 }
 
 TEST(EnvExpansion, SetVariable) {
-  Expansion e = expand_environment("a${X}b", env_of({{"X", "123"}}));
+  Expansion e = expand_environment("a${X}b", lookup_of({{"X", "123"}}));
   EXPECT_EQ(e.text, "a123b");
   EXPECT_TRUE(e.changed);
   EXPECT_EQ(e.origin, (std::vector<uint32_t>{0, 1, 1, 1, 5, 6}));
 }
 
 TEST(EnvExpansion, DefaultWhenUnset) {
-  Expansion e = expand_environment("${X:-localhost:9092}", env_of({}));
+  Expansion e = expand_environment("${X:-localhost:9092}", lookup_of({}));
   EXPECT_EQ(e.text, "localhost:9092");
   EXPECT_TRUE(e.errors.empty());
 }
 
 TEST(EnvExpansion, DefaultWhenEmpty) {
-  Expansion e = expand_environment("${X:-d}", env_of({{"X", ""}}));
+  Expansion e = expand_environment("${X:-d}", lookup_of({{"X", ""}}));
   EXPECT_EQ(e.text, "d");
 }
 
 TEST(EnvExpansion, ValueWinsOverDefault) {
-  Expansion e = expand_environment("${X:-d}", env_of({{"X", "v"}}));
+  Expansion e = expand_environment("${X:-d}", lookup_of({{"X", "v"}}));
   EXPECT_EQ(e.text, "v");
 }
 
 TEST(EnvExpansion, EmptyDefault) {
-  Expansion e = expand_environment("[${X:-}]", env_of({}));
+  Expansion e = expand_environment("[${X:-}]", lookup_of({}));
   EXPECT_EQ(e.text, "[]");
   EXPECT_TRUE(e.errors.empty());
 }
 
 TEST(EnvExpansion, UnsetWithoutDefaultIsAnError) {
-  Expansion e = expand_environment("ab${KAFKA}", env_of({}));
+  Expansion e = expand_environment("ab${KAFKA}", lookup_of({}));
   ASSERT_EQ(e.errors.size(), 1u);
   EXPECT_EQ(e.errors[0].offset, 2u);
   EXPECT_EQ(e.errors[0].message, "environment variable KAFKA is not set");
 }
 
 TEST(EnvExpansion, EveryUnsetVariableIsReported) {
-  Expansion e = expand_environment("${A}-${B}", env_of({}));
+  Expansion e = expand_environment("${A}-${B}", lookup_of({}));
   ASSERT_EQ(e.errors.size(), 2u);
   EXPECT_EQ(e.errors[0].offset, 0u);
   EXPECT_EQ(e.errors[1].offset, 5u);
 }
 
 TEST(EnvExpansion, DoubleDollarIsALiteralDollar) {
-  Expansion e = expand_environment("cost $$5 and $${X}", env_of({}));
+  Expansion e = expand_environment("cost $$5 and $${X}", lookup_of({}));
   EXPECT_EQ(e.text, "cost $5 and ${X}");
   EXPECT_TRUE(e.errors.empty());
 }
 
 TEST(EnvExpansion, Unterminated) {
-  Expansion e = expand_environment("x${A", env_of({{"A", "1"}}));
+  Expansion e = expand_environment("x${A", lookup_of({{"A", "1"}}));
   ASSERT_EQ(e.errors.size(), 1u);
   EXPECT_EQ(e.errors[0].offset, 1u);
   EXPECT_EQ(e.errors[0].message, "unterminated '${' (missing '}')");
 }
 
 TEST(EnvExpansion, InvalidName) {
-  Expansion e = expand_environment("${1A}", env_of({}));
+  Expansion e = expand_environment("${1A}", lookup_of({}));
   ASSERT_EQ(e.errors.size(), 1u);
   EXPECT_EQ(e.errors[0].message,
             "invalid environment variable reference '${1A}' (expected ${NAME} or "
@@ -92,7 +92,7 @@ TEST(EnvExpansion, InvalidName) {
 }
 
 TEST(EnvExpansion, ValueIsNotExpandedAgain) {
-  Expansion e = expand_environment("${A}", env_of({{"A", "${B}"}, {"B", "no"}}));
+  Expansion e = expand_environment("${A}", lookup_of({{"A", "${B}"}, {"B", "no"}}));
   EXPECT_EQ(e.text, "${B}");
 }
 
@@ -163,7 +163,7 @@ pipelines:
 sinks:
   out: { type: stdout }
 )",
-                                    env_of(vars));
+                                    lookup_of(vars));
   ASSERT_TRUE(loaded.ok()) << format_problems(loaded.problems, "f.yaml");
   EXPECT_EQ(source_options<GenerateSourceOptions>(loaded.config.pipelines[0].source).count, 7u);
   EXPECT_EQ(loaded.config.data_dir, "/" + std::string(40, 'x'));

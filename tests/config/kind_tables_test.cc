@@ -19,13 +19,13 @@
 namespace sluice {
 namespace {
 
-LoadedConfig load(const std::string& yaml) {
+LoadedConfig load_kinds(const std::string& yaml) {
   auto no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   return load_config(yaml, no_env);
 }
 
-std::string problems(const std::string& yaml) {
-  return format_problems(load(yaml).problems, "f.yaml");
+std::string kind_problems(const std::string& yaml) {
+  return format_problems(load_kinds(yaml).problems, "f.yaml");
 }
 
 // A pipeline reading `source` (a flow mapping) into the sink `out: sink`.
@@ -55,7 +55,7 @@ TEST(SourceKinds, EachRowBuildsWhatItLoaded) {
                                  "{ type: kafka, brokers: \"b:9092\", topics: [t], group: g }",
                                  "{ type: udp, listen: \"127.0.0.1:0\" }"};
   for (const std::string& source : sources) {
-    LoadedConfig loaded = load(with_source(source));
+    LoadedConfig loaded = load_kinds(with_source(source));
     ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "") << source;
     const PipelineConfig& pipeline = loaded.config.pipelines[0];
     const SourceKind* kind = find_source_kind(pipeline.source.type);
@@ -68,7 +68,7 @@ TEST(SourceKinds, EachRowBuildsWhatItLoaded) {
 }
 
 TEST(SourceKinds, UdpOptionsAreTheUdpSourcesOwn) {
-  LoadedConfig loaded = load(with_source(
+  LoadedConfig loaded = load_kinds(with_source(
       "{ type: udp, listen: \"[::1]:5514\", receive_buffer: 8MiB, max_event_bytes: 64KiB }"));
   ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "");
   const SourceConfig& source = loaded.config.pipelines[0].source;
@@ -80,8 +80,8 @@ TEST(SourceKinds, UdpOptionsAreTheUdpSourcesOwn) {
 }
 
 TEST(SourceKinds, FileOptionsAreTheFileSourcesOwn) {
-  LoadedConfig loaded =
-      load(with_source("{ type: file, paths: [a.log, b.log], read_from: end, follow: false }"));
+  LoadedConfig loaded = load_kinds(
+      with_source("{ type: file, paths: [a.log, b.log], read_from: end, follow: false }"));
   ASSERT_TRUE(loaded.ok());
   const auto& options = source_options<FileSourceOptions>(loaded.config.pipelines[0].source);
   EXPECT_EQ(options.paths, (std::vector<std::string>{"a.log", "b.log"}));
@@ -90,7 +90,7 @@ TEST(SourceKinds, FileOptionsAreTheFileSourcesOwn) {
 }
 
 TEST(SourceKinds, KafkaOptionsAreTheKafkaSourcesOwn) {
-  LoadedConfig loaded = load(
+  LoadedConfig loaded = load_kinds(
       "memory_limit: 64MiB\npipelines:\n  p:\n"
       "    source: { type: kafka, brokers: \"a:9092, SSL://[::1]:9093,b\", topics: [x.y, z_1], "
       "group: g, start: latest, librdkafka: { fetch.wait.max.ms: 50, client.id: me } }\n"
@@ -114,7 +114,7 @@ TEST(SourceKinds, KafkaOptionsAreTheKafkaSourcesOwn) {
 }
 
 TEST(SourceKinds, KafkaNeedsBrokersTopicsAndGroup) {
-  EXPECT_EQ(problems(with_source("{ type: kafka }")),
+  EXPECT_EQ(kind_problems(with_source("{ type: kafka }")),
             "f.yaml:3:5: pipelines.p.source: missing required key 'brokers'\n"
             "f.yaml:3:5: pipelines.p.source: missing required key 'topics'\n"
             "f.yaml:3:5: pipelines.p.source: missing required key 'group'\n");
@@ -145,10 +145,10 @@ TEST(KafkaBrokers, TheBadEntryIsLocated) {
 // the list comes from the environment (then at the reference).
 TEST(KafkaBrokers, SourceAndSinkReportTheBadEntryAtItsPosition) {
   EXPECT_EQ(
-      problems("pipelines:\n  p:\n"
-               "    source: { type: kafka, brokers: \"a:9092, b:x\", topics: [t], group: g }\n"
-               "    routes: [{ to: out }]\n"
-               "sinks:\n  out: { type: kafka, brokers: \"c:1,d:0\", topic: t }\n"),
+      kind_problems("pipelines:\n  p:\n"
+                    "    source: { type: kafka, brokers: \"a:9092, b:x\", topics: [t], group: g }\n"
+                    "    routes: [{ to: out }]\n"
+                    "sinks:\n  out: { type: kafka, brokers: \"c:1,d:0\", topic: t }\n"),
       "f.yaml:3:46: pipelines.p.source.brokers: broker 'b:x': port 'x' is not a number "
       "from 1 to 65535\n"
       "f.yaml:6:37: sinks.out.brokers: broker 'd:0': port '0' is not a number from 1 to "
@@ -194,7 +194,7 @@ TEST(SourceKinds, KafkaPropertiesGoThroughLibrdkafkasOwnChecks) {
 }
 
 TEST(SourceKinds, KeyOfAnotherKindIsRefusedAtItsPosition) {
-  EXPECT_EQ(problems(with_source("{ type: stdin, paths: [a] }")),
+  EXPECT_EQ(kind_problems(with_source("{ type: stdin, paths: [a] }")),
             "f.yaml:3:28: pipelines.p.source: key 'paths' does not apply to source type stdin "
             "(only to file)\n");
 }
@@ -203,7 +203,7 @@ TEST(SourceKinds, KeyOfAnotherKindIsRefusedAtItsPosition) {
 TEST(SourceKinds, EveryKindOfTheContractIsBuilt) { EXPECT_TRUE(unbuilt_source_kinds().empty()); }
 
 TEST(SourceKinds, UnknownKeyIsRefusedAtItsPositionWithASuggestion) {
-  EXPECT_EQ(problems(with_source("{ type: file, paths: [a], folow: false }")),
+  EXPECT_EQ(kind_problems(with_source("{ type: file, paths: [a], folow: false }")),
             "f.yaml:3:39: pipelines.p.source: unknown key 'folow' (did you mean 'follow'?)\n");
 }
 
@@ -227,7 +227,7 @@ TEST(SinkKinds, EachRowBuildsWhatItLoaded) {
                                "{ type: kafka, brokers: \"127.0.0.1:1\", topic: t }",
                                "{ type: tcp, address: \"127.0.0.1:1\" }"};
   for (const std::string& sink : sinks) {
-    LoadedConfig loaded = load(with_source("{ type: stdin }", sink));
+    LoadedConfig loaded = load_kinds(with_source("{ type: stdin }", sink));
     ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "") << sink;
     const SinkConfig& config = loaded.config.sinks[0];
     const SinkKind* kind = find_sink_kind(config.type);
@@ -236,13 +236,14 @@ TEST(SinkKinds, EachRowBuildsWhatItLoaded) {
     // Built, not opened: the file sink's directory does not exist and that is no error here.
     EXPECT_NE(kind->make(config), nullptr) << sink;
   }
-  LoadedConfig loaded = load(with_source("{ type: stdin }", "{ type: file, path: o.ndjson }"));
+  LoadedConfig loaded =
+      load_kinds(with_source("{ type: stdin }", "{ type: file, path: o.ndjson }"));
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(sink_options<FileSinkOptions>(loaded.config.sinks[0]).path, "o.ndjson");
 }
 
 TEST(SinkKinds, KeyOfAnotherKindIsRefusedAtItsPosition) {
-  EXPECT_EQ(problems(with_source("{ type: stdin }", "{ type: stdout, path: x }")),
+  EXPECT_EQ(kind_problems(with_source("{ type: stdin }", "{ type: stdout, path: x }")),
             "f.yaml:6:24: sinks.out: key 'path' does not apply to sink type stdout (only to "
             "file)\n");
 }
@@ -250,16 +251,16 @@ TEST(SinkKinds, KeyOfAnotherKindIsRefusedAtItsPosition) {
 // Every sink kind SPEC §2 names is built; a kind it does not name is unknown.
 TEST(SinkKinds, EveryKindOfTheContractIsBuilt) {
   EXPECT_TRUE(unbuilt_sink_kinds().empty());
-  EXPECT_EQ(problems(with_source("{ type: stdin }", "{ type: udp, topic: t }")),
+  EXPECT_EQ(kind_problems(with_source("{ type: stdin }", "{ type: udp, topic: t }")),
             "f.yaml:6:16: sinks.out.type: unknown value 'udp'; expected one of stdout, file, "
             "null, kafka, tcp\n");
 }
 
 TEST(SinkKinds, KafkaOptionsAreTheKafkaSinksOwnAndTheKeyIsTheEncodersToFind) {
-  LoadedConfig loaded =
-      load(with_source("{ type: stdin }\n    parse: { format: json }",
-                       "{ type: kafka, brokers: \"a:9092,PLAINTEXT://b:9093\", topic: web-errors, "
-                       "key: host, librdkafka: { linger.ms: 20, compression.type: lz4 } }"));
+  LoadedConfig loaded = load_kinds(
+      with_source("{ type: stdin }\n    parse: { format: json }",
+                  "{ type: kafka, brokers: \"a:9092,PLAINTEXT://b:9093\", topic: web-errors, "
+                  "key: host, librdkafka: { linger.ms: 20, compression.type: lz4 } }"));
   ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "");
   const SinkConfig& sink = loaded.config.sinks[0];
   const auto& options = sink_options<KafkaSinkOptions>(sink);
@@ -272,14 +273,14 @@ TEST(SinkKinds, KafkaOptionsAreTheKafkaSinksOwnAndTheKeyIsTheEncodersToFind) {
 }
 
 TEST(SinkKinds, KafkaKeyAppliesToKafkaOnly) {
-  EXPECT_EQ(problems(with_source("{ type: stdin }", "{ type: file, path: x, key: host }")),
+  EXPECT_EQ(kind_problems(with_source("{ type: stdin }", "{ type: file, path: x, key: host }")),
             "f.yaml:6:31: sinks.out: key 'key' does not apply to sink type file (only to "
             "kafka)\n");
 }
 
 // What can be checked without a broker is checked by `validate`, each at its position.
 TEST(SinkKinds, KafkaBrokersTopicAndPropertiesAreCheckedAtTheirPositions) {
-  EXPECT_EQ(problems(R"yaml(pipelines:
+  EXPECT_EQ(kind_problems(R"yaml(pipelines:
   p:
     source: { type: stdin }
     routes: [{ to: out }]
@@ -313,25 +314,25 @@ TEST(SinkKinds, KafkaKeyIsCheckedAgainstTheFieldsThePipelineKnows) {
            "  dl: { type: kafka, brokers: b, topic: d, key: nothing_here }\n";
   };
   const std::string csv = "{ format: csv, columns: [ts, host, status] }";
-  EXPECT_EQ(problems(with_parse(csv, "hosts")),
+  EXPECT_EQ(kind_problems(with_parse(csv, "hosts")),
             "f.yaml:8:48: sinks.k.key: pipeline 'p' routes here, and its events have no field "
             "'hosts' (did you mean 'host'?); its fields are ts, host, status\n");
-  EXPECT_EQ(problems(with_parse(csv, "host")), "");
-  EXPECT_EQ(problems(with_parse(csv, "_source")), "");
+  EXPECT_EQ(kind_problems(with_parse(csv, "host")), "");
+  EXPECT_EQ(kind_problems(with_parse(csv, "_source")), "");
   const std::string regex = "{ format: regex, pattern: '^(?P<host>\\S+) (?<path>\\S+)$' }";
-  EXPECT_EQ(problems(with_parse(regex, "path")), "");
-  EXPECT_EQ(problems(with_parse(regex, "status")),
+  EXPECT_EQ(kind_problems(with_parse(regex, "path")), "");
+  EXPECT_EQ(kind_problems(with_parse(regex, "status")),
             "f.yaml:8:48: sinks.k.key: pipeline 'p' routes here, and its events have no field "
             "'status'; its fields are host, path\n");
-  EXPECT_EQ(problems(with_parse("{ format: none }", "host")),
+  EXPECT_EQ(kind_problems(with_parse("{ format: none }", "host")),
             "f.yaml:8:48: sinks.k.key: pipeline 'p' routes here, and its events have no field "
             "'host'; its fields are message\n");
-  EXPECT_EQ(problems(with_parse("{ format: json }", "anything")), "");
-  EXPECT_EQ(problems(with_parse("{ format: csv, header: true }", "anything")), "");
+  EXPECT_EQ(kind_problems(with_parse("{ format: json }", "anything")), "");
+  EXPECT_EQ(kind_problems(with_parse("{ format: csv, header: true }", "anything")), "");
 }
 
 TEST(SinkKinds, KafkaNeedsBrokersAndTopic) {
-  EXPECT_EQ(problems(with_source("{ type: stdin }", "{ type: kafka }")),
+  EXPECT_EQ(kind_problems(with_source("{ type: stdin }", "{ type: kafka }")),
             "f.yaml:6:3: sinks.out: missing required key 'brokers'\n"
             "f.yaml:6:3: sinks.out: missing required key 'topic'\n");
 }

@@ -11,7 +11,7 @@ uint64_t size_of(std::string_view text) {
   return result.ok() ? *result : 0;
 }
 
-std::string error_of(std::string_view text) {
+std::string size_error_of(std::string_view text) {
   auto result = parse_size(text);
   return result.ok() ? "ok" : result.status().message();
 }
@@ -43,26 +43,27 @@ TEST(SizeParser, Fraction) { EXPECT_EQ(size_of("1.5KiB"), 1536u); }
 TEST(SizeParser, Zero) { EXPECT_EQ(size_of("0"), 0u); }
 
 TEST(SizeParser, UnknownUnit) {
-  EXPECT_EQ(error_of("64MiBs"),
+  EXPECT_EQ(size_error_of("64MiBs"),
             "expected a size such as 64MiB, 512KB or a number of bytes, got '64MiBs'");
 }
 
 TEST(SizeParser, NoNumber) {
-  EXPECT_EQ(error_of("MiB"),
+  EXPECT_EQ(size_error_of("MiB"),
             "expected a size such as 64MiB, 512KB or a number of bytes, got 'MiB'");
 }
 
 TEST(SizeParser, Empty) {
-  EXPECT_EQ(error_of(""), "expected a size such as 64MiB, 512KB or a number of bytes, got ''");
+  EXPECT_EQ(size_error_of(""), "expected a size such as 64MiB, 512KB or a number of bytes, got ''");
 }
 
 TEST(SizeParser, Negative) {
-  EXPECT_EQ(error_of("-1"), "expected a size such as 64MiB, 512KB or a number of bytes, got '-1'");
+  EXPECT_EQ(size_error_of("-1"),
+            "expected a size such as 64MiB, 512KB or a number of bytes, got '-1'");
 }
 
 TEST(SizeParser, Overflow) {
-  EXPECT_EQ(error_of("99999999999999999999"), "size '99999999999999999999' is too large");
-  EXPECT_EQ(error_of("20000000TiB"), "size '20000000TiB' is too large");
+  EXPECT_EQ(size_error_of("99999999999999999999"), "size '99999999999999999999' is too large");
+  EXPECT_EQ(size_error_of("20000000TiB"), "size '20000000TiB' is too large");
 }
 
 TEST(SizeParser, FormatUsesTheLargestExactUnit) {

@@ -11,22 +11,22 @@
 namespace sluice {
 namespace {
 
-struct Record {
+struct FramedRecord {
   std::string raw;
   uint64_t position;
   bool error;
-  bool operator==(const Record&) const = default;
+  bool operator==(const FramedRecord&) const = default;
 };
 
-std::ostream& operator<<(std::ostream& os, const Record& r) {
+std::ostream& operator<<(std::ostream& os, const FramedRecord& r) {
   return os << "{\"" << r.raw << "\" #" << r.position << (r.error ? " error}" : "}");
 }
 
-std::vector<Record> records(const Batch& batch) {
-  std::vector<Record> out;
+std::vector<FramedRecord> framed_records(const Batch& batch) {
+  std::vector<FramedRecord> out;
   for (const Event& e : batch.events) {
-    out.push_back(
-        Record{std::string(batch.str(e.raw)), e.position, e.state == EventState::kParseError});
+    out.push_back(FramedRecord{std::string(batch.str(e.raw)), e.position,
+                               e.state == EventState::kParseError});
   }
   return out;
 }
@@ -34,7 +34,7 @@ std::vector<Record> records(const Batch& batch) {
 class OctetCountingFramerTest : public ::testing::Test {
  protected:
   // Frames `input` `chunk` bytes at a time (everything at once for 0), the stream ending after.
-  std::vector<Record> frame(const std::string& input, size_t chunk = 0) {
+  std::vector<FramedRecord> frame(const std::string& input, size_t chunk = 0) {
     OctetCountingFramer framer(options_, schema_, max_event_bytes_);
     Batch batch;
     frame_in_chunks(framer, batch, input, chunk == 0 ? input.size() + 1 : chunk);
@@ -42,7 +42,7 @@ class OctetCountingFramerTest : public ::testing::Test {
     for (const Event& e : batch.events) {
       batch_reasons_.emplace_back(batch.str(e.error));
     }
-    return records(batch);
+    return framed_records(batch);
   }
 
   ParseOptions options_;
@@ -53,25 +53,25 @@ class OctetCountingFramerTest : public ::testing::Test {
 
 TEST_F(OctetCountingFramerTest, FramesFollowEachOther) {
   EXPECT_EQ(frame("5 hello6 world!"),
-            (std::vector<Record>{{"hello", 1, false}, {"world!", 2, false}}));
+            (std::vector<FramedRecord>{{"hello", 1, false}, {"world!", 2, false}}));
 }
 
 TEST_F(OctetCountingFramerTest, MessageMayHoldNewlines) {
-  EXPECT_EQ(frame("11 line1\nline2"), (std::vector<Record>{{"line1\nline2", 1, false}}));
+  EXPECT_EQ(frame("11 line1\nline2"), (std::vector<FramedRecord>{{"line1\nline2", 1, false}}));
 }
 
 TEST_F(OctetCountingFramerTest, LineEndAtTheEndOfAMessageIsDropped) {
   EXPECT_EQ(frame("6 hello\n7 world\r\n"),
-            (std::vector<Record>{{"hello", 1, false}, {"world", 2, false}}));
+            (std::vector<FramedRecord>{{"hello", 1, false}, {"world", 2, false}}));
 }
 
 TEST_F(OctetCountingFramerTest, LineEndsBetweenFramesAreSkipped) {
   EXPECT_EQ(frame("5 hello\n\r\n5 world\n"),
-            (std::vector<Record>{{"hello", 1, false}, {"world", 2, false}}));
+            (std::vector<FramedRecord>{{"hello", 1, false}, {"world", 2, false}}));
 }
 
 TEST_F(OctetCountingFramerTest, EmptyMessageIsNoRecordButIsCounted) {
-  EXPECT_EQ(frame("0 5 hello"), (std::vector<Record>{{"hello", 2, false}}));
+  EXPECT_EQ(frame("0 5 hello"), (std::vector<FramedRecord>{{"hello", 2, false}}));
 }
 
 TEST_F(OctetCountingFramerTest, SplitAtEveryByteBoundary) {
@@ -87,14 +87,15 @@ TEST_F(OctetCountingFramerTest, SplitAtEveryByteBoundary) {
 
 TEST_F(OctetCountingFramerTest, BadHeaderIsAnErrorUpToTheLineEndThenFramingResumes) {
   EXPECT_EQ(frame("abc def\n5 hello"),
-            (std::vector<Record>{{"abc def", 1, true}, {"hello", 2, false}}));
+            (std::vector<FramedRecord>{{"abc def", 1, true}, {"hello", 2, false}}));
   EXPECT_NE(batch_reasons_[0].find("not an octet-counted frame"), std::string::npos);
-  EXPECT_EQ(frame("12x\n5 hello"), (std::vector<Record>{{"12x", 1, true}, {"hello", 2, false}}));
+  EXPECT_EQ(frame("12x\n5 hello"),
+            (std::vector<FramedRecord>{{"12x", 1, true}, {"hello", 2, false}}));
 }
 
 TEST_F(OctetCountingFramerTest, HeaderOfTooManyDigitsIsAnError) {
   EXPECT_EQ(frame("12345678901 x\n5 hello"),
-            (std::vector<Record>{{"12345678901 x", 1, true}, {"hello", 2, false}}));
+            (std::vector<FramedRecord>{{"12345678901 x", 1, true}, {"hello", 2, false}}));
 }
 
 TEST_F(OctetCountingFramerTest, LongGarbageWithoutLineEndIsReportedOnceAndSkipped) {
@@ -104,7 +105,7 @@ TEST_F(OctetCountingFramerTest, LongGarbageWithoutLineEndIsReportedOnceAndSkippe
     ASSERT_EQ(got.size(), 2u) << chunk;
     EXPECT_TRUE(got[0].error);
     EXPECT_EQ(got[0].raw, std::string(1024, 'g'));
-    EXPECT_EQ(got[1], (Record{"hello", 2, false})) << chunk;
+    EXPECT_EQ(got[1], (FramedRecord{"hello", 2, false})) << chunk;
   }
 }
 
@@ -113,8 +114,8 @@ TEST_F(OctetCountingFramerTest, OversizedMessageIsCutAndSkippedByItsCount) {
   for (size_t chunk : {0, 1, 100, 3000}) {
     auto got = frame("5000 " + body + "5 hello", chunk);
     ASSERT_EQ(got.size(), 2u) << chunk;
-    EXPECT_EQ(got[0], (Record{std::string(1024, 'a'), 1, true})) << chunk;
-    EXPECT_EQ(got[1], (Record{"hello", 2, false})) << chunk;
+    EXPECT_EQ(got[0], (FramedRecord{std::string(1024, 'a'), 1, true})) << chunk;
+    EXPECT_EQ(got[1], (FramedRecord{"hello", 2, false})) << chunk;
   }
   frame("5000 " + body);
   EXPECT_NE(batch_reasons_[0].find("longer than max_event_bytes (4096"), std::string::npos);
@@ -122,7 +123,7 @@ TEST_F(OctetCountingFramerTest, OversizedMessageIsCutAndSkippedByItsCount) {
 
 TEST_F(OctetCountingFramerTest, FrameCutShortByTheEndOfTheStreamIsAnError) {
   EXPECT_EQ(frame("5 hello10 abc"),
-            (std::vector<Record>{{"hello", 1, false}, {"10 abc", 2, true}}));
+            (std::vector<FramedRecord>{{"hello", 1, false}, {"10 abc", 2, true}}));
 }
 
 TEST(LooksOctetCounted, DigitsAndASpace) {

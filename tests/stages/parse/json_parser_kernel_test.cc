@@ -51,23 +51,23 @@ std::vector<const simdjson::implementation*> simd_kernels() {
 }
 
 // How a parser is set up: a schema (plain and dotted names) and declared types.
-struct Setup {
+struct KernelSetup {
   std::vector<std::string> names;
   std::vector<std::pair<std::string, FieldType>> types;
 };
 
-const Setup kUntyped{};
-const Setup kTypedWithPaths{{"a", "a.b", "a.c", "a.c.d", "arr.1", "l.5", "s", "n", "host", "hosts",
-                             "_raw", "status", "o.x.2.y"},
-                            {{"status", FieldType::kInt},
-                             {"n", FieldType::kInt},
-                             {"ok", FieldType::kBool},
-                             {"t", FieldType::kBool},
-                             {"ts", FieldType::kTimestamp},
-                             {"ratio", FieldType::kFloat},
-                             {"f", FieldType::kFloat},
-                             {"code", FieldType::kString},
-                             {"a.b", FieldType::kInt}}};
+const KernelSetup kKernelUntyped{};
+const KernelSetup kTypedWithPaths{{"a", "a.b", "a.c", "a.c.d", "arr.1", "l.5", "s", "n", "host",
+                                   "hosts", "_raw", "status", "o.x.2.y"},
+                                  {{"status", FieldType::kInt},
+                                   {"n", FieldType::kInt},
+                                   {"ok", FieldType::kBool},
+                                   {"t", FieldType::kBool},
+                                   {"ts", FieldType::kTimestamp},
+                                   {"ratio", FieldType::kFloat},
+                                   {"f", FieldType::kFloat},
+                                   {"code", FieldType::kString},
+                                   {"a.b", FieldType::kInt}}};
 
 // What the parser made of one line: the reason is apart because it is the one part that may
 // differ between kernels (see expect_same_on_every_kernel).
@@ -77,7 +77,7 @@ struct Outcome {
   std::string fields;  // per field: name, value bytes, type, flags, number bits; then the slots
 };
 
-std::vector<Outcome> parse_with(const simdjson::implementation* kernel, const Setup& setup,
+std::vector<Outcome> parse_with(const simdjson::implementation* kernel, const KernelSetup& setup,
                                 const std::vector<std::string>& lines) {
   ActiveKernel active(kernel);
   EXPECT_EQ(simdjson::get_active_implementation()->name(), kernel->name());
@@ -131,7 +131,8 @@ std::vector<Outcome> parse_with(const simdjson::implementation* kernel, const Se
 // own order (or leaves them to the walk), so on a CPU with no SIMD kernel a malformed line can be
 // rejected for another reason ("improper structure" where SSE and AVX kernels say "A string is
 // opened, but never closed").
-size_t expect_same_on_every_kernel(const Setup& setup, const std::vector<std::string>& lines) {
+size_t expect_same_on_every_kernel(const KernelSetup& setup,
+                                   const std::vector<std::string>& lines) {
   const std::vector<Outcome> fallback = parse_with(fallback_kernel(), setup, lines);
   std::vector<Outcome> first_simd;
   for (const simdjson::implementation* kernel : simd_kernels()) {
@@ -293,7 +294,7 @@ class JsonParserKernelTest : public ::testing::Test {
 };
 
 TEST_F(JsonParserKernelTest, HandWrittenLinesMatchTheFallbackUntyped) {
-  const size_t parsed = expect_same_on_every_kernel(kUntyped, hand_written_lines());
+  const size_t parsed = expect_same_on_every_kernel(kKernelUntyped, hand_written_lines());
   EXPECT_GT(parsed, 100u);  // the comparison covers parsed events, not only errors
 }
 
@@ -304,7 +305,7 @@ TEST_F(JsonParserKernelTest, HandWrittenLinesMatchTheFallbackWithTypesAndPaths) 
 
 TEST_F(JsonParserKernelTest, MutatedLinesMatchTheFallback) {
   const std::vector<std::string> lines = mutated_lines(20240601, 4000);
-  const size_t parsed_untyped = expect_same_on_every_kernel(kUntyped, lines);
+  const size_t parsed_untyped = expect_same_on_every_kernel(kKernelUntyped, lines);
   const size_t parsed_typed = expect_same_on_every_kernel(kTypedWithPaths, lines);
   EXPECT_GT(parsed_untyped, 400u);
   EXPECT_LT(parsed_untyped, lines.size());  // and errors of every kind

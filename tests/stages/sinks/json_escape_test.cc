@@ -15,7 +15,7 @@
 namespace sluice {
 namespace {
 
-std::string cat(std::initializer_list<std::string_view> parts) {
+std::string joined(std::initializer_list<std::string_view> parts) {
   // Concatenates without operator+, on which GCC 12 warns falsely (-Wrestrict).
   std::string s;
   for (std::string_view p : parts) {
@@ -24,7 +24,7 @@ std::string cat(std::initializer_list<std::string_view> parts) {
   return s;
 }
 
-const std::string kFffd = "\xEF\xBF\xBD";
+const std::string kReplacement = "\xEF\xBF\xBD";
 
 std::string json_literal(std::string_view s) {
   std::string out;
@@ -73,7 +73,7 @@ TEST(JsonEscape, EveryControlCharacter) {
       "\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f"};
   for (int c = 0; c < 32; ++c) {
     std::string in(1, static_cast<char>(c));
-    EXPECT_EQ(json_literal(in), cat({"\"", std::string(expected[c]), "\""})) << "byte " << c;
+    EXPECT_EQ(json_literal(in), joined({"\"", std::string(expected[c]), "\""})) << "byte " << c;
   }
 }
 
@@ -86,9 +86,9 @@ TEST(JsonEscape, DelStays) {
 
 TEST(JsonEscape, EscapesBeyondFirstVectorBlock) {
   // 20 clean bytes, then an escape, then 20 more: exercises the 16-byte scan and the tail.
-  std::string in = cat({std::string(20, 'a'), "\"", std::string(20, 'b'), "\n"});
+  std::string in = joined({std::string(20, 'a'), "\"", std::string(20, 'b'), "\n"});
   EXPECT_EQ(json_literal(in),
-            cat({"\"", std::string(20, 'a'), "\\\"", std::string(20, 'b'), "\\n\""}));
+            joined({"\"", std::string(20, 'a'), "\\\"", std::string(20, 'b'), "\\n\""}));
 }
 
 TEST(JsonEscape, ManyEscapesInARow) {
@@ -112,7 +112,7 @@ TEST(JsonEscape, BoundaryCodePointsUnchanged) {
   std::string in =
       "\xC2\x80\xDF\xBF\xE0\xA0\x80\xED\x9F\xBF\xEE\x80\x80\xEF\xBF\xBF\xF0\x90\x80\x80"
       "\xF4\x8F\xBF\xBF";
-  EXPECT_EQ(json_literal(in), cat({"\"", in, "\""}));
+  EXPECT_EQ(json_literal(in), joined({"\"", in, "\""}));
 }
 
 TEST(JsonEscape, LongMultibyteTextUnchanged) {
@@ -120,72 +120,78 @@ TEST(JsonEscape, LongMultibyteTextUnchanged) {
   for (int i = 0; i < 40; ++i) {
     in += "\xD0\x9F\xD1\x80\xD0\xB8 ";  // "При "
   }
-  EXPECT_EQ(json_literal(in), cat({"\"", in, "\""}));
+  EXPECT_EQ(json_literal(in), joined({"\"", in, "\""}));
 }
 
 TEST(JsonEscape, StrayContinuationByte) {
-  EXPECT_EQ(json_literal("a\x80z"), cat({"\"a", kFffd, "z\""}));
+  EXPECT_EQ(json_literal("a\x80z"), joined({"\"a", kReplacement, "z\""}));
 }
 
 TEST(JsonEscape, EachBadLeadByteReplaced) {
   for (int c : {0x80, 0xBF, 0xC0, 0xC1, 0xF5, 0xF8, 0xFE, 0xFF}) {
-    std::string in = cat({"a", std::string(1, static_cast<char>(c)), "z"});
-    EXPECT_EQ(json_literal(in), cat({"\"a", kFffd, "z\""})) << "byte " << c;
+    std::string in = joined({"a", std::string(1, static_cast<char>(c)), "z"});
+    EXPECT_EQ(json_literal(in), joined({"\"a", kReplacement, "z\""})) << "byte " << c;
   }
 }
 
 TEST(JsonEscape, TruncatedTwoByteAtEnd) {
-  EXPECT_EQ(json_literal("a\xC3"), cat({"\"a", kFffd, "\""}));
+  EXPECT_EQ(json_literal("a\xC3"), joined({"\"a", kReplacement, "\""}));
 }
 
 TEST(JsonEscape, TruncatedThreeByteAtEndIsOneReplacement) {
-  EXPECT_EQ(json_literal("a\xE2\x82"), cat({"\"a", kFffd, "\""}));
+  EXPECT_EQ(json_literal("a\xE2\x82"), joined({"\"a", kReplacement, "\""}));
 }
 
 TEST(JsonEscape, TruncatedFourByteAtEndIsOneReplacement) {
-  EXPECT_EQ(json_literal("a\xF0\x9F\x98"), cat({"\"a", kFffd, "\""}));
+  EXPECT_EQ(json_literal("a\xF0\x9F\x98"), joined({"\"a", kReplacement, "\""}));
 }
 
 TEST(JsonEscape, TruncatedSequenceFollowedByAscii) {
-  EXPECT_EQ(json_literal("\xE2\x82z"), cat({"\"", kFffd, "z\""}));
+  EXPECT_EQ(json_literal("\xE2\x82z"), joined({"\"", kReplacement, "z\""}));
 }
 
 TEST(JsonEscape, TruncatedSequenceFollowedByValidSequence) {
-  EXPECT_EQ(json_literal("\xF0\x9F\xC3\xA9"), cat({"\"", kFffd, "\xC3\xA9\""}));
+  EXPECT_EQ(json_literal("\xF0\x9F\xC3\xA9"), joined({"\"", kReplacement, "\xC3\xA9\""}));
 }
 
 TEST(JsonEscape, TruncatedSequenceFollowedByEscape) {
-  EXPECT_EQ(json_literal("\xC3\n"), cat({"\"", kFffd, "\\n\""}));
+  EXPECT_EQ(json_literal("\xC3\n"), joined({"\"", kReplacement, "\\n\""}));
 }
 
 TEST(JsonEscape, OverlongTwoByte) {
   // C0 AF would be '/': C0 is never valid, AF is a stray continuation.
-  EXPECT_EQ(json_literal("\xC0\xAF"), cat({"\"", kFffd, kFffd, "\""}));
+  EXPECT_EQ(json_literal("\xC0\xAF"), joined({"\"", kReplacement, kReplacement, "\""}));
 }
 
 TEST(JsonEscape, OverlongThreeByte) {
-  EXPECT_EQ(json_literal("\xE0\x80\xAF"), cat({"\"", kFffd, kFffd, kFffd, "\""}));
+  EXPECT_EQ(json_literal("\xE0\x80\xAF"),
+            joined({"\"", kReplacement, kReplacement, kReplacement, "\""}));
 }
 
 TEST(JsonEscape, OverlongFourByte) {
-  EXPECT_EQ(json_literal("\xF0\x80\x80\xAF"), cat({"\"", kFffd, kFffd, kFffd, kFffd, "\""}));
+  EXPECT_EQ(json_literal("\xF0\x80\x80\xAF"),
+            joined({"\"", kReplacement, kReplacement, kReplacement, kReplacement, "\""}));
 }
 
 TEST(JsonEscape, HighSurrogate) {
-  EXPECT_EQ(json_literal("\xED\xA0\x80"), cat({"\"", kFffd, kFffd, kFffd, "\""}));
+  EXPECT_EQ(json_literal("\xED\xA0\x80"),
+            joined({"\"", kReplacement, kReplacement, kReplacement, "\""}));
 }
 
 TEST(JsonEscape, LowSurrogate) {
-  EXPECT_EQ(json_literal("\xED\xBF\xBF"), cat({"\"", kFffd, kFffd, kFffd, "\""}));
+  EXPECT_EQ(json_literal("\xED\xBF\xBF"),
+            joined({"\"", kReplacement, kReplacement, kReplacement, "\""}));
 }
 
 TEST(JsonEscape, AboveMaxCodePoint) {
-  EXPECT_EQ(json_literal("\xF4\x90\x80\x80"), cat({"\"", kFffd, kFffd, kFffd, kFffd, "\""}));
+  EXPECT_EQ(json_literal("\xF4\x90\x80\x80"),
+            joined({"\"", kReplacement, kReplacement, kReplacement, kReplacement, "\""}));
 }
 
 TEST(JsonEscape, InvalidByteAfterLongCleanRun) {
-  std::string in = cat({std::string(33, 'x'), "\xFF", std::string(17, 'y')});
-  EXPECT_EQ(json_literal(in), cat({"\"", std::string(33, 'x'), kFffd, std::string(17, 'y'), "\""}));
+  std::string in = joined({std::string(33, 'x'), "\xFF", std::string(17, 'y')});
+  EXPECT_EQ(json_literal(in),
+            joined({"\"", std::string(33, 'x'), kReplacement, std::string(17, 'y'), "\""}));
 }
 
 TEST(JsonEscape, OutputIsAlwaysValidUtf8) {
@@ -208,14 +214,14 @@ TEST(JsonEscape, StopByteAtEveryPositionOfEveryLength) {
   const Case cases[] = {{"\"", "\\\""},
                         {"\n", "\\n"},
                         {"\x1f", "\\u001f"},
-                        {"\xFF", kFffd},
+                        {"\xFF", kReplacement},
                         {"\xC3\xA9", "\xC3\xA9"}};
   for (const Case& c : cases) {
     for (size_t len = 0; len <= 40; ++len) {
       for (size_t pos = 0; pos <= len; ++pos) {
-        std::string in = cat({std::string(pos, 'a'), c.in, std::string(len - pos, 'b')});
+        std::string in = joined({std::string(pos, 'a'), c.in, std::string(len - pos, 'b')});
         std::string expected =
-            cat({"\"", std::string(pos, 'a'), c.out, std::string(len - pos, 'b'), "\""});
+            joined({"\"", std::string(pos, 'a'), c.out, std::string(len - pos, 'b'), "\""});
         ASSERT_EQ(json_literal(in), expected) << "len " << len << " pos " << pos;
       }
     }
@@ -229,8 +235,9 @@ TEST(JsonEscape, TwoStopBytesAtEveryPairOfPositions) {
         std::string in(len, 'x');
         in[i] = '\t';
         in[j] = '\\';
-        std::string expected = cat({"\"", std::string(i, 'x'), "\\t", std::string(j - i - 1, 'x'),
-                                    "\\\\", std::string(len - j - 1, 'x'), "\""});
+        std::string expected =
+            joined({"\"", std::string(i, 'x'), "\\t", std::string(j - i - 1, 'x'), "\\\\",
+                    std::string(len - j - 1, 'x'), "\""});
         ASSERT_EQ(json_literal(in), expected) << "len " << len << " i " << i << " j " << j;
       }
     }
@@ -240,7 +247,7 @@ TEST(JsonEscape, TwoStopBytesAtEveryPairOfPositions) {
 TEST(JsonEscape, CleanStringsOfEveryLength) {
   for (size_t len = 0; len <= 40; ++len) {
     std::string in(len, 'z');
-    ASSERT_EQ(json_literal(in), cat({"\"", in, "\""})) << "len " << len;
+    ASSERT_EQ(json_literal(in), joined({"\"", in, "\""})) << "len " << len;
   }
 }
 
