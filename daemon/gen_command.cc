@@ -18,7 +18,7 @@ namespace sluice {
 namespace {
 
 // Writes all of `bytes` to stdout; 0 or the errno of the write that failed. Kept local rather
-// than using write_all (fd_writer.h) because gen must tell EPIPE from other failures, and
+// than using write_all (stages/fd_io.h) because gen must tell EPIPE from other failures, and
 // write_all's Status carries only a message.
 int write_stdout(std::string_view bytes) {
   while (!bytes.empty()) {

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -107,6 +108,9 @@ class Pipeline : private SourceContext {
       source_->partition_lags(out);
     }
   }
+  // The drop reasons the source may count its losses under (Source::lost_reasons); from any
+  // thread.
+  std::span<const DropReason> source_lost_reasons() const { return source_lost_reasons_; }
   // An error the source ended with (unreadable stdin...), empty if none.
   const Status& source_status() const { return source_status_; }
 
@@ -181,6 +185,7 @@ class Pipeline : private SourceContext {
   MemoryBudget& budget_;
   Schema schema_;
   std::unique_ptr<Source> source_;
+  std::span<const DropReason> source_lost_reasons_;  // static storage: outlives source_
   std::vector<Worker> workers_;
   bool parse_needed_ = true;
   std::vector<Target> targets_;

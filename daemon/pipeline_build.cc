@@ -250,6 +250,9 @@ Status Pipeline::build_source() {
                          config_.source.type_position.line, config_.source.type_position.column);
   }
   source_ = kind->make(config_.source, config_.parse, schema_);
+  if (source_ != nullptr) {
+    source_lost_reasons_ = source_->lost_reasons();
+  }
   return Status();
 }
 

@@ -463,9 +463,9 @@ namespace {
 
 struct Books {
   uint64_t in, out, filtered, dead_lettered, parse_errors, unrouted, queue_full, sink_dropped,
-      udp_overflow, undelivered;
+      udp_overflow, incomplete_records, undelivered;
   uint64_t dropped() const {
-    return parse_errors + unrouted + queue_full + sink_dropped + udp_overflow;
+    return parse_errors + unrouted + queue_full + sink_dropped + udp_overflow + incomplete_records;
   }
   uint64_t accounted() const { return out + filtered + dead_lettered + dropped() + undelivered; }
 };
@@ -483,6 +483,7 @@ Books books_of(const Pipeline& p) {
   b.unrouted = p.counters(Stage::kRoute).get_dropped(DropReason::kUnrouted);
   b.queue_full = p.counters(Stage::kIngest).get_dropped(DropReason::kQueueFull);
   b.udp_overflow = p.counters(Stage::kIngest).get_dropped(DropReason::kUdpOverflow);
+  b.incomplete_records = p.counters(Stage::kIngest).get_dropped(DropReason::kIncompleteRecord);
   b.in = p.counters(Stage::kIngest).events_in.load();
   return b;
 }
@@ -543,6 +544,9 @@ std::string Runtime::summary() const {
     number(" queue_full=", b.queue_full);
     if (b.udp_overflow > 0) {
       number(" udp_overflow=", b.udp_overflow);
+    }
+    if (b.incomplete_records > 0) {
+      number(" incomplete_record=", b.incomplete_records);
     }
     char rest[160];
     std::snprintf(rest, sizeof(rest), ") %.0f events/s over %.2f s; latency p50<=%s p99<=%s\n",

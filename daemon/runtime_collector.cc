@@ -1,6 +1,8 @@
 #include "daemon/runtime_collector.h"
 
+#include <algorithm>
 #include <array>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -20,13 +22,15 @@ constexpr std::array<Stage, 4> kStages{Stage::kIngest, Stage::kParse, Stage::kFi
                                        Stage::kRoute};
 // Where each drop reason arises: these series are always present (at 0), so a dashboard shows a
 // flat line rather than no data; another stage's count for a reason shows up once non-zero.
-// kCount: a reason only some sources have, shown once non-zero.
+// kCount: a reason only some sources have, present at ingest for the pipelines whose source
+// says it may count it (Source::lost_reasons), elsewhere once non-zero.
 constexpr std::array<Stage, static_cast<int>(DropReason::kCount)> kStageOfReason{
     Stage::kFilter,  // kFiltered
     Stage::kParse,   // kParseError
     Stage::kIngest,  // kQueueFull
     Stage::kRoute,   // kUnrouted
     Stage::kCount,   // kUdpOverflow
+    Stage::kCount,   // kIncompleteRecord
 };
 // Stages that take their batches from a queue (filtering runs inside the parse workers).
 constexpr std::array<Stage, 2> kQueuedStages{Stage::kParse, Stage::kRoute};
@@ -100,6 +104,7 @@ void RuntimeCollector::collect_pipelines(std::vector<MetricFamily>& out) const {
              "Messages between a partition's end and the consumer's position.", MetricType::Gauge);
   for (const auto& p : runtime_.pipelines()) {
     const std::string& name = p->name();
+    const std::span<const DropReason> source_reasons = p->source_lost_reasons();
     for (Stage s : kStages) {
       const StageCounters& c = p->counters(s);
       const std::string stage = stage_name(s);
@@ -109,7 +114,10 @@ void RuntimeCollector::collect_pipelines(std::vector<MetricFamily>& out) const {
       for (int r = 0; r < static_cast<int>(DropReason::kCount); ++r) {
         const auto reason = static_cast<DropReason>(r);
         const uint64_t n = c.get_dropped(reason);
-        if (n == 0 && kStageOfReason[static_cast<size_t>(r)] != s) {
+        const bool source_counts_it =
+            s == Stage::kIngest &&
+            std::find(source_reasons.begin(), source_reasons.end(), reason) != source_reasons.end();
+        if (n == 0 && kStageOfReason[static_cast<size_t>(r)] != s && !source_counts_it) {
           continue;
         }
         add(dropped, {{"pipeline", name}, {"reason", drop_reason_name(reason)}, {"stage", stage}},

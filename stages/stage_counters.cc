@@ -14,6 +14,8 @@ const char* drop_reason_name(DropReason reason) {
       return "unrouted";
     case DropReason::kUdpOverflow:
       return "udp_overflow";
+    case DropReason::kIncompleteRecord:
+      return "incomplete_record";
     case DropReason::kCount:
       break;
   }

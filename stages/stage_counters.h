@@ -14,6 +14,8 @@ enum class DropReason : uint8_t {
   kQueueFull,
   kUnrouted,
   kUdpOverflow,  // datagrams the kernel dropped for a full socket buffer (one event each)
+  // tcp: a record cut off when sluice closed its connection (idle timeout, or stop), one each
+  kIncompleteRecord,
   kCount
 };
 const char* drop_reason_name(DropReason reason);

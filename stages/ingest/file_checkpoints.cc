@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "stages/fd_io.h"
+
 namespace sluice {
 namespace {
 
@@ -50,21 +52,6 @@ bool unescape_path(std::string_view in, std::string& out) {
 }
 
 std::string errno_text() { return std::strerror(errno); }
-
-// Writes all of `data` to `fd`; false with errno set on failure.
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -205,7 +192,8 @@ Status FileCheckpointStore::save(const std::vector<FileCheckpoint>& entries) con
   if (fd < 0) {
     return Status::error("cannot write " + temp + ": " + errno_text());
   }
-  if (!write_all(fd, text) || ::fsync(fd) != 0) {
+  size_t written = 0;
+  if (!write_all(fd, text, written, temp).ok() || ::fsync(fd) != 0) {
     Status s = Status::error("cannot write " + temp + ": " + errno_text());
     ::close(fd);
     ::unlink(temp.c_str());

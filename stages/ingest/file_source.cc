@@ -52,6 +52,22 @@ std::string checkpoint_mismatch(int fd, const struct stat& st, const FileCheckpo
   return "";
 }
 
+// The regular file in the directory of `path` with the (device, inode) of `identity`: where a
+// rotation renamed it. Empty when none is there (deleted, or moved to another directory).
+std::string rotated_name_of(const std::string& path, const FileIdentity& identity) {
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir.empty() ? "." : dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string candidate = it->path().string();
+    struct stat st {};
+    if (::lstat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && same_inode(identity, st)) {
+      return candidate;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 struct FileSource::TrackedFile {
@@ -67,6 +83,7 @@ struct FileSource::TrackedFile {
   off_t offset = 0;
   // Before the first open: where the stream starts (a checkpoint, read_from: end).
   bool positioned = false;
+  bool from_checkpoint = false;  // `offset` is a checkpoint's (not read_from: end's)
   uint64_t start_lines = 0;
   uint64_t last_used = 0;
   bool seen = false;      // matched by the latest glob scan
@@ -196,6 +213,7 @@ void FileSource::discover(bool first_scan) {
         if (why.empty()) {
           file.offset = static_cast<off_t>(entry->offset);
           file.start_lines = entry->lines;
+          file.from_checkpoint = true;
           file.identity = entry->identity;
           file.known = true;
         } else {
@@ -221,50 +239,85 @@ void FileSource::discover(bool first_scan) {
   }
   // What no glob names any more was rotated away or deleted: read to its end, then released.
   for (auto& f : files_) {
-    if (!f->seen && !f->done) {
-      if (f->fd < 0) {
-        // Closed (idle, evicted, or never opened) and gone: nothing to read it through.
-        f->done = true;
-        f->released = true;
-      } else {
-        ++f->gone_rounds;
-      }
+    if (f->seen || f->done) {
+      continue;
+    }
+    if (f->fd >= 0) {
+      ++f->gone_rounds;
+    } else if (!f->known || !f->positioned) {
+      // Never opened: there is no identity to look for and no position to go on from.
+      f->done = true;
+      f->released = true;
+    } else if (!follow_rotated(*f)) {
+      // Closed while idle (more files followed than max_open_files) and then deleted or moved
+      // out of its directory: nothing is left to read it through.
+      log_warning("file source: " + f->path + " is gone (deleted, or moved out of its directory) " +
+                  "while it was closed for want of a descriptor (max_open_files " +
+                  std::to_string(options_.max_open_files) + "); lines appended to it after " +
+                  "offset " + std::to_string(f->offset) + " could not be read");
+      f->done = true;
+      f->released = true;
     }
   }
 }
 
-void FileSource::resume_rotated(const FileCheckpoint& entry) {
-  const std::filesystem::path dir = std::filesystem::path(entry.path).parent_path();
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(dir.empty() ? "." : dir, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    const std::string candidate = it->path().string();
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-        !same_inode(entry.identity, st)) {
-      continue;
-    }
-    int fd = ::open(candidate.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-      return;
-    }
-    const std::string why = checkpoint_mismatch(fd, st, entry);
+bool FileSource::follow_rotated(TrackedFile& file) {
+  const std::string rotated = rotated_name_of(file.path, file.identity);
+  if (rotated.empty()) {
+    return false;
+  }
+  int fd = ::open(rotated.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st {};
+  const bool same = fd >= 0 && ::fstat(fd, &st) == 0 && same_inode(file.identity, st) &&
+                    st.st_size >= file.offset && fingerprint_matches(fd, file.identity);
+  if (fd >= 0) {
     ::close(fd);
-    if (!why.empty()) {
-      return;  // a new file on a reused inode: not the one the checkpoint names
-    }
-    log_info("file source: " + entry.path + " was rotated to " + candidate +
-             " since the checkpoint; reading it to its end from offset " +
-             std::to_string(entry.offset));
-    TrackedFile& file = track(candidate);
+  }
+  if (!same) {
+    return false;  // a new file on a reused inode: the one followed is gone
+  }
+  if (rotated != file.path) {
+    log_info("file source: " + file.path + " was rotated to " + rotated +
+             " while closed; reading it to its end from offset " + std::to_string(file.offset));
+    file.path = rotated;
+    // Gone from the globs: read to its end and released, like a rotated file that stayed open.
+    file.gone_rounds = std::max(file.gone_rounds, 1);
     file.seen = false;
-    file.gone_rounds = 1;
-    file.offset = static_cast<off_t>(entry.offset);
-    file.start_lines = entry.lines;
-    file.identity = entry.identity;
-    file.known = true;
+  } else if (file.gone_rounds == 0) {
+    return true;  // still where it was (a scan that failed to list it): followed on as it is
+  }
+  // Without a descriptor now, the next scan finds it again and retries.
+  open_file(file);
+  return true;
+}
+
+void FileSource::resume_rotated(const FileCheckpoint& entry) {
+  const std::string candidate = rotated_name_of(entry.path, entry.identity);
+  if (candidate.empty()) {
     return;
   }
+  int fd = ::open(candidate.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st {};
+  if (fd < 0) {
+    return;
+  }
+  const std::string why = ::fstat(fd, &st) != 0 ? std::string(std::strerror(errno))
+                                                : checkpoint_mismatch(fd, st, entry);
+  ::close(fd);
+  if (!why.empty()) {
+    return;  // a new file on a reused inode: not the one the checkpoint names
+  }
+  log_info("file source: " + entry.path + " was rotated to " + candidate +
+           " since the checkpoint; reading it to its end from offset " +
+           std::to_string(entry.offset));
+  TrackedFile& file = track(candidate);
+  file.seen = false;
+  file.gone_rounds = 1;
+  file.offset = static_cast<off_t>(entry.offset);
+  file.start_lines = entry.lines;
+  file.from_checkpoint = true;
+  file.identity = entry.identity;
+  file.known = true;
 }
 
 void FileSource::fail_file(TrackedFile& file, const std::string& reason) {
@@ -367,6 +420,13 @@ bool FileSource::open_file(TrackedFile& file) {
     fail_file(file, file.path + " is not a regular file; skipped");
     return false;
   }
+  if (file.known && file.positioned && !same_inode(file.identity, st) &&
+      !rotated_name_of(file.path, file.identity).empty()) {
+    // Another file has the path now because this one was rotated while closed: it is followed
+    // where it went, to its end; the next scan takes the new file as a new one.
+    ::close(fd);
+    return follow_rotated(file) && file.fd >= 0;
+  }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   file.fd = fd;
   ++open_count_;
@@ -386,7 +446,7 @@ bool FileSource::open_file(TrackedFile& file) {
   if (!file.positioned) {
     file.positioned = true;
     const auto offset = static_cast<uint64_t>(file.offset);
-    if (!file.reader->start_at(fd, offset, file.start_lines)) {
+    if (!file.reader->start_at(fd, offset, file.start_lines, file.from_checkpoint)) {
       restart_file(file, "could not be read at its checkpoint");
       return true;
     }

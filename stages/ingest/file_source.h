@@ -16,7 +16,9 @@
 // rotated to another name in the same directory while sluice was down.
 // Files are opened lazily and at most `max_open_files` at once: a finished file is closed, and a
 // followed file that is idle is closed when another needs its slot, then reopened by path and
-// checked by identity before reading resumes where it stopped. Only regular files are read; a
+// checked by identity before reading resumes where it stopped. One rotated away while closed is
+// found again in its directory by identity and read to its end; one deleted while closed cannot
+// be (what was appended after it was closed is lost, and said). Only regular files are read; a
 // FIFO or device matched by a glob is skipped with a warning.
 // Threading: run() on the ingest thread; acknowledgements arrive on sink threads into an
 // AckInbox and are applied on the ingest thread.
@@ -81,6 +83,10 @@ class FileSource : public Source {
   // A file the checkpoints name that no glob match claimed: found again in its directory by
   // identity (rotated while sluice was down) and read to its end, or forgotten.
   void resume_rotated(const FileCheckpoint& entry);
+  // A closed file that is gone from its path (rotated away while idle, or deleted): true when it
+  // is found again in its directory by (device, inode) and first bytes; it is then followed
+  // there as a gone file, read to its end and released.
+  bool follow_rotated(TrackedFile& file);
   TrackedFile& track(const std::string& path);
   bool sleep_interval(SourceContext& ctx);
   // Opens `file` (evicting an idle one when at the bound) and positions it; false when it

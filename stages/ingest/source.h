@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,8 @@ class SourceContext {
   virtual bool emit(BatchPtr batch) = 0;
 
   // Events lost before they could enter a batch (datagrams the kernel dropped for a full socket
-  // buffer): counted as taken in and dropped at ingest with `reason`, so the books still close.
+  // buffer, a record cut off by closing its connection): counted as taken in and dropped at
+  // ingest with `reason`, so the books still close.
   virtual void count_lost(DropReason reason, uint64_t events) {
     (void)reason;
     (void)events;
@@ -87,6 +89,10 @@ class Source {
   // Appends the lag of each partition the source consumes (a Kafka source); nothing for the
   // others. Safe from any thread while run() goes on (a metrics scrape).
   virtual void partition_lags(std::vector<PartitionLag>& out) const { (void)out; }
+  // The reasons this kind of source may give SourceContext::count_lost(), so that their metric
+  // series exist (at 0) before the first loss: a counter that appears only when it is first
+  // non-zero hides that first increase from rate() and increase(). Static storage.
+  virtual std::span<const DropReason> lost_reasons() const { return {}; }
 };
 
 }  // namespace sluice

@@ -222,7 +222,7 @@ bool StreamReader::still_holds_read_bytes(int fd) const {
   return read_exactly_at(fd, read_offset_ - recent_.size(), recent_.size(), now) && now == recent_;
 }
 
-bool StreamReader::start_at(int fd, uint64_t offset, uint64_t lines) {
+bool StreamReader::start_at(int fd, uint64_t offset, uint64_t lines, bool from_checkpoint) {
   reset();
   if (offset > 0 && framer_->awaits_header()) {
     // The header is framed again from the start of the file, into a scratch batch whose events
@@ -245,6 +245,13 @@ bool StreamReader::start_at(int fd, uint64_t offset, uint64_t lines) {
   }
   framer_->resume_after_lines(lines);
   read_offset_ = emitted_end_ = offset;
+  if (from_checkpoint && offset > 0) {
+    char before = 0;
+    if (::pread(fd, &before, 1, static_cast<off_t>(offset - 1)) != 1) {
+      return false;
+    }
+    skipping_ = before != '\n';
+  }
   if (verify_reads_) {
     const size_t keep = std::min<uint64_t>(kRecentBytes, offset);
     if (!read_exactly_at(fd, offset - keep, keep, recent_)) {

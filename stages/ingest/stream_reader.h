@@ -63,11 +63,14 @@ class StreamReader {
   // just before it are read again and compared with what was read there, so a read that landed
   // in new content is dropped (kReplaced) instead of delivering a torn record.
   void set_verify_reads(bool verify) { verify_reads_ = verify; }
-  // The stream continues at `offset` of `fd` (a checkpoint), after `lines` lines; for a CSV
-  // header stream the header is framed from the start of `fd` first (and not emitted).
-  // Positions `fd` at `offset`. False when the header or the bytes before `offset` cannot be
-  // read.
-  bool start_at(int fd, uint64_t offset, uint64_t lines);
+  // The stream continues at `offset` of `fd`, after `lines` lines; for a CSV header stream the
+  // header is framed from the start of `fd` first (and not emitted). Positions `fd` at
+  // `offset`. False when the header or the bytes before `offset` cannot be read.
+  // `from_checkpoint`: `offset` is a delivered position. That is a record boundary (just after
+  // a newline) except when it was saved while an over-long record was being skipped (its first
+  // KiB went to the dead letter as soon as it was found too long): then the rest of that record
+  // is skipped again, up to and with its newline, and the record after it is the next read.
+  bool start_at(int fd, uint64_t offset, uint64_t lines, bool from_checkpoint);
   // True when `fd` still holds, just before the read position, the bytes read there.
   bool still_holds_read_bytes(int fd) const;
   // The stream offset of the next byte to read.

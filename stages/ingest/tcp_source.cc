@@ -43,7 +43,11 @@ std::string address_text(const sockaddr_storage& address) {
   return text;
 }
 
+constexpr std::array<DropReason, 1> kTcpLostReasons{DropReason::kIncompleteRecord};
+
 }  // namespace
+
+std::span<const DropReason> TcpSource::lost_reasons() const { return kTcpLostReasons; }
 
 TcpSource::TcpSource(TcpSourceOptions options, TcpConnection::FramerFactory make_framer)
     : options_(std::move(options)), make_framer_(std::move(make_framer)) {}
@@ -159,7 +163,7 @@ void TcpSource::remove(TcpConnection& conn) {
   connections_.pop_back();  // destroys `conn` (or the moved-from slot), closing its socket
 }
 
-void TcpSource::sweep(Clock::time_point now) {
+void TcpSource::sweep(Clock::time_point now, SourceContext& ctx) {
   if (accept_paused_until_ && now >= *accept_paused_until_) {
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -182,6 +186,7 @@ void TcpSource::sweep(Clock::time_point now) {
                   " with an incomplete record of " + std::to_string(conn.unframed_bytes()) +
                   " bytes; dropped");
       dropped_records_.fetch_add(1, std::memory_order_relaxed);
+      ctx.count_lost(DropReason::kIncompleteRecord, 1);
     }
     closed_idle_.fetch_add(1, std::memory_order_relaxed);
     remove(conn);
@@ -194,6 +199,7 @@ void TcpSource::finish(SourceContext& ctx) {
   for (auto& conn : connections_) {
     if (conn->finish(ctx) > 0) {
       dropped_records_.fetch_add(1, std::memory_order_relaxed);
+      ctx.count_lost(DropReason::kIncompleteRecord, 1);
     }
   }
   connections_.clear();
@@ -241,7 +247,7 @@ Status TcpSource::run(SourceContext& ctx) {
     }
     const auto now = Clock::now();
     if (now >= next_sweep) {
-      sweep(now);
+      sweep(now, ctx);
       next_sweep = now + sweep_every;
     }
   }

@@ -6,7 +6,9 @@
 // socket is bound in open(), before the daemon says it is ready; run() is endless until stop.
 // Past max_connections a new connection is accepted and closed at once (counted, said once); a
 // connection silent for idle_timeout is closed. At stop: no more accepting or reading, what was
-// read in whole records is handed on, incomplete records are dropped (counted and logged).
+// read in whole records is handed on, incomplete records are dropped (counted and logged). A
+// record dropped with its connection (idle or at stop) counts to the pipeline as taken in and
+// dropped with reason incomplete_record; one torn by the peer's close is a parse error.
 // Threading: open() on the main thread before run(); run() on the ingest thread; the counters
 // from any thread.
 #pragma once
@@ -63,6 +65,8 @@ class TcpSource : public Source {
   uint64_t torn_records() const { return torn_records_.load(std::memory_order_relaxed); }
   // Incomplete records dropped with their connection (closed idle, or open at stop).
   uint64_t dropped_records() const { return dropped_records_.load(std::memory_order_relaxed); }
+  // Those dropped records, counted to the pipeline as incomplete_record.
+  std::span<const DropReason> lost_reasons() const override;
 
  private:
   void accept_all();
@@ -71,7 +75,7 @@ class TcpSource : public Source {
   void remove(TcpConnection& conn);
   // Every so often: closes idle connections, and watches the listener again after a pause for
   // descriptors.
-  void sweep(std::chrono::steady_clock::time_point now);
+  void sweep(std::chrono::steady_clock::time_point now, SourceContext& ctx);
   // At stop: hands on what was framed, drops incomplete records, closes everything.
   void finish(SourceContext& ctx);
 

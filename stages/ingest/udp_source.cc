@@ -29,7 +29,11 @@ struct alignas(cmsghdr) Control {
   char bytes[CMSG_SPACE(sizeof(uint32_t))];
 };
 
+constexpr std::array<DropReason, 1> kUdpLostReasons{DropReason::kUdpOverflow};
+
 }  // namespace
+
+std::span<const DropReason> UdpSource::lost_reasons() const { return kUdpLostReasons; }
 
 struct UdpSource::Slots {
   std::vector<char> bytes = std::vector<char>(kMessages * kSlotBytes);

@@ -52,6 +52,7 @@ class UdpSource : public Source {
   uint64_t kernel_drops() const { return kernel_drops_.load(std::memory_order_relaxed); }
   // The bound address (useful with port 0).
   std::string local_address() const;
+  std::span<const DropReason> lost_reasons() const override;
 
  private:
   struct Slots;  // recvmmsg's buffers and headers (udp_source.cc)

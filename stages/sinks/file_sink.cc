@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "stages/sinks/fd_writer.h"
+#include "stages/fd_io.h"
 
 namespace sluice {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "stages/sinks/fd_writer.h"
+#include "stages/fd_io.h"
 
 namespace sluice {
 

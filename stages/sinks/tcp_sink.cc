@@ -11,8 +11,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "stages/fd_io.h"
 #include "stages/log.h"
-#include "stages/sinks/fd_writer.h"
 #include "stages/socket_address.h"
 
 namespace sluice {

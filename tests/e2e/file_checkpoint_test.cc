@@ -4,6 +4,7 @@
 // coming: every line once.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -324,6 +325,131 @@ TEST(FileCheckpointTest, RestartDuringARotationFinishesTheRotatedFile) {
   Tally t = tally(dir.file("out.log"), 3000);
   EXPECT_EQ(t.duplicates(), 0u);
   EXPECT_EQ(t.lines, 3000u);
+}
+
+// Starts sluice with its soft descriptor limit (RLIMIT_NOFILE, inherited from this process) at
+// `limit`, so that its file source keeps few files open at once (a quarter of it, at least 8).
+pid_t spawn_sluice_with_descriptor_limit(const std::vector<std::string>& args, const TempDir& dir,
+                                         rlim_t limit) {
+  rlimit saved{};
+  if (::getrlimit(RLIMIT_NOFILE, &saved) != 0) {
+    return -1;
+  }
+  rlimit lowered{limit, saved.rlim_max};
+  if (::setrlimit(RLIMIT_NOFILE, &lowered) != 0) {
+    return -1;
+  }
+  pid_t pid = spawn_sluice(args, dir.path());
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  return pid;
+}
+
+// More files followed than sluice keeps open (8 with 32 descriptors): a.log goes idle and is
+// closed when the eight others are read. While closed it gets 1,000 more lines, is renamed out of
+// the glob (a.log.1), its writer adds 1,000 more through its old descriptor, and a new a.log
+// starts. The closed file is found again in its directory by (device, inode) and first bytes and
+// read to its end: every line once.
+TEST(FileCheckpointTest, ClosedIdleFileRotatedAwayIsFoundByItsIdentityAndReadToItsEnd) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("in"));
+  const std::string log = dir.file("in/a.log");
+  write_file(log, numbered(1, 1000));
+  constexpr int kOthers = 8;
+  for (int i = 0; i < kOthers; ++i) {
+    write_file(dir.file("in/b" + std::to_string(i) + ".log"), "");
+  }
+  write_file(dir.file("c.yaml"), config(dir, dir.file("in/*.log")));
+  pid_t pid = spawn_sluice_with_descriptor_limit({"run", "-c", dir.file("c.yaml")}, dir, 32);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return count_lines(read_file(dir.file("out.log"))) == 1000; }))
+      << read_file(dir.file("sluice.err"));
+  // The eight others get a line each: reading them takes every slot, a.log's too.
+  for (int i = 0; i < kOthers; ++i) {
+    write_file(dir.file("in/b" + std::to_string(i) + ".log"), numbered(1001 + i, 1001 + i));
+  }
+  ASSERT_TRUE(wait_until([&] { return count_lines(read_file(dir.file("out.log"))) == 1008; }));
+  ASSERT_TRUE(wait_until([&] { return !holds_descriptor(pid, log); }))
+      << "a.log stayed open: the scenario needs it closed";
+  append_file(log, numbered(1009, 2008));
+  std::filesystem::rename(log, dir.file("in/a.log.1"));
+  append_file(dir.file("in/a.log.1"), numbered(2009, 3008));
+  write_file(log, numbered(3009, 4008));
+  constexpr int kTotal = 4008;
+  ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), kTotal).missing() == 0; }))
+      << tally(dir.file("out.log"), kTotal).missing() << " missing\n"
+      << read_file(dir.file("sluice.err"));
+  EXPECT_TRUE(wait_until([&] { return !holds_descriptor(pid, "a.log.1"); }))
+      << "the rotated file's descriptor stayed open";
+  kill(pid, SIGTERM);
+  ASSERT_EQ(wait_exit(pid, 600), 0) << read_file(dir.file("sluice.err"));
+  Tally t = tally(dir.file("out.log"), kTotal);
+  EXPECT_EQ(t.missing(), 0u);
+  EXPECT_EQ(t.duplicates(), 0u);
+  EXPECT_EQ(t.extra, 0u);
+  EXPECT_NE(read_file(dir.file("sluice.err")).find("was rotated to " + dir.file("in/a.log.1")),
+            std::string::npos)
+      << read_file(dir.file("sluice.err"));
+}
+
+// The offset of the first entry of a checkpoint file ("DEV INO PRINTLEN PRINT OFFSET ..."), or
+// -1 when there is none.
+long long first_checkpoint_offset(const std::string& path) {
+  const std::vector<std::string> lines = split_lines(read_file(path));
+  unsigned long long dev = 0, ino = 0, print = 0, offset = 0;
+  unsigned print_length = 0;
+  if (lines.size() < 3 || std::sscanf(lines[1].c_str(), "%llu %llu %u %llx %llu", &dev, &ino,
+                                      &print_length, &print, &offset) != 5) {
+    return -1;
+  }
+  return static_cast<long long>(offset);
+}
+
+// A record longer than max_event_bytes is being skipped (its first KiB already dead-lettered)
+// when a checkpoint is saved: the position is inside that record. kill -9 there, then the record
+// ends and more lines come. The restart skips the rest of the record (it is not an event, nor a
+// second dead letter) and delivers every line after it once.
+TEST(FileCheckpointTest, KillNineWhileSkippingAnOverlongRecordResumesAfterIt) {
+  TempDir dir;
+  const std::string log = dir.file("in.log");
+  write_file(log, numbered(1, 1000));
+  write_file(
+      dir.file("c.yaml"),
+      "data_dir: " + dir.file("data") + "\npipelines:\n  p:\n    source: { type: file, " +
+          "paths: [" + log + "], follow: true, max_event_bytes: 4KiB }\n" +
+          "    parse: { format: none }\n    routes: [ { to: out } ]\n" +
+          "    dead_letter: rejects\nsinks:\n  out: { type: file, path: " + dir.file("out.log") +
+          ", encoding: raw }\n  rejects: { type: file, path: " + dir.file("rejects.json") +
+          ", encoding: json }\n");
+  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return count_lines(read_file(dir.file("out.log"))) == 1000; }));
+  const auto lines_end = static_cast<long long>(numbered(1, 1000).size());
+  // 512 KiB without a newline, one read buffer: the reader finds it over-long at its end, so
+  // the position saved is the end of what was written, and the record's rest after the restart
+  // is short: as an event it would be delivered.
+  append_file(log, std::string(512 * 1024, 'x'));
+  const std::string checkpoints = dir.file("data/checkpoints/p.files");
+  ASSERT_TRUE(wait_until([&] {
+    return count_lines(read_file(dir.file("rejects.json"))) == 1 &&
+           first_checkpoint_offset(checkpoints) > lines_end;
+  })) << read_file(dir.file("sluice.err"));
+  kill(pid, SIGKILL);
+  wait_exit(pid, 100);
+  append_file(log, "the end of the long record\n" + numbered(1001, 2000));
+  pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), 2000).missing() == 0; }))
+      << tally(dir.file("out.log"), 2000).missing() << " missing\n"
+      << read_file(dir.file("sluice.err"));
+  ASSERT_TRUE(wait_for_sigterm_blocked(pid));
+  kill(pid, SIGTERM);
+  ASSERT_EQ(wait_exit(pid, 600), 0) << read_file(dir.file("sluice.err"));
+  Tally t = tally(dir.file("out.log"), 2000);
+  EXPECT_EQ(t.extra, 0u) << "the rest of the over-long record was delivered as an event";
+  EXPECT_EQ(t.duplicates(), 0u);
+  EXPECT_EQ(t.lines, 2000u);
+  EXPECT_EQ(count_lines(read_file(dir.file("rejects.json"))), 1u)
+      << read_file(dir.file("rejects.json")).substr(0, 2000);
 }
 
 }  // namespace

@@ -325,5 +325,55 @@ TEST(StreamReader, AnIdleFollowedFileHoldsNoBatchAndItsPartialLineGoesBackToTheF
   unlink(path.c_str());
 }
 
+// What a checkpointing source learns of each emitted batch: its stream range and lines.
+struct EmittedRange {
+  uint64_t first, end, lines;
+  bool has_parse_error;
+};
+
+TEST(StreamReader, ResumingFromACheckpointInsideAnOverlongRecordSkipsItsRest) {
+  // The batch holding an over-long record's dead letter ends where reading stopped, inside the
+  // record: a checkpoint there resumes by skipping the record's rest, never framing it as an
+  // event, and the record after it comes with its own line number.
+  Schema schema;
+  std::string path;
+  const std::string data = "a\n" + std::string(20000, 'x') + "tail\nb\n";
+  int fd = file_with(data, path);
+  CollectingContext first_run;
+  auto reader = line_reader(4096, 4096, schema);
+  std::vector<EmittedRange> ranges;
+  reader->set_emit_hook([&](Batch& batch, uint64_t first, uint64_t end, uint64_t lines) {
+    bool error = std::any_of(batch.events.begin(), batch.events.end(),
+                             [](const Event& e) { return e.state == EventState::kParseError; });
+    ranges.push_back({first, end, lines, error});
+  });
+  EXPECT_EQ(reader->pump(fd, first_run, /*final=*/false), StreamReader::Outcome::kEndOfData);
+  auto dead_letter = std::find_if(ranges.begin(), ranges.end(),
+                                  [](const EmittedRange& r) { return r.has_parse_error; });
+  ASSERT_NE(dead_letter, ranges.end());
+  ASSERT_GT(dead_letter->end, 2u);
+  ASSERT_LT(dead_letter->end, 2u + 20000u) << "the dead letter's range should end in the record";
+  EXPECT_EQ(dead_letter->lines, 1u) << "lines before the over-long record";
+
+  CollectingContext resumed;
+  auto again = line_reader(4096, 4096, schema);
+  int fd2 = open(path.c_str(), O_RDONLY);
+  ASSERT_TRUE(again->start_at(fd2, dead_letter->end, dead_letter->lines, /*from_checkpoint=*/true));
+  EXPECT_EQ(again->pump(fd2, resumed, /*final=*/true), StreamReader::Outcome::kEndOfData);
+  EXPECT_EQ(resumed.records(), (std::vector<std::string>{"b"}));
+  ASSERT_FALSE(resumed.batches.empty());
+  EXPECT_EQ(resumed.batches.back()->events.back().position, 3u);
+
+  // At a record boundary nothing is skipped: the over-long record is found again, then b.
+  CollectingContext at_boundary;
+  auto third = line_reader(4096, 4096, schema);
+  ASSERT_TRUE(third->start_at(fd2, 2, 1, /*from_checkpoint=*/true));
+  EXPECT_EQ(third->pump(fd2, at_boundary, /*final=*/true), StreamReader::Outcome::kEndOfData);
+  EXPECT_EQ(at_boundary.records(), (std::vector<std::string>{std::string(1024, 'x'), "b"}));
+  close(fd);
+  close(fd2);
+  unlink(path.c_str());
+}
+
 }  // namespace
 }  // namespace sluice

@@ -1,6 +1,6 @@
 // write_all: gathers many buffers into writev calls and writes every byte in order, or says why
 // it could not.
-#include "stages/sinks/fd_writer.h"
+#include "stages/fd_io.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "stages/sinks/fd_writer.h"
+#include "stages/fd_io.h"
 
 #include <errno.h>
 #include <sys/uio.h>
