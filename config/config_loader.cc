@@ -11,6 +11,7 @@
 
 #include "config/cross_checks.h"
 #include "config/encoding_loader.h"
+#include "config/kafka_checks.h"
 #include "config/key_checks.h"
 #include "config/limits.h"
 #include "config/sink_kinds.h"
@@ -487,11 +488,16 @@ class ConfigLoader {
         text = reader_.scalar(*n, map.path_of("delivery"));
       }
       if (text && text->value == "exactly_once") {
-        reader_.report(reader_.position(*n), map.path_of("delivery") +
-                                                 ": exactly_once is not built in this version "
-                                                 "(it needs checkpoints that record sink "
-                                                 "lengths with source positions); use "
-                                                 "at_least_once");
+        // Kafka's reason first: it holds whatever else is built for files.
+        if (auto kafka = kafka_exactly_once_refusal(pipeline, config_.sinks)) {
+          reader_.report(reader_.position(*n), map.path_of("delivery") + ": " + *kafka);
+        } else {
+          reader_.report(reader_.position(*n), map.path_of("delivery") +
+                                                   ": exactly_once is not built in this version "
+                                                   "(it needs checkpoints that record sink "
+                                                   "lengths with source positions); use "
+                                                   "at_least_once");
+        }
       } else if (text || !n->IsScalar()) {
         reader_.choice(*n, map.path_of("delivery"), kDelivery);
       }

@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <memory>
@@ -181,6 +182,42 @@ Status check_kafka_source_property(const std::string& name, const std::string& v
 Status check_kafka_sink_property(const std::string& name, const std::string& value) {
   bool unknown = false;  // a sink reports every property problem at its key
   return check_property(name, value, kSinkReserved, "", unknown);
+}
+
+std::optional<std::string> kafka_exactly_once_refusal(const PipelineConfig& pipeline,
+                                                      const std::vector<SinkConfig>& sinks) {
+  std::vector<std::string_view> targets;
+  for (const RouteConfig& route : pipeline.routes) {
+    targets.insert(targets.end(), route.to.begin(), route.to.end());
+  }
+  if (!pipeline.dead_letter.empty()) {
+    targets.push_back(pipeline.dead_letter);
+  }
+  std::string kafka_sinks;
+  int kafka_sink_count = 0;
+  for (const SinkConfig& sink : sinks) {
+    if (sink.type == "kafka" &&
+        std::find(targets.begin(), targets.end(), sink.name) != targets.end()) {
+      kafka_sinks += (kafka_sinks.empty() ? "'" : ", '") + sink.name + "'";
+      ++kafka_sink_count;
+    }
+  }
+  const bool kafka_source = pipeline.source.type == "kafka";
+  if (!kafka_source && kafka_sinks.empty()) {
+    return std::nullopt;
+  }
+  std::string what;
+  if (kafka_source) {
+    what = "the pipeline reads from Kafka";
+  }
+  if (!kafka_sinks.empty()) {
+    what += std::string(kafka_source ? " and writes" : "the pipeline writes") + " to Kafka (" +
+            (kafka_sink_count == 1 ? "sink " : "sinks ") + kafka_sinks + ")";
+  }
+  return "exactly_once cannot apply: " + what +
+         ", and exactly once with Kafka needs Kafka transactions; the mock cluster of Debian's "
+         "librdkafka 2.0.2 neither stores offsets sent in a transaction nor writes transaction "
+         "markers, so it cannot be built and proven here; use at_least_once";
 }
 
 }  // namespace sluice

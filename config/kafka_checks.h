@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "config/config.h"
 #include "stages/status.h"
 
 namespace YAML {
@@ -42,5 +45,14 @@ Status check_kafka_source_property(const std::string& name, const std::string& v
 // The same for a kafka sink: bootstrap.servers is refused with the key to use instead
 // (`brokers`); librdkafka's reason is given as it is.
 Status check_kafka_sink_property(const std::string& name, const std::string& value);
+
+// Why `delivery: exactly_once` cannot apply to `pipeline` because it reads from or writes to
+// Kafka (a kafka source, or a kafka sink among its routes' targets and its dead letter, looked up
+// in `sinks`); nullopt when Kafka is no reason. Kafka -> Kafka exactly once needs transactions,
+// which Debian's librdkafka 2.0.2 mock cluster cannot show working (see DEPENDENCIES.md), so it
+// is refused with that explanation rather than any generic one. The message carries no position
+// or path (the loader adds them).
+std::optional<std::string> kafka_exactly_once_refusal(const PipelineConfig& pipeline,
+                                                      const std::vector<SinkConfig>& sinks);
 
 }  // namespace sluice

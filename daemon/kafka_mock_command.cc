@@ -161,6 +161,18 @@ int kafka_mock_command(const KafkaMockOptions& options) {
     log_error("kafka-mock: cannot start the mock cluster (no free port on 127.0.0.1?)");
     return kExitFailure;
   }
+  // Metadata v4 carries the client's allow.auto.create.topics; the 2.0.2 mock advertises only
+  // v0-2, and without the field its handler (rd_kafka_mock_handle_Metadata) creates every topic
+  // asked for, so a consumer could never see a missing topic. The handler already reads v3 and
+  // v4 (ThrottleTime, AllowAutoTopicCreation; librdkafka 2.1.0 advertises up to v9 with the same
+  // code for them). With v4 the mock acts as a broker with auto.create.topics.enable=true, Kafka's
+  // default: a producer (allowed by default) still creates a topic, a consumer does not.
+  constexpr int16_t kMetadataApiKey = 3;
+  if (rd_kafka_resp_err_t err = rd_kafka_mock_set_apiversion(cluster.get(), kMetadataApiKey, 0, 4);
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    log_error(std::string("kafka-mock: cannot enable Metadata v4: ") + rd_kafka_err2str(err));
+    return kExitFailure;
+  }
   for (const TopicSpec& t : topics) {
     rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(
         cluster.get(), t.name.c_str(), t.partitions, std::min(3, options.brokers));

@@ -445,4 +445,12 @@ void Pipeline::run_route() {
   thread_done();
 }
 
+uint64_t Pipeline::sink_errors() const {
+  uint64_t total = 0;
+  for (const Target& target : targets_) {
+    total += target.sink->errors_total();
+  }
+  return total;
+}
+
 }  // namespace sluice

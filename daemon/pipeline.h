@@ -92,6 +92,9 @@ class Pipeline : private SourceContext {
   uint64_t bytes_in() const { return bytes_in_.load(std::memory_order_relaxed); }
   const LatencyHistogram& latency() const { return *latency_; }
   const DeliveryCounters& outcomes() const { return *outcomes_; }
+  // Errors of the sinks this pipeline routes to (its dead letter included), since they started:
+  // for the summary line. A sink shared with another pipeline counts in both.
+  uint64_t sink_errors() const;
   // Queue fill in front of a stage (parse: the workers; route). Filtering runs in the workers
   // and has no queue of its own.
   size_t queue_bytes(Stage s) const;

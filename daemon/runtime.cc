@@ -548,6 +548,11 @@ std::string Runtime::summary() const {
     if (b.incomplete_records > 0) {
       number(" incomplete_record=", b.incomplete_records);
     }
+    // Permanent sink failures (a Kafka message refused for good): their events are counted as
+    // dead_lettered or undelivered above; this says how many failures the sinks saw.
+    if (const uint64_t sink_errors = p->sink_errors(); sink_errors > 0) {
+      number(" sink_errors=", sink_errors);
+    }
     char rest[160];
     std::snprintf(rest, sizeof(rest), ") %.0f events/s over %.2f s; latency p50<=%s p99<=%s\n",
                   seconds > 0 ? static_cast<double>(b.in) / seconds : 0.0, seconds,

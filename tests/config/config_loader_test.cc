@@ -965,22 +965,44 @@ sinks:
             "f.yaml:4:20: sink 'out' is a dead_letter sink and cannot also be a route target\n");
 }
 
-// exactly_once needs Kafka transactions, which are not built: refused at the value, the rest of
-// the pipeline checked as usual.
-TEST(ConfigLoader, ExactlyOnceIsRefusedUntilItIsBuilt) {
+// exactly_once with Kafka needs transactions, which the mock cluster here cannot show working: a
+// pipeline that writes to a kafka sink (a route's or the dead letter's) is refused at the value
+// with that reason, naming the sinks, whatever its other sinks are.
+TEST(ConfigLoader, ExactlyOnceIntoKafkaIsRefusedWithTheKafkaReason) {
   EXPECT_EQ(problems(R"yaml(
 pipelines:
   p:
     source: { type: stdin }
     routes: [{ to: [k, f] }]
+    dead_letter: d
     delivery: exactly_once
 sinks:
   k: { type: kafka, brokers: b:9092, topic: t }
   f: { type: file, path: /tmp/x }
+  d: { type: kafka, brokers: b:9092, topic: dead }
 )yaml"),
-            "f.yaml:5:15: pipelines.p.delivery: exactly_once is not built in this version (it "
-            "needs checkpoints that record sink lengths with source positions); use "
-            "at_least_once\n");
+            "f.yaml:6:15: pipelines.p.delivery: exactly_once cannot apply: the pipeline writes "
+            "to Kafka (sinks 'k', 'd'), and exactly once with Kafka needs Kafka transactions; the "
+            "mock cluster of Debian's librdkafka 2.0.2 neither stores offsets sent in a "
+            "transaction nor writes transaction markers, so it cannot be built and proven here; "
+            "use at_least_once\n");
+}
+
+// A kafka source is reason enough, also when every sink is a file.
+TEST(ConfigLoader, ExactlyOnceFromKafkaIsRefusedWithTheKafkaReason) {
+  EXPECT_EQ(problems(R"yaml(
+pipelines:
+  p:
+    source: { type: kafka, brokers: b:9092, topics: [t], group: g }
+    routes: [{ to: f }]
+    delivery: exactly_once
+sinks:
+  f: { type: file, path: /tmp/x }
+)yaml"),
+            "f.yaml:5:15: pipelines.p.delivery: exactly_once cannot apply: the pipeline reads "
+            "from Kafka, and exactly once with Kafka needs Kafka transactions; the mock cluster "
+            "of Debian's librdkafka 2.0.2 neither stores offsets sent in a transaction nor writes "
+            "transaction markers, so it cannot be built and proven here; use at_least_once\n");
 }
 
 TEST(ConfigLoader, AtLeastOnceIsTheBuiltDelivery) {

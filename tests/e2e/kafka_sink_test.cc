@@ -265,6 +265,7 @@ TEST(KafkaSink, AMessageTooLargeIsASinkErrorAndItsBatchIsUndelivered) {
   EXPECT_GE(undelivered, 1) << run.err;
   EXPECT_EQ(summary_value(run.err, "p", "in"), 100) << run.err;
   EXPECT_EQ(summary_value(run.err, "p", "out") + undelivered, 100) << run.err;
+  EXPECT_EQ(summary_value(run.err, "p", "sink_errors"), 1) << run.err;
   size_t said = 0;
   for (const std::string& line : split_lines(run.err)) {
     said += line.find("Message size too large") != std::string::npos;
@@ -286,6 +287,7 @@ TEST(KafkaSink, AMessageTooLargeGoesToTheDeadLetterWithTheReasonAndTheOthersArri
   EXPECT_EQ(summary_value(run.err, "p", "out"), 99) << run.err;
   EXPECT_EQ(summary_value(run.err, "p", "dead_lettered"), 1) << run.err;
   EXPECT_EQ(summary_value(run.err, "p", "undelivered"), 0) << run.err;
+  EXPECT_EQ(summary_value(run.err, "p", "sink_errors"), 1) << run.err;
   EXPECT_EQ(read_file(dir.file("rejects.ndjson")),
             "{\"_raw\":\"" + number(kLarge) + "," + std::string(3000, 'x') +
                 "\",\"_source\":\"stdin:50\",\"_error\":\"kafka: Broker: Message size too "
