@@ -36,6 +36,9 @@ struct SourceConfig {
   // Copied by the loader, for a source that keeps state in `data_dir` (file checkpoints).
   std::string data_dir = "./sluice-data";
   std::string pipeline;  // the pipeline's name
+  // Set by Pipeline::build for delivery: exactly_once: the file each of the pipeline's targets
+  // writes, by target index (a file source records their lengths with its positions).
+  std::vector<std::string> exactly_once_outputs;
 };
 
 struct RouteConfig {
@@ -55,9 +58,13 @@ struct PipelineConfig {
   std::string dead_letter;  // sink name; empty = drop and count parse errors
   uint64_t queue_max_bytes = 64ull << 20;
   bool drop_newest = false;  // queue.on_full: block (default) | drop_newest
-  int parse_threads = 0;     // threads.parse: workers; 0 = one per CPU the process may use
-  std::vector<int> cpus;     // threads.cpus: CPUs the pipeline's stage threads are pinned to
-  ConfigPosition position;   // the pipeline's name, for errors found when it is built
+  // delivery: at_least_once (default) | exactly_once (a followed file source, file sinks only,
+  // checked by config/exactly_once_checks.h).
+  bool exactly_once = false;
+  ConfigPosition delivery_position;
+  int parse_threads = 0;    // threads.parse: workers; 0 = one per CPU the process may use
+  std::vector<int> cpus;    // threads.cpus: CPUs the pipeline's stage threads are pinned to
+  ConfigPosition position;  // the pipeline's name, for errors found when it is built
   // The pipeline's block in canonical form (YamlReader::canonical): equal strings mean the same
   // pipeline, whatever the comments or layout. A reload compares these.
   std::string canonical;

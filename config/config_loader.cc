@@ -51,9 +51,9 @@ const std::array<KindKeys, 5> kParseKeysByFormat{{{kParseFormats[0], kCsvKeys},
 constexpr std::array<std::string_view, 5> kTypeNames{"int", "float", "bool", "string", "timestamp"};
 
 constexpr std::array<std::string_view, 2> kOnFull{"block", "drop_newest"};
-// Only at_least_once is built; exactly_once (file sinks cut back to lengths recorded with the
-// source positions, SPEC §3) is refused by name until checkpoints exist.
-constexpr std::array<std::string_view, 1> kDelivery{"at_least_once"};
+// exactly_once: file sinks cut back to lengths recorded with the source positions (SPEC §3); what
+// it needs is checked once every sink is known (config/exactly_once_checks.h).
+constexpr std::array<std::string_view, 2> kDelivery{"at_least_once", "exactly_once"};
 
 // `text` with control characters written as escapes (\n, \t, \x1b), so that a name or value
 // quoted in a message can never split the message's line or drive a terminal.
@@ -483,23 +483,16 @@ class ConfigLoader {
       }
     }
     if (auto* n = map.get("delivery")) {
-      std::optional<ScalarText> text;
-      if (n->IsScalar()) {
-        text = reader_.scalar(*n, map.path_of("delivery"));
-      }
-      if (text && text->value == "exactly_once") {
-        // Kafka's reason first: it holds whatever else is built for files.
-        if (auto kafka = kafka_exactly_once_refusal(pipeline, config_.sinks)) {
-          reader_.report(reader_.position(*n), map.path_of("delivery") + ": " + *kafka);
-        } else {
-          reader_.report(reader_.position(*n), map.path_of("delivery") +
-                                                   ": exactly_once is not built in this version "
-                                                   "(it needs checkpoints that record sink "
-                                                   "lengths with source positions); use "
-                                                   "at_least_once");
+      if (auto v = reader_.choice(*n, map.path_of("delivery"), kDelivery)) {
+        pipeline.delivery_position = reader_.position(*n);
+        // Kafka's reason first: exactly_once into or out of Kafka needs transactions.
+        if (*v == 1) {
+          if (auto kafka = kafka_exactly_once_refusal(pipeline, config_.sinks)) {
+            reader_.report(reader_.position(*n), map.path_of("delivery") + ": " + *kafka);
+          } else {
+            pipeline.exactly_once = true;
+          }
         }
-      } else if (text || !n->IsScalar()) {
-        reader_.choice(*n, map.path_of("delivery"), kDelivery);
       }
     }
     if (parse_nodes.valid) {

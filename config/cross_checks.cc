@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/exactly_once_checks.h"
 #include "config/size_parser.h"
 #include "config/suggestion.h"
 #include "stages/ingest/stream_reader.h"
@@ -187,6 +188,7 @@ void run_cross_checks(YamlReader& reader, Config& config, const LoadRecord& reco
   check_single_stdin(reader, config);
   check_encoders(reader, config, record);
   check_kafka_keys(reader, config, record);
+  check_exactly_once(reader, config, record);
   if (record.memory_limit_at) {
     check_memory_limit(reader, config, *record.memory_limit_at, record.memory_limit_default);
   }

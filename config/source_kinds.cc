@@ -59,6 +59,7 @@ std::unique_ptr<Source> make_file(const SourceConfig& config, const ParseOptions
   FileSourceOptions options = source_options<FileSourceOptions>(config);
   options.reader = reader_options(config);
   options.checkpoint_file = file_checkpoint_path(config.data_dir, config.pipeline);
+  options.exactly_once_outputs = config.exactly_once_outputs;
   return std::make_unique<FileSource>(options,
                                       [&parse, &schema] { return make_framer(parse, schema); });
 }

@@ -125,6 +125,7 @@ class Pipeline : private SourceContext {
     std::vector<std::vector<uint32_t>> route_targets;  // per route: indexes into targets_
     std::optional<uint32_t> dead_letter;               // index into targets_
     std::vector<EncoderOptions> target_options;        // parallel to targets_
+    std::vector<std::string> target_files;             // parallel to targets_: a file sink's path
   };
   // build()'s steps, in order.
   Status compile_conditions();
@@ -132,7 +133,7 @@ class Pipeline : private SourceContext {
                          const std::map<std::string, SinkRunner*>& sinks, Plan& plan);
   void declare_types(const Plan& plan);
   Status build_workers(const Plan& plan);
-  Status build_source();
+  Status build_source(const Plan& plan);
   // Hands the dead letter to the targets whose sinks send messages (they reject per message).
   Status connect_dead_letter(const Plan& plan);
   Result<EventFilter> compile_filter();

@@ -11,6 +11,7 @@
 #include "config/limits.h"
 #include "config/source_kinds.h"
 #include "daemon/pipeline.h"
+#include "stages/sinks/file_sink_options.h"
 
 namespace sluice {
 namespace {
@@ -55,7 +56,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::build(const PipelineConfig& config,
     status = p->build_workers(plan);
   }
   if (status.ok()) {
-    status = p->build_source();
+    status = p->build_source(plan);
   }
   if (status.ok()) {
     status = p->connect_dead_letter(plan);
@@ -143,6 +144,7 @@ Status Pipeline::resolve_targets(const std::vector<SinkConfig>& sink_configs,
     }
     keys.emplace_back(sink, dead_letter);
     plan.target_options.push_back(options);
+    plan.target_files.push_back(sc->type == "file" ? sink_options<FileSinkOptions>(*sc).path : "");
     targets_.push_back(Target{runner->second, std::move(encoder.value())});
     return static_cast<uint32_t>(keys.size() - 1);
   };
@@ -243,11 +245,15 @@ Status Pipeline::connect_dead_letter(const Plan& plan) {
 }
 
 // Through the source table: the kind was accepted by the loader from the same table.
-Status Pipeline::build_source() {
+Status Pipeline::build_source(const Plan& plan) {
   const SourceKind* kind = find_source_kind(config_.source.type);
   if (kind == nullptr) {
     return Status::error("source type '" + config_.source.type + "' is not built in this version",
                          config_.source.type_position.line, config_.source.type_position.column);
+  }
+  if (config_.exactly_once) {
+    // The loader checked that every target is a file sink only this pipeline writes.
+    config_.source.exactly_once_outputs = plan.target_files;
   }
   source_ = kind->make(config_.source, config_.parse, schema_);
   if (source_ != nullptr) {

@@ -194,11 +194,59 @@ void SinkRunner::take(SinkItem item) {
   taken_.push_back(std::move(item));
 }
 
+void SinkRunner::report_output_lengths() {
+  const bool wanted = std::any_of(taken_.begin(), taken_.end(), [](const SinkItem& item) {
+    return item.token.batch().wants_output_lengths();
+  });
+  if (!wanted) {
+    return;
+  }
+  std::optional<uint64_t> end = sink_->output_length();
+  if (!end) {
+    // Cannot happen for a file sink (validate allows exactly_once with files only); without a
+    // length the batches must not count as delivered, or a restart could cut them off.
+    log_error("sink " + name_ + ": cannot tell the output's length for delivery: exactly_once; " +
+              "its batches count as undelivered");
+    for (SinkItem& item : taken_) {
+      if (item.token.batch().wants_output_lengths()) {
+        item = SinkItem{};
+      }
+    }
+    return;
+  }
+  // The batches were appended in order, the first one after any header, and end at the file's
+  // end: each one's length is found from there, and reported in batch order (the order the
+  // source's cut takes them in).
+  auto bytes_of = [](const SinkItem& item) {
+    const Batch::Output& out = item.token.batch().encoded[item.target];
+    uint64_t bytes = out.bytes.size();
+    for (Span range : out.text_ranges) {
+      bytes += range.len;
+    }
+    return bytes;
+  };
+  uint64_t total = 0;
+  for (const SinkItem& item : taken_) {
+    total += item.token.holds_share() ? bytes_of(item) : 0;
+  }
+  uint64_t length = *end - std::min(*end, total);
+  for (const SinkItem& item : taken_) {
+    if (!item.token.holds_share()) {
+      continue;
+    }
+    length += bytes_of(item);
+    item.token.batch().report_output_length(item.target, length);
+  }
+}
+
 void SinkRunner::settle_taken(bool written) {
   if (written) {
     events_.fetch_add(pending_events_, std::memory_order_relaxed);
+    report_output_lengths();
     for (SinkItem& item : taken_) {
-      flushed_.push_back(std::move(item.token));
+      if (item.token.holds_share()) {
+        flushed_.push_back(std::move(item.token));
+      }
     }
     sink_->flushed(flushed_);
     flushed_.clear();

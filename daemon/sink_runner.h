@@ -125,6 +125,9 @@ class SinkRunner {
   // Hands the tokens of every batch taken so far to the sink (written and flushed), or
   // (`written` false) releases them unresolved, and forgets the batches.
   void settle_taken(bool written);
+  // Before settle_taken hands written batches to the sink: reports the output's length after
+  // each batch that asks for it (delivery: exactly_once), walking back from the file's length.
+  void report_output_lengths();
   // Sleeps up to `d`, or less when abort() is called.
   void sleep_unless_aborted(std::chrono::milliseconds d);
 

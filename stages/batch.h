@@ -132,10 +132,20 @@ class Batch {
   };
   std::vector<Output> encoded;
 
-  // Acknowledgement: told once, when the batch settles as delivered (see Acknowledger).
-  void set_ack(Acknowledger* target, uint64_t cookie) {
+  // Acknowledgement: told once, when the batch settles as delivered (see Acknowledger). With
+  // `output_lengths`, each sink that writes it to a file also reports the file's length after
+  // it (Acknowledger::output_written): delivery: exactly_once records those with the positions.
+  void set_ack(Acknowledger* target, uint64_t cookie, bool output_lengths = false) {
     ack_target_ = target;
     ack_cookie_ = cookie;
+    wants_output_lengths_ = output_lengths;
+  }
+  bool wants_output_lengths() const { return wants_output_lengths_; }
+  // Sink thread: the length of target `target`'s file right after this batch's bytes.
+  void report_output_length(uint32_t target, uint64_t length) const {
+    if (ack_target_ != nullptr) {
+      ack_target_->output_written(ack_cookie_, target, length);
+    }
   }
 
   // Delivery accounting. `pending` is how many of the events still wait for an outcome: all of
@@ -193,6 +203,7 @@ class Batch {
 
   Acknowledger* ack_target_ = nullptr;
   uint64_t ack_cookie_ = 0;
+  bool wants_output_lengths_ = false;
   std::atomic<uint32_t> unreleased_shares_{0};
   std::atomic<uint8_t> outcomes_seen_{0};  // bit (1 << outcome) for each outcome reported
   std::atomic<bool> settled_{false};

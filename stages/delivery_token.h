@@ -38,6 +38,14 @@ class Acknowledger {
   // draining before it commits) learns here that this one is over. Same threading as
   // acknowledge().
   virtual void abandon(uint64_t cookie) noexcept { (void)cookie; }
+  // For a batch set_ack() asked lengths of (delivery: exactly_once): the sink that wrote its
+  // share for target `target` reports the length of its file right after it, before resolving
+  // the share, so the report always arrives before the batch settles. Same threading.
+  virtual void output_written(uint64_t cookie, uint32_t target, uint64_t length) noexcept {
+    (void)cookie;
+    (void)target;
+    (void)length;
+  }
 };
 
 class DeliveryToken {

@@ -9,6 +9,25 @@ void AckInbox::take(std::vector<Settled>& out, std::chrono::milliseconds timeout
   }
   out.swap(settled_);
   settled_.clear();
+  lengths_.clear();
+}
+
+void AckInbox::take(std::vector<Settled>& out, std::vector<OutputLength>& lengths,
+                    std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  if (settled_.empty() && timeout.count() > 0) {
+    cv_.wait_for(lock, timeout, [this] { return !settled_.empty(); });
+  }
+  out.swap(settled_);
+  settled_.clear();
+  lengths.swap(lengths_);
+  lengths_.clear();
+}
+
+void AckInbox::output_written(uint64_t cookie, uint32_t target, uint64_t length) noexcept {
+  // No notify: a length alone moves nothing; the batch's settlement that follows wakes take().
+  std::lock_guard lock(mu_);
+  lengths_.push_back(OutputLength{cookie, target, length});
 }
 
 void AckInbox::outlive_batches(const std::shared_ptr<AckInbox>& inbox) {

@@ -16,6 +16,11 @@ namespace sluice {
 namespace {
 
 constexpr std::string_view kHeader = "sluice file checkpoints v1\n";
+// A record with sink lengths (delivery: exactly_once): an older sluice refuses it as a whole
+// rather than resume its sources without cutting the sinks back.
+constexpr std::string_view kHeaderWithSinks = "sluice file checkpoints v2\n";
+static_assert(kHeaderWithSinks.size() == kHeader.size());
+constexpr std::string_view kSinkPrefix = "sink ";
 
 std::string escape_path(const std::string& path) {
   std::string out;
@@ -73,9 +78,13 @@ std::string file_checkpoint_path(const std::string& data_dir, const std::string&
   return data_dir + "/checkpoints/" + name + ".files";
 }
 
-Result<std::vector<FileCheckpoint>> FileCheckpointStore::load(bool* exists) const {
+Result<std::vector<FileCheckpoint>> FileCheckpointStore::load(
+    bool* exists, std::vector<SinkFileLength>* sinks) const {
   if (exists != nullptr) {
     *exists = false;
+  }
+  if (sinks != nullptr) {
+    sinks->clear();
   }
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -108,7 +117,8 @@ Result<std::vector<FileCheckpoint>> FileCheckpointStore::load(bool* exists) cons
   auto corrupt = [this](const std::string& why) {
     return Status::error(path_ + " is not a valid checkpoint file (" + why + ")");
   };
-  if (text.compare(0, kHeader.size(), kHeader) != 0) {
+  if (text.compare(0, kHeader.size(), kHeader) != 0 &&
+      text.compare(0, kHeaderWithSinks.size(), kHeaderWithSinks) != 0) {
     return corrupt("unknown header");
   }
   // The last line: "end COUNT CHECKSUM", the checksum over everything before it.
@@ -123,11 +133,32 @@ Result<std::vector<FileCheckpoint>> FileCheckpointStore::load(bool* exists) cons
     return corrupt("checksum mismatch");
   }
   std::vector<FileCheckpoint> entries;
+  std::vector<SinkFileLength> lengths;
   size_t pos = kHeader.size();
   while (pos < end_line + 1) {
     const size_t nl = text.find('\n', pos);
     std::string line = text.substr(pos, nl - pos);
     pos = nl + 1;
+    if (line.compare(0, kSinkPrefix.size(), kSinkPrefix) == 0) {
+      SinkFileLength sink;
+      unsigned long long dev = 0;
+      unsigned long long ino = 0;
+      unsigned long long length = 0;
+      int consumed = 0;
+      if (std::sscanf(line.c_str(), "sink %llu %llu %llu %n", &dev, &ino, &length, &consumed) !=
+              3 ||
+          consumed <= 0 || static_cast<size_t>(consumed) > line.size() ||
+          !unescape_path(std::string_view(line).substr(static_cast<size_t>(consumed)), sink.path) ||
+          sink.path.empty()) {
+        return corrupt("bad sink entry on line " +
+                       std::to_string(entries.size() + lengths.size() + 2));
+      }
+      sink.dev = static_cast<dev_t>(dev);
+      sink.ino = static_cast<ino_t>(ino);
+      sink.length = length;
+      lengths.push_back(std::move(sink));
+      continue;
+    }
     FileCheckpoint e;
     unsigned long long dev = 0;
     unsigned long long ino = 0;
@@ -143,7 +174,7 @@ Result<std::vector<FileCheckpoint>> FileCheckpointStore::load(bool* exists) cons
         consumed <= 0 || static_cast<size_t>(consumed) > line.size() ||
         !unescape_path(std::string_view(line).substr(static_cast<size_t>(consumed)), e.path) ||
         e.path.empty() || print_length > kFingerprintBytes || tail_length > kTailCheckBytes) {
-      return corrupt("bad entry on line " + std::to_string(entries.size() + 2));
+      return corrupt("bad entry on line " + std::to_string(entries.size() + lengths.size() + 2));
     }
     e.identity.dev = static_cast<dev_t>(dev);
     e.identity.ino = static_cast<ino_t>(ino);
@@ -155,14 +186,18 @@ Result<std::vector<FileCheckpoint>> FileCheckpointStore::load(bool* exists) cons
     e.tail = tail;
     entries.push_back(std::move(e));
   }
-  if (entries.size() != count) {
+  if (entries.size() + lengths.size() != count) {
     return corrupt("entry count mismatch");
+  }
+  if (sinks != nullptr) {
+    *sinks = std::move(lengths);
   }
   return entries;
 }
 
-Status FileCheckpointStore::save(const std::vector<FileCheckpoint>& entries) const {
-  std::string text(kHeader);
+Status FileCheckpointStore::save(const std::vector<FileCheckpoint>& entries,
+                                 const std::vector<SinkFileLength>& sinks) const {
+  std::string text(sinks.empty() ? kHeader : kHeaderWithSinks);
   char buf[256];
   for (const FileCheckpoint& e : entries) {
     std::snprintf(buf, sizeof(buf), "%llu %llu %u %llx %llu %llu %u %llx ",
@@ -176,7 +211,15 @@ Status FileCheckpointStore::save(const std::vector<FileCheckpoint>& entries) con
     text += escape_path(e.path);
     text += '\n';
   }
-  std::snprintf(buf, sizeof(buf), "end %zu %llx\n", entries.size(),
+  for (const SinkFileLength& sink : sinks) {
+    std::snprintf(
+        buf, sizeof(buf), "sink %llu %llu %llu ", static_cast<unsigned long long>(sink.dev),
+        static_cast<unsigned long long>(sink.ino), static_cast<unsigned long long>(sink.length));
+    text += buf;
+    text += escape_path(sink.path);
+    text += '\n';
+  }
+  std::snprintf(buf, sizeof(buf), "end %zu %llx\n", entries.size() + sinks.size(),
                 static_cast<unsigned long long>(fnv1a(text)));
   text += buf;
 

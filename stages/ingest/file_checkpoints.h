@@ -4,6 +4,8 @@
 // bytes just before the offset. Saved atomically (a temporary file, fsync, rename, fsync of the
 // directory), so a crash leaves the old or the new set, never a mix; a file ends with a count
 // and a checksum, so a torn or edited one is refused as a whole rather than half believed.
+// With delivery: exactly_once the same record also holds each sink file's length at the same
+// cut (SinkFileLength), so positions and lengths are saved together or not at all.
 // Threading: none; the file source calls it from its own thread.
 #pragma once
 
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "stages/delivery/sink_file_length.h"
 #include "stages/ingest/file_identity.h"
 #include "stages/status.h"
 
@@ -32,9 +35,13 @@ class FileCheckpointStore {
 
   // The saved entries; none when no file exists yet (`exists` says which). A file that cannot be
   // read or does not check out is an error naming it and why; the caller starts fresh.
-  Result<std::vector<FileCheckpoint>> load(bool* exists = nullptr) const;
-  // Replaces the saved entries with `entries`, atomically and durably.
-  Status save(const std::vector<FileCheckpoint>& entries) const;
+  // `sinks` (if given) receives the sink file lengths saved with them (none in a record of
+  // delivery: at_least_once).
+  Result<std::vector<FileCheckpoint>> load(bool* exists = nullptr,
+                                           std::vector<SinkFileLength>* sinks = nullptr) const;
+  // Replaces the saved entries (and sink lengths) with these, atomically and durably.
+  Status save(const std::vector<FileCheckpoint>& entries,
+              const std::vector<SinkFileLength>& sinks = {}) const;
 
   const std::string& path() const { return path_; }
 

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "stages/delivery/position_tracker.h"
 #include "stages/log.h"
@@ -102,6 +103,16 @@ struct FileSource::TrackedFile {
   std::map<uint64_t, Mark> marks;
   uint64_t generation = 0;
   bool reported_blocked = false;
+  // The loaded checkpoint this file resumes from, saved as it is until the file is opened (a save
+  // before then must not forget it).
+  std::optional<FileCheckpoint> resume_entry;
+
+  // exactly_once: the file's position at the cut, the first batch of its current generation
+  // (batches before it were of content the file no longer holds), and its batches the cut has not
+  // passed yet (it is forgotten only after).
+  std::optional<int64_t> cut_offset;
+  uint64_t generation_first_batch = 0;
+  uint64_t behind_cut = 0;
 
   ~TrackedFile() {
     if (fd >= 0) {
@@ -116,6 +127,7 @@ FileSource::FileSource(FileSourceOptions options, FramerFactory make_framer)
     options_.max_open_files = default_max_open_files();
   }
   checkpointing_ = options_.follow && !options_.checkpoint_file.empty();
+  exactly_once_ = checkpointing_ && !options_.exactly_once_outputs.empty();
   if (checkpointing_) {
     store_ = std::make_unique<FileCheckpointStore>(options_.checkpoint_file);
     inbox_ = std::make_shared<AckInbox>();
@@ -124,19 +136,92 @@ FileSource::FileSource(FileSourceOptions options, FramerFactory make_framer)
 
 FileSource::~FileSource() { AckInbox::outlive_batches(inbox_); }
 
-void FileSource::load_checkpoints() {
+Status FileSource::load_checkpoints() {
   if (!checkpointing_) {
-    return;
+    return Status();
   }
   bool exists = false;
-  Result<std::vector<FileCheckpoint>> loaded = store_->load(&exists);
+  std::vector<SinkFileLength> recorded;
+  Result<std::vector<FileCheckpoint>> loaded = store_->load(&exists, &recorded);
   had_checkpoints_ = exists;
   if (!loaded.ok()) {
+    if (exactly_once_) {
+      // Starting over would write again what the sink files already hold: refused, with what
+      // to do about it.
+      return Status::error("file source: " + loaded.status().message() +
+                           "; with delivery: exactly_once sluice cannot tell where the sink "
+                           "files end, so it does not start: move the file away to start over "
+                           "(the sources then read their files again, the sinks keep theirs)");
+    }
     log_warning("file source: " + loaded.status().message() +
                 "; starting without checkpoints (files are read from their start)");
-    return;
+    return Status();
   }
   resume_ = std::move(loaded.value());
+  if (exactly_once_) {
+    return cut_back_outputs(exists, recorded);
+  }
+  return Status();
+}
+
+Status FileSource::cut_back_outputs(bool record_exists,
+                                    const std::vector<SinkFileLength>& recorded) {
+  const std::vector<std::string>& outputs = options_.exactly_once_outputs;
+  std::vector<uint64_t> lengths(outputs.size(), 0);
+  std::vector<SinkFileLength> initial;
+  for (size_t t = 0; t < outputs.size(); ++t) {
+    const std::string& path = outputs[t];
+    auto entry = std::find_if(recorded.begin(), recorded.end(),
+                              [&](const SinkFileLength& r) { return r.path == path; });
+    if (entry != recorded.end()) {
+      Result<SinkCutBack> cut = cut_back_sink_file(*entry);
+      if (!cut.ok()) {
+        return Status::error("file source: " + cut.status().message());
+      }
+      const SinkCutBack& done = cut.value();
+      switch (done.kind) {
+        case SinkCutBack::Kind::kUnchanged:
+          break;
+        case SinkCutBack::Kind::kCut:
+          log_info("file source: cut " + path + " back from " + std::to_string(done.size_before) +
+                   " to " + std::to_string(entry->length) +
+                   " bytes, its length at the last checkpoint (exactly_once)");
+          break;
+        case SinkCutBack::Kind::kShorter:
+          log_warning("file source: " + path + " is shorter (" + std::to_string(done.size_before) +
+                      " bytes) than at the last checkpoint (" + std::to_string(entry->length) +
+                      "): something else truncated it; lines written before are not restored");
+          break;
+        case SinkCutBack::Kind::kReplaced:
+          log_warning("file source: " + path +
+                      " is not the file the last checkpoint recorded (moved away or replaced); "
+                      "it is not cut back, and the moved file may end with lines written again "
+                      "here");
+          break;
+      }
+    }
+    // The cut starts at the length the file has now (0 when missing).
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      lengths[t] = static_cast<uint64_t>(st.st_size);
+    }
+    if (!record_exists && !path.empty()) {
+      Result<SinkFileLength> synced = sync_sink_file(path, lengths[t]);
+      if (!synced.ok()) {
+        return Status::error("file source: " + synced.status().message());
+      }
+      initial.push_back(std::move(synced.value()));
+    }
+  }
+  cut_ = std::make_unique<ConsistentCut>(std::move(lengths));
+  if (!record_exists) {
+    // A first run records where the sink files start, so a crash before the first save still
+    // finds what to cut back.
+    if (Status s = store_->save({}, initial); !s.ok()) {
+      return Status::error("file source: " + s.message());
+    }
+  }
+  return Status();
 }
 
 FileSource::TrackedFile& FileSource::track(const std::string& path) {
@@ -216,6 +301,8 @@ void FileSource::discover(bool first_scan) {
           file.from_checkpoint = true;
           file.identity = entry->identity;
           file.known = true;
+          file.resume_entry = *entry;
+          file.resume_entry->path = path;
         } else {
           log_info("file source: " + path + " does not match its checkpoint (" + why +
                    "); reading it from the start");
@@ -318,6 +405,8 @@ void FileSource::resume_rotated(const FileCheckpoint& entry) {
   file.from_checkpoint = true;
   file.identity = entry.identity;
   file.known = true;
+  file.resume_entry = entry;
+  file.resume_entry->path = candidate;
 }
 
 void FileSource::fail_file(TrackedFile& file, const std::string& reason) {
@@ -385,6 +474,9 @@ void FileSource::restart_file(TrackedFile& file, const std::string& why) {
   ++file.generation;
   file.tracker.reset();
   file.marks.clear();
+  file.resume_entry.reset();
+  file.cut_offset.reset();
+  file.generation_first_batch = next_cookie_;
   if (file.fd >= 0) {
     ::lseek(file.fd, 0, SEEK_SET);
   }
@@ -450,9 +542,11 @@ bool FileSource::open_file(TrackedFile& file) {
       restart_file(file, "could not be read at its checkpoint");
       return true;
     }
+    file.resume_entry.reset();
     if (checkpointing_ && offset > 0) {
       // The position starts here: a save keeps it even before anything new is delivered.
       file.tracker.reset(static_cast<int64_t>(offset));
+      file.cut_offset = static_cast<int64_t>(offset);
       TrackedFile::Mark mark{file.start_lines, 0, 0};
       mark.tail_length = static_cast<uint32_t>(std::min<uint64_t>(kTailCheckBytes, offset));
       hash_bytes_at(fd, static_cast<off_t>(offset - mark.tail_length), mark.tail_length, mark.tail);
@@ -469,9 +563,13 @@ bool FileSource::open_file(TrackedFile& file) {
 void FileSource::on_emit(TrackedFile& file, Batch& batch, uint64_t first, uint64_t end,
                          uint64_t lines) {
   const uint64_t cookie = next_cookie_++;
-  batch.set_ack(inbox_.get(), cookie);
+  batch.set_ack(inbox_.get(), cookie, exactly_once_);
   inbox_->emitted();
   file.tracker.emitted(static_cast<int64_t>(first), static_cast<int64_t>(end) - 1);
+  if (exactly_once_) {
+    cut_->emitted(cookie, file.id, static_cast<int64_t>(end));
+    ++file.behind_cut;
+  }
   TrackedFile::Mark mark{lines, 0, 0};
   mark.tail_length = static_cast<uint32_t>(std::min<uint64_t>(kTailCheckBytes, end));
   hash_bytes_at(file.fd, static_cast<off_t>(end - mark.tail_length), mark.tail_length, mark.tail);
@@ -487,8 +585,22 @@ void FileSource::settle(std::chrono::milliseconds wait) {
   if (!checkpointing_) {
     return;
   }
-  inbox_->take(settled_, wait);
+  if (exactly_once_) {
+    // A batch's lengths come with or before its settlement: applied first.
+    inbox_->take(settled_, lengths_taken_, wait);
+    for (const AckInbox::OutputLength& l : lengths_taken_) {
+      if (l.target < options_.exactly_once_outputs.size()) {
+        cut_->output_written(l.target, l.cookie, l.length);
+      }
+    }
+    lengths_taken_.clear();
+  } else {
+    inbox_->take(settled_, wait);
+  }
   for (const AckInbox::Settled& s : settled_) {
+    if (exactly_once_ && cut_->settle(s.cookie, s.delivered, passed_)) {
+      apply_cut();
+    }
     auto it = in_flight_.find(s.cookie);
     if (it == in_flight_.end()) {
       continue;
@@ -514,6 +626,23 @@ void FileSource::settle(std::chrono::milliseconds wait) {
   settled_.clear();
 }
 
+void FileSource::apply_cut() {
+  for (const ConsistentCut::Passed& p : passed_) {
+    auto file = std::find_if(files_.begin(), files_.end(),
+                             [&](const auto& t) { return t->id == p.stream; });
+    if (file == files_.end()) {
+      continue;
+    }
+    TrackedFile& t = **file;
+    --t.behind_cut;
+    if (p.batch >= t.generation_first_batch) {
+      t.cut_offset = p.end;
+    }
+  }
+  passed_.clear();
+  dirty_ = true;
+}
+
 void FileSource::save_checkpoints(bool now) {
   if (!checkpointing_ || !dirty_) {
     return;
@@ -524,7 +653,11 @@ void FileSource::save_checkpoints(bool now) {
   }
   std::vector<FileCheckpoint> entries;
   for (auto& f : files_) {
-    auto position = f->tracker.committable();
+    if (f->resume_entry) {
+      entries.push_back(*f->resume_entry);  // not opened yet: where it resumes is unchanged
+      continue;
+    }
+    auto position = exactly_once_ ? f->cut_offset : f->tracker.committable();
     if (!f->known || !position) {
       continue;
     }
@@ -543,7 +676,28 @@ void FileSource::save_checkpoints(bool now) {
     e.tail = mark->second.tail;
     entries.push_back(std::move(e));
   }
-  if (Status s = store_->save(entries); !s.ok()) {
+  std::vector<SinkFileLength> sinks;
+  Status s;
+  if (exactly_once_) {
+    // The bytes the record counts are durable before it is: a crash after the rename never
+    // finds a sink file shorter than its record.
+    for (size_t t = 0; t < options_.exactly_once_outputs.size() && s.ok(); ++t) {
+      if (options_.exactly_once_outputs[t].empty()) {
+        continue;
+      }
+      Result<SinkFileLength> synced =
+          sync_sink_file(options_.exactly_once_outputs[t], cut_->lengths()[t]);
+      if (synced.ok()) {
+        sinks.push_back(std::move(synced.value()));
+      } else {
+        s = synced.status();
+      }
+    }
+  }
+  if (s.ok()) {
+    s = store_->save(entries, sinks);
+  }
+  if (!s.ok()) {
     if (!warned_save_) {
       log_warning("file source: cannot save checkpoints: " + s.message() +
                   " (retried; a restart may read again what was delivered since the last save)");
@@ -560,7 +714,7 @@ void FileSource::save_checkpoints(bool now) {
 
 void FileSource::forget_released() {
   std::erase_if(files_, [](const auto& f) {
-    return f->released && f->fd < 0 && f->tracker.in_flight() == 0;
+    return f->released && f->fd < 0 && f->tracker.in_flight() == 0 && f->behind_cut == 0;
   });
 }
 
@@ -647,7 +801,9 @@ bool FileSource::read_file(TrackedFile& file, SourceContext& ctx) {
 }
 
 Status FileSource::run(SourceContext& ctx) {
-  load_checkpoints();
+  if (Status s = load_checkpoints(); !s.ok()) {
+    return s;
+  }
   discover(/*first_scan=*/true);
   while (!ctx.stopping()) {
     // By index: reading may not add files, but a failed open may not remove them either.

@@ -14,6 +14,10 @@
 // second when they moved and at shutdown, after the in-flight batches settled. A restart resumes
 // each file there once its first bytes and the bytes before the offset check out, also a file
 // rotated to another name in the same directory while sluice was down.
+// With delivery: exactly_once (all the pipeline's sinks are files), positions are saved only at
+// a consistent cut (ConsistentCut) and together with each sink file's length there, made durable
+// (fdatasync) first; a start cuts each sink file back to its recorded length before reading, so
+// what was written past the record is written again exactly once.
 // Files are opened lazily and at most `max_open_files` at once: a finished file is closed, and a
 // followed file that is idle is closed when another needs its slot, then reopened by path and
 // checked by identity before reading resumes where it stopped. One rotated away while closed is
@@ -35,6 +39,7 @@
 #include <vector>
 
 #include "stages/delivery/ack_inbox.h"
+#include "stages/delivery/consistent_cut.h"
 #include "stages/ingest/file_checkpoints.h"
 #include "stages/ingest/source.h"
 #include "stages/ingest/stream_reader.h"
@@ -57,6 +62,9 @@ struct FileSourceOptions {
   // How often moved positions are saved; a shorter interval bounds the replay after a crash
   // tighter, at one fsync'd write each time.
   int checkpoint_interval_ms = 1000;
+  // delivery: exactly_once: the sink file each of the pipeline's targets writes, by target index
+  // (Batch::encoded). Empty: at_least_once. Needs a checkpoint file.
+  std::vector<std::string> exactly_once_outputs;
 };
 
 class FileSource : public Source {
@@ -78,7 +86,14 @@ class FileSource : public Source {
     uint64_t generation;
     int64_t first;
   };
-  void load_checkpoints();
+  // An error only with exactly_once: a record that cannot be read or a sink file that cannot be
+  // cut back leaves no way to resume without loss or duplicates.
+  Status load_checkpoints();
+  // exactly_once, before reading: cuts the sink files back to the loaded record's lengths and
+  // starts the cut at the lengths they have then.
+  Status cut_back_outputs(bool record_exists, const std::vector<SinkFileLength>& recorded);
+  // exactly_once: what the cut passed moves the files' saved positions.
+  void apply_cut();
   void discover(bool first_scan);
   // A file the checkpoints name that no glob match claimed: found again in its directory by
   // identity (rotated while sluice was down) and read to its end, or forgotten.
@@ -132,6 +147,12 @@ class FileSource : public Source {
   bool dirty_ = false;  // a position moved since the last save
   std::chrono::steady_clock::time_point last_save_{};
   bool warned_save_ = false;
+
+  // delivery: exactly_once.
+  bool exactly_once_ = false;
+  std::unique_ptr<ConsistentCut> cut_;
+  std::vector<AckInbox::OutputLength> lengths_taken_;  // reused
+  std::vector<ConsistentCut::Passed> passed_;          // reused
 };
 
 }  // namespace sluice

@@ -157,6 +157,14 @@ bool FileSink::still_at_path() const {
   return open_file.st_dev == at_path.st_dev && open_file.st_ino == at_path.st_ino;
 }
 
+std::optional<uint64_t> FileSink::output_length() const {
+  struct stat st {};
+  if (fd_ < 0 || ::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(st.st_size);
+}
+
 Status FileSink::flush() {
   // Data handed to write(2) survives a crash of this process (kill -9); that is the promise.
   // Surviving a power loss would need fdatasync per batch, at a large cost in throughput.

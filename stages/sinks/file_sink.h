@@ -22,6 +22,9 @@ class FileSink : public Sink {
   Status write(std::span<const std::string_view> parts, size_t& written) override;
   Status flush() override;
   Result<bool> prepare() override;
+  // The size of the open file as fstat(2) says (not as this sink counted): with delivery:
+  // exactly_once the source may have cut the file back since it was opened.
+  std::optional<uint64_t> output_length() const override;
   void idle() override { give_back_reserve(); }
   void close() override { close_file(); }
 

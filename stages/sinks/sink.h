@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -46,6 +47,9 @@ class Sink {
       token.resolve(DeliveryOutcome::kDelivered);
     }
   }
+  // After a write and flush that returned OK: the length of the output file now, for
+  // delivery: exactly_once (Batch::report_output_length). nullopt: not a file, or unknown.
+  virtual std::optional<uint64_t> output_length() const { return std::nullopt; }
   // True once the output is gone for good (the reader of stdout went away: EPIPE). The runner
   // then stops writing; what was not written is counted as undelivered and the run fails.
   virtual bool broken() const { return false; }

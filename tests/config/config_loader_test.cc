@@ -466,7 +466,7 @@ sinks:
             "f.yaml:6:23: pipelines.p.queue.on_full: unknown value 'drop'; expected one of block, "
             "drop_newest\n"
             "f.yaml:7:15: pipelines.p.delivery: unknown value 'once'; expected one of "
-            "at_least_once\n"
+            "at_least_once, exactly_once\n"
             "f.yaml:9:34: sinks.out.encoding: unknown value 'yaml'; expected one of json, csv, "
             "raw\n");
 }
@@ -1003,6 +1003,78 @@ sinks:
             "from Kafka, and exactly once with Kafka needs Kafka transactions; the mock cluster "
             "of Debian's librdkafka 2.0.2 neither stores offsets sent in a transaction nor writes "
             "transaction markers, so it cannot be built and proven here; use at_least_once\n");
+}
+
+// exactly_once needs a source with positions and sinks that are files: each problem at its place.
+TEST(ConfigLoader, ExactlyOnceRefusesASourceWithoutPositionsAndASinkThatIsNotAFile) {
+  EXPECT_EQ(problems(R"yaml(
+pipelines:
+  p:
+    source: { type: stdin }
+    routes: [{ to: [k, f] }]
+    delivery: exactly_once
+sinks:
+  k: { type: tcp, address: "127.0.0.1:9" }
+  f: { type: file, path: /tmp/x }
+)yaml"),
+            "f.yaml:4:21: sink 'k' is a tcp sink, but pipeline 'p' has delivery: exactly_once "
+            "(line 5), which writes to file sinks only: a restart can cut a file back to its "
+            "recorded length, not take back what was sent\n"
+            "f.yaml:5:15: pipelines.p.delivery: exactly_once needs a source that resumes where "
+            "it stopped (a file source with follow: true); a stdin source cannot be read again "
+            "from a recorded position\n");
+}
+
+TEST(ConfigLoader, ExactlyOnceRefusesAFileSourceWithoutFollowAndADroppingQueue) {
+  EXPECT_EQ(problems(R"yaml(
+pipelines:
+  p:
+    source: { type: file, paths: [/tmp/in], follow: false }
+    routes: [{ to: f }]
+    queue: { on_full: drop_newest }
+    delivery: exactly_once
+sinks:
+  f: { type: file, path: /tmp/x }
+)yaml"),
+            "f.yaml:6:15: pipelines.p.delivery: exactly_once needs follow: true on the file "
+            "source (without follow it keeps no positions, so a restart reads its files again "
+            "from the start)\n"
+            "f.yaml:6:15: pipelines.p.delivery: exactly_once cannot go with queue.on_full: "
+            "drop_newest, which drops events on purpose; use on_full: block\n");
+}
+
+TEST(ConfigLoader, ExactlyOnceRefusesAFileAnotherPipelineWritesToo) {
+  EXPECT_EQ(problems(R"yaml(
+pipelines:
+  p:
+    source: { type: file, paths: [/tmp/in] }
+    routes: [{ to: f }]
+    delivery: exactly_once
+  q:
+    source: { type: file, paths: [/tmp/in2] }
+    routes: [{ to: g }]
+sinks:
+  f: { type: file, path: /tmp/out/x }
+  g: { type: file, path: /tmp/out/../out/x }
+)yaml"),
+            "f.yaml:4:20: sink 'f' writes /tmp/out/x, which pipeline 'q' also writes; pipeline "
+            "'p' has delivery: exactly_once (line 5), and cutting the file back on a restart "
+            "would cut the other pipeline's lines too\n");
+}
+
+TEST(ConfigLoader, ExactlyOnceIsAcceptedOnAFollowedFileSourceWithFileSinks) {
+  EXPECT_EQ(problems(R"yaml(
+pipelines:
+  p:
+    source: { type: file, paths: [/tmp/in], follow: true }
+    routes: [{ to: f }]
+    dead_letter: d
+    delivery: exactly_once
+sinks:
+  f: { type: file, path: /tmp/x }
+  d: { type: file, path: /tmp/d }
+)yaml"),
+            "");
 }
 
 TEST(ConfigLoader, AtLeastOnceIsTheBuiltDelivery) {

@@ -192,11 +192,16 @@ TEST(ConfigHardening, KeysTheBuildCannotHonourAreRefusedByValidateAsByRun) {
       ":4:45: pipelines.p.source.max_event_bytes: must be at least 4096 bytes (the stream reader "
       "cuts records only past that length, so a smaller limit would not hold), got '16'\n" +
       path +
+      ":5:20: sink 'out' is a stdout sink, but pipeline 'p' has delivery: exactly_once (line 7), "
+      "which writes to file sinks only: a restart can cut a file back to its recorded length, "
+      "not take back what was sent\n" +
+      path +
       ":6:25: pipelines.p.queue.max_bytes: must be at least 2097152 bytes (it is split over the "
       "pipeline's two queues, and each holds at least one batch of 1MiB), got '1KiB'\n" +
       path +
-      ":7:15: pipelines.p.delivery: exactly_once is not built in this version (it needs "
-      "checkpoints that record sink lengths with source positions); use at_least_once\n";
+      ":7:15: pipelines.p.delivery: exactly_once needs a source that resumes where it stopped (a "
+      "file source with follow: true); a stdin source cannot be read again from a recorded "
+      "position\n";
   expect_refused_alike(path, expected);
 }
 

@@ -154,5 +154,49 @@ TEST_F(FileCheckpointsTest, UnwritableDirectoryIsAnErrorNamingIt) {
   EXPECT_NE(s.message().find(blocker), std::string::npos) << s.message();
 }
 
+// delivery: exactly_once: the sink lengths come back with the positions, in one record.
+TEST_F(FileCheckpointsTest, SinkLengthsRoundTripWithThePositions) {
+  FileCheckpointStore store(dir_ + "/p.files");
+  SinkFileLength sink;
+  sink.path = "/out/a b%.log";
+  sink.dev = 7;
+  sink.ino = 99;
+  sink.length = 123456;
+  ASSERT_TRUE(store.save({entry("/in/x.log", 10)}, {sink}).ok());
+  std::vector<SinkFileLength> sinks;
+  bool exists = false;
+  auto loaded = store.load(&exists, &sinks);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ASSERT_EQ(loaded.value().size(), 1u);
+  ASSERT_EQ(sinks.size(), 1u);
+  EXPECT_EQ(sinks[0].path, sink.path);
+  EXPECT_EQ(sinks[0].dev, 7u);
+  EXPECT_EQ(sinks[0].ino, 99u);
+  EXPECT_EQ(sinks[0].length, 123456u);
+}
+
+// A record cut short anywhere (a torn write that bypassed the rename) is refused as a whole,
+// never read as a shorter list of sinks whose files would then not be cut back.
+TEST_F(FileCheckpointsTest, TornRecordWithSinkLengthsIsRefusedAtEveryCut) {
+  const std::string path = dir_ + "/p.files";
+  FileCheckpointStore store(path);
+  SinkFileLength sink;
+  sink.path = "/out/a.log";
+  sink.length = 42;
+  ASSERT_TRUE(store.save({entry("/in/x.log", 10)}, {sink}).ok());
+  const std::string whole = slurp(path);
+  for (size_t cut = 0; cut < whole.size(); ++cut) {
+    overwrite(path, whole.substr(0, cut));
+    std::vector<SinkFileLength> sinks;
+    auto loaded = store.load(nullptr, &sinks);
+    EXPECT_FALSE(loaded.ok()) << "a record cut at byte " << cut << " was believed";
+  }
+  // A changed digit in a sink length fails the checksum.
+  std::string edited = whole;
+  edited[edited.find("sink ") + 9] ^= 1;
+  overwrite(path, edited);
+  EXPECT_FALSE(store.load().ok());
+}
+
 }  // namespace
 }  // namespace sluice
