@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -200,6 +201,16 @@ size_t count_lines(const std::string& text) {
     n += c == '\n';
   }
   return n;
+}
+
+std::string decimal_lines(int first, int last) {
+  std::string out;
+  char line[32];
+  for (int n = first; n <= last; ++n) {
+    std::snprintf(line, sizeof(line), "%d\n", n);
+    out += line;
+  }
+  return out;
 }
 
 std::vector<std::string> split_lines(const std::string& text) {

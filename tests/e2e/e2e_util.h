@@ -47,6 +47,8 @@ class TempDir {
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& data);
 size_t count_lines(const std::string& text);
+// "first\n" ... "last\n": the numbers as plain decimal lines, the numbered input of tailing tests.
+std::string decimal_lines(int first, int last);
 // The lines of `text`, without their line ends (a last line without one is kept).
 std::vector<std::string> split_lines(const std::string& text);
 // Resident set size of a process in KiB, from /proc/PID/status (0 if gone).

@@ -14,16 +14,6 @@
 namespace sluice::e2e {
 namespace {
 
-std::string exactly_once_numbered(int first, int last) {
-  std::string out;
-  char line[32];
-  for (int n = first; n <= last; ++n) {
-    std::snprintf(line, sizeof(line), "%d\n", n);
-    out += line;
-  }
-  return out;
-}
-
 std::string exactly_once_config(const TempDir& dir) {
   return "data_dir: " + dir.file("data") +
          "\npipelines:\n  p:\n    source: { type: file, paths: [" + dir.file("in.log") +
@@ -41,7 +31,7 @@ TEST(ExactlyOnceTest, KillNineFiveTimesNeitherLosesNorRepeatsALine) {
   size_t last_lines = 0;
   for (int round = 0; round < 5; ++round) {
     append_file(dir.file("in.log"),
-                exactly_once_numbered(round * kTotal / 5 + 1, (round + 1) * kTotal / 5));
+                decimal_lines(round * kTotal / 5 + 1, (round + 1) * kTotal / 5));
     pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
     ASSERT_GT(pid, 0);
     // Killed at a different moment each round: the first as soon as lines are out (before any
@@ -62,7 +52,7 @@ TEST(ExactlyOnceTest, KillNineFiveTimesNeitherLosesNorRepeatsALine) {
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   // The output may hold lines past the last record before this run cuts them back: waited
   // for is the exact content.
-  const std::string expected = exactly_once_numbered(1, kTotal);
+  const std::string expected = decimal_lines(1, kTotal);
   wait_until([&] { return read_file(dir.file("out.log")) == expected; }, 400);
   ASSERT_TRUE(wait_for_sigterm_blocked(pid));
   kill(pid, SIGTERM);
@@ -72,9 +62,9 @@ TEST(ExactlyOnceTest, KillNineFiveTimesNeitherLosesNorRepeatsALine) {
       << count_lines(read_file(dir.file("out.log"))) << " lines out for " << kTotal;
 
   // A clean stop and restart repeats nothing; what comes meanwhile comes once.
-  append_file(dir.file("in.log"), exactly_once_numbered(kTotal + 1, kTotal + 1000));
+  append_file(dir.file("in.log"), decimal_lines(kTotal + 1, kTotal + 1000));
   pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
-  const std::string all = exactly_once_numbered(1, kTotal + 1000);
+  const std::string all = decimal_lines(1, kTotal + 1000);
   wait_until([&] { return read_file(dir.file("out.log")) == all; });
   ASSERT_TRUE(wait_for_sigterm_blocked(pid));
   kill(pid, SIGTERM);
@@ -85,7 +75,7 @@ TEST(ExactlyOnceTest, KillNineFiveTimesNeitherLosesNorRepeatsALine) {
 
 TEST(ExactlyOnceTest, ACorruptRecordStopsThePipelineWithOneClearLine) {
   TempDir dir;
-  write_file(dir.file("in.log"), exactly_once_numbered(1, 10));
+  write_file(dir.file("in.log"), decimal_lines(1, 10));
   write_file(dir.file("c.yaml"), exactly_once_config(dir));
   std::filesystem::create_directories(dir.file("data/checkpoints"));
   write_file(dir.file("data/checkpoints/p.files"), "sluice file checkpoints v2\nsink 1 2");

@@ -17,16 +17,6 @@
 namespace sluice::e2e {
 namespace {
 
-std::string numbered(int first, int last) {
-  std::string out;
-  char line[32];
-  for (int n = first; n <= last; ++n) {
-    std::snprintf(line, sizeof(line), "%d\n", n);
-    out += line;
-  }
-  return out;
-}
-
 // How often each number 1..total appears in `path`'s lines; `extra` counts lines outside.
 struct Tally {
   std::vector<int> seen;
@@ -94,7 +84,7 @@ std::string config(const TempDir& dir, const std::string& glob) {
 
 pid_t start_following(const TempDir& dir, const std::string& name, const std::string& glob,
                       int lines) {
-  write_file(dir.file(name), numbered(1, lines));
+  write_file(dir.file(name), decimal_lines(1, lines));
   write_file(dir.file("c.yaml"), config(dir, dir.file(glob)));
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   EXPECT_TRUE(wait_until(
@@ -116,7 +106,8 @@ TEST(FileCheckpointTest, KillNineFiveTimesLosesNothingAndSigtermReplaysNothing) 
   for (int round = 0; round < 5; ++round) {
     // Each run finds a fifth more lines and is killed as soon as its first lines are out,
     // mostly in the middle of reading them.
-    append_file(dir.file("in.log"), numbered(round * kTotal / 5 + 1, (round + 1) * kTotal / 5));
+    append_file(dir.file("in.log"),
+                decimal_lines(round * kTotal / 5 + 1, (round + 1) * kTotal / 5));
     pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
     ASSERT_GT(pid, 0);
     const size_t before = last_lines;
@@ -152,7 +143,7 @@ TEST(FileCheckpointTest, KillNineFiveTimesLosesNothingAndSigtermReplaysNothing) 
 
   // After the clean stop nothing is replayed, and what is appended meanwhile comes once.
   const size_t lines_before = t.lines;
-  append_file(dir.file("in.log"), numbered(kTotal + 1, kTotal + 1000));
+  append_file(dir.file("in.log"), decimal_lines(kTotal + 1, kTotal + 1000));
   pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_TRUE(wait_until(
       [&] { return count_lines(read_file(dir.file("out.log"))) >= lines_before + 1000; }));
@@ -169,12 +160,12 @@ TEST(FileCheckpointTest, TruncatedAndRewrittenFileUnderTheSameInodeIsReadFromIts
   kill(pid, SIGTERM);
   ASSERT_EQ(wait_exit(pid, 600), 0);
   // Same inode, new content longer than the old offset: the checkpoint's bytes do not match.
-  write_file(dir.file("in.log"), numbered(2001, 4000));
+  write_file(dir.file("in.log"), decimal_lines(2001, 4000));
   pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_TRUE(wait_until([&] { return count_lines(read_file(dir.file("out.log"))) >= 3000; }));
   kill(pid, SIGTERM);
   ASSERT_EQ(wait_exit(pid, 600), 0);
-  EXPECT_EQ(read_file(dir.file("out.log")), numbered(1, 1000) + numbered(2001, 4000));
+  EXPECT_EQ(read_file(dir.file("out.log")), decimal_lines(1, 1000) + decimal_lines(2001, 4000));
   EXPECT_NE(read_file(dir.file("sluice.err")).find("does not match its checkpoint"),
             std::string::npos)
       << read_file(dir.file("sluice.err"));
@@ -193,18 +184,18 @@ TEST(FileCheckpointTest, RenameRotationWhileWritingDeliversEveryLineOnceAndRelea
   for (int r = 0; r <= kRotations; ++r) {
     // Rotated once sluice has seen this file (a rotation faster than the glob scan would rotate
     // a file no glob ever named), while the writer goes on.
-    append_file(log, numbered(next, next + kPerFile / 2 - 1));
+    append_file(log, decimal_lines(next, next + kPerFile / 2 - 1));
     next += kPerFile / 2;
     const int seen_up_to = next - 1;
     ASSERT_TRUE(
         wait_until([&] { return tally(dir.file("out.log"), seen_up_to).seen[seen_up_to] > 0; }));
-    append_file(log, numbered(next, next + kPerFile / 2 - 1));
+    append_file(log, decimal_lines(next, next + kPerFile / 2 - 1));
     next += kPerFile / 2;
     if (r < kRotations) {
       const std::string rotated = dir.file("app.log." + std::to_string(r));
       std::filesystem::rename(log, rotated);
       // A writer that still holds the old file adds its last lines after the rename.
-      append_file(rotated, numbered(next, next + 99));
+      append_file(rotated, decimal_lines(next, next + 99));
       next += 100;
       write_file(log, "");
     }
@@ -232,7 +223,7 @@ TEST(FileCheckpointTest, CopytruncateFollowedAtOnceByMoreBytesIsReadFromItsStart
   int next = 1001;
   for (int round = 1; round <= 3; ++round) {
     const int count = 2000 * round;
-    write_file(dir.file("app.log"), numbered(next, next + count - 1));  // O_TRUNC, same inode
+    write_file(dir.file("app.log"), decimal_lines(next, next + count - 1));  // O_TRUNC, same inode
     next += count;
     const int last = next - 1;
     ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), last).missing() == 0; }))
@@ -275,7 +266,7 @@ TEST(FileCheckpointTest, FileRenamedWithinTheGlobIsNotReadAgain) {
   TempDir dir;
   pid_t pid = start_following(dir, "a.in", "*.in", 1000);
   std::filesystem::rename(dir.file("a.in"), dir.file("b.in"));
-  append_file(dir.file("b.in"), numbered(1001, 2000));
+  append_file(dir.file("b.in"), decimal_lines(1001, 2000));
   ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), 2000).missing() == 0; }));
   kill(pid, SIGTERM);
   ASSERT_EQ(wait_exit(pid, 600), 0);
@@ -290,7 +281,7 @@ TEST(FileCheckpointTest, DamagedCheckpointFileIsOneWarningAndTheFilesAreReadFrom
   pid_t pid = start_on_app_log(dir, 1000);
   kill(pid, SIGTERM);
   ASSERT_EQ(wait_exit(pid, 600), 0);
-  EXPECT_EQ(read_file(dir.file("out.log")), numbered(1, 1000));
+  EXPECT_EQ(read_file(dir.file("out.log")), decimal_lines(1, 1000));
   EXPECT_NE(read_file(dir.file("sluice.err")).find("is not a valid checkpoint file"),
             std::string::npos)
       << read_file(dir.file("sluice.err"));
@@ -304,7 +295,7 @@ TEST(FileCheckpointTest, DeletedFileIsReadToItsEndAndReleased) {
       << "a deleted file's descriptor stayed open";
   kill(pid, SIGTERM);
   ASSERT_EQ(wait_exit(pid, 600), 0);
-  EXPECT_EQ(read_file(dir.file("out.log")), numbered(1, 5000));
+  EXPECT_EQ(read_file(dir.file("out.log")), decimal_lines(1, 5000));
 }
 
 TEST(FileCheckpointTest, RestartDuringARotationFinishesTheRotatedFile) {
@@ -314,9 +305,9 @@ TEST(FileCheckpointTest, RestartDuringARotationFinishesTheRotatedFile) {
   kill(pid, SIGTERM);
   ASSERT_EQ(wait_exit(pid, 600), 0);
   // While sluice is down: more lines, then rotation, then a new file.
-  append_file(log, numbered(1001, 2000));
+  append_file(log, decimal_lines(1001, 2000));
   std::filesystem::rename(log, dir.file("app.log.1"));
-  write_file(log, numbered(2001, 3000));
+  write_file(log, decimal_lines(2001, 3000));
   pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), 3000).missing() == 0; }))
       << tally(dir.file("out.log"), 3000).missing() << " missing";
@@ -353,7 +344,7 @@ TEST(FileCheckpointTest, ClosedIdleFileRotatedAwayIsFoundByItsIdentityAndReadToI
   TempDir dir;
   std::filesystem::create_directories(dir.file("in"));
   const std::string log = dir.file("in/a.log");
-  write_file(log, numbered(1, 1000));
+  write_file(log, decimal_lines(1, 1000));
   constexpr int kOthers = 8;
   for (int i = 0; i < kOthers; ++i) {
     write_file(dir.file("in/b" + std::to_string(i) + ".log"), "");
@@ -365,15 +356,15 @@ TEST(FileCheckpointTest, ClosedIdleFileRotatedAwayIsFoundByItsIdentityAndReadToI
       << read_file(dir.file("sluice.err"));
   // The eight others get a line each: reading them takes every slot, a.log's too.
   for (int i = 0; i < kOthers; ++i) {
-    write_file(dir.file("in/b" + std::to_string(i) + ".log"), numbered(1001 + i, 1001 + i));
+    write_file(dir.file("in/b" + std::to_string(i) + ".log"), decimal_lines(1001 + i, 1001 + i));
   }
   ASSERT_TRUE(wait_until([&] { return count_lines(read_file(dir.file("out.log"))) == 1008; }));
   ASSERT_TRUE(wait_until([&] { return !holds_descriptor(pid, log); }))
       << "a.log stayed open: the scenario needs it closed";
-  append_file(log, numbered(1009, 2008));
+  append_file(log, decimal_lines(1009, 2008));
   std::filesystem::rename(log, dir.file("in/a.log.1"));
-  append_file(dir.file("in/a.log.1"), numbered(2009, 3008));
-  write_file(log, numbered(3009, 4008));
+  append_file(dir.file("in/a.log.1"), decimal_lines(2009, 3008));
+  write_file(log, decimal_lines(3009, 4008));
   constexpr int kTotal = 4008;
   ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), kTotal).missing() == 0; }))
       << tally(dir.file("out.log"), kTotal).missing() << " missing\n"
@@ -411,7 +402,7 @@ long long first_checkpoint_offset(const std::string& path) {
 TEST(FileCheckpointTest, KillNineWhileSkippingAnOverlongRecordResumesAfterIt) {
   TempDir dir;
   const std::string log = dir.file("in.log");
-  write_file(log, numbered(1, 1000));
+  write_file(log, decimal_lines(1, 1000));
   write_file(
       dir.file("c.yaml"),
       "data_dir: " + dir.file("data") + "\npipelines:\n  p:\n    source: { type: file, " +
@@ -423,7 +414,7 @@ TEST(FileCheckpointTest, KillNineWhileSkippingAnOverlongRecordResumesAfterIt) {
   pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(wait_until([&] { return count_lines(read_file(dir.file("out.log"))) == 1000; }));
-  const auto lines_end = static_cast<long long>(numbered(1, 1000).size());
+  const auto lines_end = static_cast<long long>(decimal_lines(1, 1000).size());
   // 512 KiB without a newline, one read buffer: the reader finds it over-long at its end, so
   // the position saved is the end of what was written, and the record's rest after the restart
   // is short: as an event it would be delivered.
@@ -435,7 +426,7 @@ TEST(FileCheckpointTest, KillNineWhileSkippingAnOverlongRecordResumesAfterIt) {
   })) << read_file(dir.file("sluice.err"));
   kill(pid, SIGKILL);
   wait_exit(pid, 100);
-  append_file(log, "the end of the long record\n" + numbered(1001, 2000));
+  append_file(log, "the end of the long record\n" + decimal_lines(1001, 2000));
   pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), 2000).missing() == 0; }))
