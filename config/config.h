@@ -79,7 +79,10 @@ struct SinkConfig {
   std::any options;  // the kind's options struct; empty for a kind without any
   EncoderOptions encoding;
   ConfigPosition key_position;  // a kafka sink's `key` value, for the cross-check of its field
-  std::string canonical;        // the sink's block in canonical form, as PipelineConfig::canonical
+  // Copied by the loader from the top level, for a sink that buffers outside the batches and
+  // sizes that buffer from it (Kafka's producer queue).
+  uint64_t memory_limit = 512ull << 20;
+  std::string canonical;  // the sink's block in canonical form, as PipelineConfig::canonical
 };
 
 // The options struct a kind's load stored; asking for another type is a programming error.

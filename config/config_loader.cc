@@ -517,6 +517,7 @@ class ConfigLoader {
   void load_sink(const MapView::Entry& e) {
     SinkConfig sink;
     sink.name = e.key;
+    sink.memory_limit = config_.memory_limit;
     const std::string path = "sinks." + e.key;
     check_name(e, "sinks", "sink");
     MapView map(reader_, e.value, path, reader_.position(e.key_node));

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "config/exactly_once_checks.h"
+#include "config/sink_kinds.h"
 #include "config/size_parser.h"
+#include "config/source_kinds.h"
 #include "config/suggestion.h"
 #include "stages/ingest/stream_reader.h"
 #include "stages/parse/regex_parser.h"
@@ -150,35 +152,83 @@ void check_kafka_keys(YamlReader& reader, const Config& config, const LoadRecord
   }
 }
 
+// What the client libraries' buffers reserve from memory_limit (Kafka's pre-fetch and producer
+// queues), and who takes it, as "2MiB for the source of pipeline 'p', 1MiB for sink 'k'".
+struct LibraryReservations {
+  uint64_t bytes = 0;
+  std::string shares;
+  void add(uint64_t share, const std::string& who) {
+    if (share == 0) {
+      return;
+    }
+    bytes += share;
+    shares += (shares.empty() ? "" : ", ") + format_size(share) + " for " + who;
+  }
+};
+
+LibraryReservations library_reservations(const Config& config) {
+  LibraryReservations reservations;
+  for (const PipelineConfig& pipeline : config.pipelines) {
+    const SourceKind* kind = find_source_kind(pipeline.source.type);
+    if (kind != nullptr && kind->library_buffer_bytes != nullptr &&
+        pipeline.source.options.has_value()) {
+      reservations.add(kind->library_buffer_bytes(pipeline.source),
+                       "the source of pipeline '" + pipeline.name + "'");
+    }
+  }
+  for (const SinkConfig& sink : config.sinks) {
+    const SinkKind* kind = find_sink_kind(sink.type);
+    if (kind != nullptr && kind->library_buffer_bytes != nullptr && sink.options.has_value()) {
+      reservations.add(kind->library_buffer_bytes(sink), "sink '" + sink.name + "'");
+    }
+  }
+  return reservations;
+}
+
 // A pipeline's source may need one read buffer of max(512 KiB, 2 x max_event_bytes): the reader
 // carries an incomplete record of up to max_event_bytes into a buffer twice its size. Under a
-// memory_limit that cannot grant it, that source can never make progress; refused here, with
-// the smallest limit that works, rather than found as a stall at run time.
+// memory_limit that cannot grant it beside the client libraries' reserved buffers, that source
+// can never make progress; refused here, with the smallest limit that works, rather than found
+// as a stall at run time.
 void check_memory_limit(YamlReader& reader, const Config& config, ConfigPosition at,
                         bool is_default) {
   const uint64_t read_bytes = StreamReaderOptions{}.batch_bytes;
-  uint64_t needed = 0;
+  uint64_t buffer_bytes = 0;
   uint64_t event_bytes = 0;
   const PipelineConfig* neediest = nullptr;
   for (const PipelineConfig& pipeline : config.pipelines) {
     uint64_t event = pipeline.source.max_event_bytes;
     uint64_t buffer = event > UINT64_MAX / 2 ? UINT64_MAX : 2 * event;
     buffer = std::max(buffer, read_bytes);
-    if (buffer > needed) {
-      needed = buffer;
+    if (buffer > buffer_bytes) {
+      buffer_bytes = buffer;
       event_bytes = event;
       neediest = &pipeline;
     }
   }
-  if (neediest == nullptr || config.memory_limit >= needed) {
+  if (neediest == nullptr) {
     return;
   }
-  reader.report(at, "memory_limit " + format_size(config.memory_limit) +
-                        (is_default ? " (the default)" : "") + " is too small for pipeline '" +
-                        neediest->name + "': it reads records of up to max_event_bytes " +
-                        format_size(event_bytes) + " into buffers of " + format_size(needed) +
-                        "; the smallest workable memory_limit for this configuration is " +
-                        format_size(needed));
+  const LibraryReservations reserved = library_reservations(config);
+  const uint64_t needed =
+      buffer_bytes > UINT64_MAX - reserved.bytes ? UINT64_MAX : buffer_bytes + reserved.bytes;
+  if (config.memory_limit >= needed) {
+    return;
+  }
+  const std::string limit =
+      "memory_limit " + format_size(config.memory_limit) + (is_default ? " (the default)" : "");
+  const std::string reads = "reads records of up to max_event_bytes " + format_size(event_bytes) +
+                            " into buffers of " + format_size(buffer_bytes);
+  const std::string smallest =
+      "; the smallest workable memory_limit for this configuration is " + format_size(needed);
+  if (reserved.bytes == 0) {
+    reader.report(
+        at, limit + " is too small for pipeline '" + neediest->name + "': it " + reads + smallest);
+    return;
+  }
+  reader.report(at, limit + " is too small: librdkafka's buffers take " +
+                        format_size(reserved.bytes) + " of it (" + reserved.shares +
+                        "), and pipeline '" + neediest->name + "' " + reads + smallest);
 }
 
 }  // namespace

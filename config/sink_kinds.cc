@@ -83,8 +83,19 @@ void load_kafka(YamlReader& reader, MapView& map, SinkConfig& out) {
   out.options = std::move(options);
 }
 
+// The options the sink runs with: what its load read, its producer queue sized by the limit.
+KafkaSinkOptions kafka_sink_options_of(const SinkConfig& config) {
+  KafkaSinkOptions options = sink_options<KafkaSinkOptions>(config);
+  size_producer_queue(options, config.memory_limit);
+  return options;
+}
+
 std::unique_ptr<Sink> make_kafka(const SinkConfig& config) {
-  return std::make_unique<KafkaSink>(sink_options<KafkaSinkOptions>(config));
+  return std::make_unique<KafkaSink>(kafka_sink_options_of(config));
+}
+
+uint64_t kafka_buffer_bytes(const SinkConfig& config) {
+  return kafka_producer_buffer_bytes(kafka_sink_options_of(config));
 }
 
 // tcp ----------------------------------------------------------------------------------------
@@ -124,7 +135,7 @@ const std::array<SinkKind, 5> kSinkKinds{{
     {"stdout", {}, load_nothing, make_stdout},
     {"file", kFileSinkKeys, load_file, make_file},
     {"null", {}, load_nothing, make_null},
-    {"kafka", kKafkaSinkKeys, load_kafka, make_kafka},
+    {"kafka", kKafkaSinkKeys, load_kafka, make_kafka, kafka_buffer_bytes},
     {"tcp", kTcpSinkKeys, load_tcp, make_tcp},
 }};
 

@@ -28,6 +28,10 @@ struct SinkKind {
   void (*load)(YamlReader& reader, MapView& map, SinkConfig& out);
   // Builds the sink from options its load accepted; opens nothing (Sink::open() does).
   std::unique_ptr<Sink> (*make)(const SinkConfig& config);
+  // Bytes the kind's client library buffers outside the batches (Kafka's producer queue),
+  // reserved from memory_limit when the sink is built and counted by the config's memory check;
+  // null for a kind that keeps everything in batches.
+  uint64_t (*library_buffer_bytes)(const SinkConfig& config) = nullptr;
 };
 
 std::span<const SinkKind> sink_kinds();

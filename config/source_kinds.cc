@@ -165,12 +165,21 @@ void load_kafka(YamlReader& reader, MapView& map, SourceConfig& out) {
   out.options = std::move(options);
 }
 
-std::unique_ptr<Source> make_kafka(const SourceConfig& config, const ParseOptions& /*parse*/,
-                                   const Schema& /*schema*/) {
+// The options the source runs with: what its load read, sized by the pipeline and the limit.
+KafkaSourceOptions kafka_source_options_of(const SourceConfig& config) {
   KafkaSourceOptions options = source_options<KafkaSourceOptions>(config);
   options.max_event_bytes = config.max_event_bytes;
   options.prefetch_bytes = kafka_prefetch_bytes(config.queue_max_bytes, config.memory_limit);
-  return std::make_unique<KafkaSource>(std::move(options));
+  return options;
+}
+
+std::unique_ptr<Source> make_kafka(const SourceConfig& config, const ParseOptions& /*parse*/,
+                                   const Schema& /*schema*/) {
+  return std::make_unique<KafkaSource>(kafka_source_options_of(config));
+}
+
+uint64_t kafka_buffer_bytes(const SourceConfig& config) {
+  return kafka_consumer_buffers(kafka_source_options_of(config)).bytes();
 }
 
 // udp ----------------------------------------------------------------------------------------
@@ -252,7 +261,8 @@ const std::array<SourceKind, 6> kSourceKinds{{
     {"kafka", kKafkaSourceKeys, load_kafka, make_kafka,
      "a Kafka message is one record with no stream start to take names from; give `columns`",
      "a Kafka source pauses its partitions when the pipeline is full, and a dropped batch would "
-     "hold its partition's offset back for good"},
+     "hold its partition's offset back for good",
+     kafka_buffer_bytes},
     {"udp", kUdpSourceKeys, load_udp, make_udp,
      "a datagram is not the start of a stream to take names from; give `columns`"},
     {"tcp", kTcpSourceKeys, load_tcp, make_tcp,

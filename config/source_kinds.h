@@ -41,6 +41,10 @@ struct SourceKind {
   // Why `queue.on_full: drop_newest` cannot be honoured (refused by the loader); empty when it
   // can.
   std::string_view drop_newest_refusal = {};
+  // Bytes the kind's client library buffers outside the batches (Kafka's pre-fetch), reserved
+  // from memory_limit when the pipeline is built and counted by the config's memory check; null
+  // for a kind that keeps everything in batches.
+  uint64_t (*library_buffer_bytes)(const SourceConfig& config) = nullptr;
 };
 
 std::span<const SourceKind> source_kinds();

@@ -187,6 +187,9 @@ class Pipeline : private SourceContext {
 
   PipelineConfig config_;
   MemoryBudget& budget_;
+  // The source's library buffers (Kafka's pre-fetch), held from the budget while the source
+  // lives: declared before source_ so that it is given back only after the source is gone.
+  MemoryReservation library_buffers_;
   Schema schema_;
   std::unique_ptr<Source> source_;
   std::span<const DropReason> source_lost_reasons_;  // static storage: outlives source_

@@ -255,6 +255,9 @@ Status Pipeline::build_source(const Plan& plan) {
     // The loader checked that every target is a file sink only this pipeline writes.
     config_.source.exactly_once_outputs = plan.target_files;
   }
+  if (kind->library_buffer_bytes != nullptr) {
+    library_buffers_ = MemoryReservation(&budget_, kind->library_buffer_bytes(config_.source));
+  }
   source_ = kind->make(config_.source, config_.parse, schema_);
   if (source_ != nullptr) {
     source_lost_reasons_ = source_->lost_reasons();

@@ -38,6 +38,17 @@ std::string format_seconds(double s) {
   return buf;
 }
 
+// A sink of kind `kind` with its runner; what the kind's client library buffers outside the
+// batches is reserved from `budget` for as long as the runner lives.
+std::unique_ptr<SinkRunner> make_sink_runner(const SinkConfig& config, const SinkKind& kind,
+                                             MemoryBudget& budget) {
+  auto runner = std::make_unique<SinkRunner>(config.name, kind.make(config), kSinkQueueBytes);
+  if (kind.library_buffer_bytes != nullptr) {
+    runner->hold_library_buffers(MemoryReservation(&budget, kind.library_buffer_bytes(config)));
+  }
+  return runner;
+}
+
 }  // namespace
 
 Runtime::Runtime(const Config& config)
@@ -60,7 +71,7 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const Config& config) {
           "sink " + sc.name + ": sink type '" + sc.type + "' is not built in this version",
           sc.type_position.line, sc.type_position.column);
     }
-    rt->sinks_.push_back(std::make_unique<SinkRunner>(sc.name, kind->make(sc), kSinkQueueBytes));
+    rt->sinks_.push_back(make_sink_runner(sc, *kind, *rt->budget_));
     rt->sinks_.back()->set_wakeup(rt->wakeup_.get());
     by_name[sc.name] = rt->sinks_.back().get();
   }
@@ -315,7 +326,7 @@ Status Runtime::reload(const Config& next_config, const ReloadPlan& plan, bool& 
       release_held();
       return Status::error("sink " + sc.name + ": sink type '" + sc.type + "' is not built");
     }
-    fresh_sinks.push_back(std::make_unique<SinkRunner>(sc.name, kind->make(sc), kSinkQueueBytes));
+    fresh_sinks.push_back(make_sink_runner(sc, *kind, *budget_));
     fresh_sinks.back()->set_wakeup(wakeup_.get());
     by_name[sc.name] = fresh_sinks.back().get();
   }

@@ -166,7 +166,9 @@ void RuntimeCollector::collect_sinks(std::vector<MetricFamily>& out) const {
 
 void RuntimeCollector::collect_process(std::vector<MetricFamily>& out) const {
   const MemoryBudget& budget = runtime_.budget();
-  auto memory = family("sluice_memory_bytes", "Bytes held by event buffers.", MetricType::Gauge);
+  auto memory = family("sluice_memory_bytes",
+                       "Bytes held by event buffers, librdkafka's reserved buffers included.",
+                       MetricType::Gauge);
   add(memory, {}, as_double(budget.used()));
   auto limit = family("sluice_memory_limit_bytes", "memory_limit.", MetricType::Gauge);
   add(limit, {}, as_double(budget.limit()));

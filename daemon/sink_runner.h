@@ -27,6 +27,7 @@
 #include "stages/batch.h"
 #include "stages/batch_queue.h"
 #include "stages/delivery_token.h"
+#include "stages/memory_budget.h"
 #include "stages/sinks/encoder.h"
 #include "stages/sinks/sink.h"
 #include "stages/status.h"
@@ -78,6 +79,11 @@ class SinkRunner {
   bool sends_messages() const { return sink_->sends_messages(); }
   // Told when the sink's thread exits or the sink breaks (set before start()).
   void set_wakeup(Wakeup* wakeup) { wakeup_ = wakeup; }
+  // Holds what the sink's client library buffers outside the batches (Kafka's producer queue)
+  // from the memory budget for as long as this runner lives.
+  void hold_library_buffers(MemoryReservation reservation) {
+    library_buffers_ = std::move(reservation);
+  }
   // Starts the thread; an error (the process may not create threads) is one line.
   Status start();
   // Gives up on retries and pending data (after the shutdown timeout); join() returns soon,
@@ -134,6 +140,7 @@ class SinkRunner {
   std::string name_;
   // Before sink_: a sink that rejects into one while it is destroyed finds it alive.
   std::vector<std::shared_ptr<DeadLetterSender>> dead_letters_;
+  MemoryReservation library_buffers_;  // before sink_: given back once the sink is gone
   std::unique_ptr<Sink> sink_;
   BatchQueue<SinkItem> queue_;
   std::atomic<int> producers_{0};

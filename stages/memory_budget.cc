@@ -91,6 +91,35 @@ void MemoryBudget::release(size_t bytes) {
   }
 }
 
+// Both orders keep fits() conservative in between: a used_ that counts a reservation that
+// reserved_ does not (yet, or any more) only makes the budget look fuller than it is.
+void MemoryBudget::reserve(size_t bytes) {
+  used_.fetch_add(bytes);
+  reserved_.fetch_add(bytes);
+}
+
+void MemoryBudget::unreserve(size_t bytes) {
+  reserved_.fetch_sub(bytes);
+  release(bytes);
+}
+
+MemoryReservation& MemoryReservation::operator=(MemoryReservation&& other) noexcept {
+  if (this != &other) {
+    reset();
+    budget_ = std::exchange(other.budget_, nullptr);
+    bytes_ = std::exchange(other.bytes_, 0);
+  }
+  return *this;
+}
+
+void MemoryReservation::reset() {
+  if (budget_ != nullptr && bytes_ > 0) {
+    budget_->unreserve(bytes_);
+  }
+  budget_ = nullptr;
+  bytes_ = 0;
+}
+
 MemoryLease& MemoryLease::operator=(MemoryLease&& other) noexcept {
   if (this != &other) {
     reset();

@@ -3,7 +3,9 @@
 // Growth after the read (parse output) is added without blocking: it is bounded by the input.
 // Thread-safe; the fast path is one atomic add, waiting is only done when the cap is reached.
 // Waiters are served first come, first served, so the budget is shared fairly among sources: one
-// busy source cannot keep taking what a waiting one needs.
+// busy source cannot keep taking what a waiting one needs. Buffers a library keeps outside the
+// batches (librdkafka's pre-fetch and producer queue) are reserved from the same cap when a
+// pipeline or sink is built, so the cap stays the process's whole event memory.
 #pragma once
 
 #include <atomic>
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <mutex>
 #include <set>
+#include <utility>
 
 namespace sluice {
 
@@ -40,6 +43,13 @@ class MemoryBudget {
   // Adds without waiting (growth of an already admitted batch).
   void add(size_t bytes) { used_.fetch_add(bytes, std::memory_order_relaxed); }
   void release(size_t bytes);
+  // Holds `bytes` for a library's own buffers until unreserve(): counted in used() and taken from
+  // what batches may use, without waiting (a reservation is made once, at build time, and the
+  // config check has made sure the limit holds every reservation plus a read buffer).
+  void reserve(size_t bytes);
+  void unreserve(size_t bytes);
+  // Bytes held by reservations now.
+  size_t reserved() const { return reserved_.load(std::memory_order_relaxed); }
 
   size_t used() const { return used_.load(std::memory_order_relaxed); }
   size_t limit() const { return limit_; }
@@ -49,7 +59,12 @@ class MemoryBudget {
  private:
   const size_t limit_;
   std::atomic<size_t> used_{0};
-  bool fits(size_t used, size_t bytes) const { return used + bytes <= limit_ || used == 0; }
+  std::atomic<size_t> reserved_{0};  // the part of used_ that reservations hold
+  // When no batch holds anything (only reservations), any request fits: one record larger than
+  // what is left must not wait for memory nobody will release.
+  bool fits(size_t used, size_t bytes) const {
+    return used + bytes <= limit_ || used <= reserved_.load(std::memory_order_relaxed);
+  }
   // Under mu_: moves `serving_` past tickets whose waiters left (stop).
   void advance_serving();
 
@@ -74,6 +89,29 @@ class MemoryLease {
   ~MemoryLease() { reset(); }
 
   void resize(size_t bytes);
+  void reset();
+  size_t bytes() const { return bytes_; }
+
+ private:
+  MemoryBudget* budget_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+// A reservation of library buffers (MemoryBudget::reserve) for as long as it lives. Move-only.
+class MemoryReservation {
+ public:
+  MemoryReservation() = default;
+  MemoryReservation(MemoryBudget* budget, size_t bytes) : budget_(budget), bytes_(bytes) {
+    if (budget_ != nullptr) {
+      budget_->reserve(bytes_);
+    }
+  }
+  MemoryReservation(MemoryReservation&& other) noexcept { *this = std::move(other); }
+  MemoryReservation& operator=(MemoryReservation&& other) noexcept;
+  MemoryReservation(const MemoryReservation&) = delete;
+  MemoryReservation& operator=(const MemoryReservation&) = delete;
+  ~MemoryReservation() { reset(); }
+
   void reset();
   size_t bytes() const { return bytes_; }
 

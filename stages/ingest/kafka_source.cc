@@ -15,6 +15,7 @@
 #include "stages/delivery/position_tracker.h"
 #include "stages/ingest/kafka_pause_policy.h"
 #include "stages/ingest/record_framer.h"
+#include "stages/kafka_property.h"
 #include "stages/log.h"
 
 namespace sluice {
@@ -45,6 +46,17 @@ std::string err_text(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
 
 uint64_t kafka_prefetch_bytes(uint64_t queue_max_bytes, uint64_t memory_limit) {
   return std::max<uint64_t>(std::min(queue_max_bytes / 2, memory_limit / 8), 2ull << 20);
+}
+
+KafkaConsumerBuffers kafka_consumer_buffers(const KafkaSourceOptions& options) {
+  KafkaConsumerBuffers buffers;
+  buffers.queue_kib =
+      kafka_numeric_property(options.properties, "queued.max.messages.kbytes",
+                             std::max<uint64_t>(options.prefetch_bytes / 2 / 1024, 1024));
+  buffers.fetch_bytes =
+      kafka_numeric_property(options.properties, "fetch.max.bytes",
+                             std::max<uint64_t>(options.prefetch_bytes / 2, 1 << 20));
+  return buffers;
 }
 
 namespace {
@@ -250,8 +262,7 @@ Status KafkaSource::Consumer::start() {
   const KafkaSourceOptions& o = source_.options_;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char errstr[512];
-  const uint64_t prefetch_kib = std::max<uint64_t>(o.prefetch_bytes / 2 / 1024, 1024);
-  const uint64_t fetch_bytes = std::max<uint64_t>(o.prefetch_bytes / 2, 1 << 20);
+  const KafkaConsumerBuffers buffers = kafka_consumer_buffers(o);
   std::vector<std::pair<std::string, std::string>> settings{
       {"bootstrap.servers", o.brokers},
       {"group.id", o.group},
@@ -259,14 +270,16 @@ Status KafkaSource::Consumer::start() {
       {"partition.assignment.strategy", "cooperative-sticky"},
       {"enable.auto.commit", "true"},
       {"enable.auto.offset.store", "false"},
-      // The pre-fetch bound: the consumer queue holds at most half of prefetch_bytes, and one
-      // fetch response (per broker) at most the other half. receive.message.max.bytes stays at
+      // The pre-fetch bound, reserved from memory_limit: the consumer queue holds at most
+      // queue_kib, and one fetch response (per broker) at most fetch_bytes. Not set:
+      // queued.min.messages (librdkafka 2.0.2's fetcher was seen to stop fetching a partition for
+      // good with it lowered). receive.message.max.bytes stays at
       // librdkafka's default: it is a sanity check, not a buffer, and a broker may answer a
       // little over fetch.max.bytes (the mock answers up to a partition's worth per partition);
       // a response over it would fail the connection again and again.
-      {"queued.max.messages.kbytes", std::to_string(prefetch_kib)},
-      {"fetch.max.bytes", std::to_string(fetch_bytes)},
-      {"fetch.message.max.bytes", std::to_string(std::min<uint64_t>(fetch_bytes, 1 << 20))},
+      {"queued.max.messages.kbytes", std::to_string(buffers.queue_kib)},
+      {"fetch.max.bytes", std::to_string(buffers.fetch_bytes)},
+      {"fetch.message.max.bytes", std::to_string(std::min<uint64_t>(buffers.fetch_bytes, 1 << 20))},
   };
   settings.insert(settings.end(), o.properties.begin(), o.properties.end());
   for (const auto& [name, value] : settings) {

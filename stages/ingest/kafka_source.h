@@ -38,18 +38,32 @@ struct KafkaSourceOptions {
   std::vector<std::pair<std::string, std::string>> properties;
   // A message longer than this becomes a parse error (its first KiB kept as `_raw`).
   uint64_t max_event_bytes = 1 << 20;
-  // What librdkafka may hold in pre-fetched messages, outside the batches that memory_limit
-  // counts: derived from queue.max_bytes and memory_limit by the config (kafka_prefetch_bytes).
+  // What librdkafka may hold in pre-fetched messages, outside the batches: derived from
+  // queue.max_bytes and memory_limit by the config (kafka_prefetch_bytes) and reserved from
+  // memory_limit when the pipeline is built (kafka_consumer_buffers).
   uint64_t prefetch_bytes = 16 << 20;
   // Text bytes per batch; a batch also ends at a partition change or when the consumer is idle.
   size_t batch_bytes = 1 << 20;
 };
 
 // The pre-fetch bound for a pipeline with `queue_max_bytes` under `memory_limit`: an eighth of
-// the memory limit, at most half the pipeline's queues, at least 2 MiB. librdkafka's buffers are
-// not batches, so the memory budget does not see them; bounding them to a fraction of what the
-// config grants keeps the process near its configured size (memory_limit + this).
+// the memory limit, at most half the pipeline's queues, at least 2 MiB. It is reserved from
+// memory_limit, so it must leave most of the limit to the batches.
 uint64_t kafka_prefetch_bytes(uint64_t queue_max_bytes, uint64_t memory_limit);
+
+// What librdkafka's consumer holds outside the batches: the pre-fetched messages' payload
+// (queued.max.messages.kbytes, for the whole consumer queue) and one fetch response
+// (fetch.max.bytes), by which librdkafka may overshoot the queue's bound.
+struct KafkaConsumerBuffers {
+  uint64_t queue_kib = 0;
+  uint64_t fetch_bytes = 0;
+  uint64_t bytes() const { return queue_kib * 1024 + fetch_bytes; }
+};
+// Half of options.prefetch_bytes each (at least 1 MiB each), unless the user's `librdkafka:`
+// properties set them: then their values, which the consumer uses and memory_limit must hold.
+// Not counted: librdkafka's own bookkeeping of each pre-fetched message (a few hundred bytes
+// each, up to queued.min.messages of them); see the README.
+KafkaConsumerBuffers kafka_consumer_buffers(const KafkaSourceOptions& options);
 
 class KafkaSource : public Source {
  public:

@@ -6,21 +6,20 @@
 #include <chrono>
 #include <memory>
 
+#include "stages/kafka_property.h"
 #include "stages/log.h"
 #include "stages/sinks/message_cursor.h"
 
 namespace sluice {
 namespace {
 
-// sluice's producer defaults, set before the user's `librdkafka:` properties (which win).
-// The producer queue holds at most the 16 MiB the runner's own queue holds (full is
-// backpressure); a message librdkafka could not deliver in 5 minutes of retries failed for good.
+// sluice's producer defaults, set before the user's `librdkafka:` properties (which win): a
+// message librdkafka could not deliver in 5 minutes of retries failed for good. The producer
+// queue's bounds come from the options (sized from memory_limit); full is backpressure.
 constexpr std::pair<const char*, const char*> kDefaults[] = {
     {"enable.idempotence", "true"},
     {"acks", "all"},
     {"message.timeout.ms", "300000"},
-    {"queue.buffering.max.kbytes", "16384"},
-    {"queue.buffering.max.messages", "100000"},
     {"client.id", "sluice"},
 };
 
@@ -31,6 +30,20 @@ constexpr int kFlushWaitMs = 100;
 constexpr int kClosePollMs = 2000;
 
 }  // namespace
+
+void size_producer_queue(KafkaSinkOptions& options, uint64_t memory_limit) {
+  const uint64_t bytes = std::clamp<uint64_t>(memory_limit / 16, 1 << 20, 16 << 20);
+  options.queue_kib = bytes / 1024;
+  options.queue_messages = std::clamp<uint64_t>(bytes / kProducerMessageOverhead, 1000, 100000);
+}
+
+uint64_t kafka_producer_buffer_bytes(const KafkaSinkOptions& options) {
+  const uint64_t kib =
+      kafka_numeric_property(options.properties, "queue.buffering.max.kbytes", options.queue_kib);
+  const uint64_t messages = kafka_numeric_property(
+      options.properties, "queue.buffering.max.messages", options.queue_messages);
+  return kib * 1024 + messages * kProducerMessageOverhead;
+}
 
 Status KafkaSink::open() {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -47,6 +60,12 @@ Status KafkaSink::open() {
     if (s.ok()) {
       s = set(name, value);
     }
+  }
+  if (s.ok()) {
+    s = set("queue.buffering.max.kbytes", std::to_string(options_.queue_kib));
+  }
+  if (s.ok()) {
+    s = set("queue.buffering.max.messages", std::to_string(options_.queue_messages));
   }
   for (const auto& [name, value] : options_.properties) {
     if (s.ok()) {

@@ -113,6 +113,53 @@ TEST(SourceKinds, KafkaOptionsAreTheKafkaSourcesOwn) {
   EXPECT_EQ(kafka_prefetch_bytes(2u << 20, 8u << 20), 2u << 20);    // the floor
 }
 
+// What librdkafka buffers outside the batches is reserved from memory_limit: each Kafka row says
+// how much, from the sizes sluice gives librdkafka or the user's own values; other kinds buffer
+// nothing outside the batches.
+TEST(KindTables, KafkaClientsSayWhatTheyBufferOutsideTheBatches) {
+  auto reserved = [](const std::string& yaml) {
+    LoadedConfig loaded = load_kinds("memory_limit: 64MiB\n" + yaml);
+    EXPECT_EQ(format_problems(loaded.problems, "f.yaml"), "");
+    const SourceConfig& source = loaded.config.pipelines[0].source;
+    const SinkConfig& sink = loaded.config.sinks[0];
+    auto* source_bytes = find_source_kind(source.type)->library_buffer_bytes;
+    auto* sink_bytes = find_sink_kind(sink.type)->library_buffer_bytes;
+    return std::pair<uint64_t, uint64_t>(source_bytes ? source_bytes(source) : 0,
+                                         sink_bytes ? sink_bytes(sink) : 0);
+  };
+  const std::string kafka_in = "{ type: kafka, brokers: a, topics: [t], group: g";
+  const std::string kafka_out = "{ type: kafka, brokers: a, topic: t";
+  // 64 MiB: the pre-fetch is an eighth (8 MiB: 4 MiB queued, 4 MiB one fetch); the producer
+  // queue a sixteenth (4 MiB) plus 16,384 messages' bookkeeping at 256 bytes (4 MiB).
+  EXPECT_EQ(reserved(with_source(kafka_in + " }", kafka_out + " }")),
+            std::make_pair(uint64_t{8} << 20, uint64_t{8} << 20));
+  // The user's own sizes are what librdkafka uses, so they are what is reserved.
+  EXPECT_EQ(reserved(with_source(kafka_in + ", librdkafka: { queued.max.messages.kbytes: 10240 } }",
+                                 kafka_out + ", librdkafka: { queue.buffering.max.kbytes: 1024, "
+                                             "queue.buffering.max.messages: 4096 } }")),
+            std::make_pair(uint64_t{14} << 20, uint64_t{2} << 20));
+  // Files keep everything in batches.
+  EXPECT_EQ(reserved(with_source("{ type: file, paths: [a.log] }", "{ type: file, path: o }")),
+            std::make_pair(uint64_t{0}, uint64_t{0}));
+}
+
+// A memory_limit that librdkafka's reservations would leave without room for one read buffer is
+// refused, naming who takes what and the smallest limit that works.
+TEST(KindTables, AMemoryLimitTheKafkaBuffersLeaveTooLittleOfIsRefusedWithTheSmallestWorkable) {
+  const std::string yaml =
+      "pipelines:\n  p:\n    source: { type: kafka, brokers: a, topics: [t], group: g }\n"
+      "    queue: { max_bytes: 2MiB }\n    routes: [{ to: k }]\n"
+      "sinks:\n  k: { type: kafka, brokers: a, topic: u }\n";
+  // At 4 MiB: the pre-fetch floor (2 MiB) and the producer queue's (1 MiB and 4,096 messages'
+  // bookkeeping) leave less than the 2 MiB read buffer.
+  EXPECT_EQ(kind_problems("memory_limit: 4MiB\n" + yaml),
+            "f.yaml:1:15: memory_limit 4MiB is too small: librdkafka's buffers take 4MiB of it "
+            "(2MiB for the source of pipeline 'p', 2MiB for sink 'k'), and pipeline 'p' reads "
+            "records of up to max_event_bytes 1MiB into buffers of 2MiB; the smallest workable "
+            "memory_limit for this configuration is 6MiB\n");
+  EXPECT_EQ(kind_problems("memory_limit: 6MiB\n" + yaml), "");
+}
+
 TEST(SourceKinds, KafkaNeedsBrokersTopicsAndGroup) {
   EXPECT_EQ(kind_problems(with_source("{ type: kafka }")),
             "f.yaml:3:5: pipelines.p.source: missing required key 'brokers'\n"

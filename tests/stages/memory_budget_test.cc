@@ -162,6 +162,48 @@ TEST(MemoryBudget, StopEndsAWaitForRoom) {
   stopper.join();
 }
 
+// librdkafka's buffers are reserved from the cap: batches get what is left.
+TEST(MemoryBudget, AReservationTakesItsShareFromTheBatches) {
+  MemoryBudget budget(100);
+  std::atomic<bool> stop{false};
+  MemoryReservation library(&budget, 30);
+  EXPECT_EQ(budget.used(), 30u);
+  EXPECT_EQ(budget.reserved(), 30u);
+  EXPECT_TRUE(budget.try_acquire(70));
+  EXPECT_FALSE(budget.try_acquire(1));
+  budget.release(70);
+  library.reset();
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_EQ(budget.reserved(), 0u);
+  EXPECT_TRUE(budget.try_acquire(100));
+}
+
+// One record larger than what the reservations leave must still be read when no batch holds
+// anything; otherwise it would wait for memory nobody releases.
+TEST(MemoryBudget, AnOversizedRequestIsGrantedWhenOnlyReservationsAreHeld) {
+  MemoryBudget budget(100);
+  std::atomic<bool> stop{false};
+  MemoryReservation library(&budget, 60);
+  EXPECT_TRUE(budget.acquire(90, stop));
+  EXPECT_EQ(budget.used(), 150u);
+  // Now a batch holds bytes: the next request waits its turn as usual.
+  EXPECT_FALSE(budget.try_acquire(10));
+}
+
+TEST(MemoryReservation, MovesAndGivesBackOnce) {
+  MemoryBudget budget(100);
+  {
+    MemoryReservation first(&budget, 40);
+    MemoryReservation second(std::move(first));
+    EXPECT_EQ(budget.reserved(), 40u);
+    MemoryReservation third;
+    third = std::move(second);
+    EXPECT_EQ(budget.used(), 40u);
+  }
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_EQ(budget.reserved(), 0u);
+}
+
 TEST(MemoryLease, ReleasesOnDestructionAndResizes) {
   MemoryBudget budget(1000);
   std::atomic<bool> stop{false};
