@@ -21,4 +21,10 @@ inline constexpr uint64_t kMinQueueBytes = kMinQueueShareBytes * kPipelineQueues
 // memory_limit: at least one read buffer of the smallest size (see check_memory_limit).
 inline constexpr uint64_t kMinMemoryLimit = 1 << 20;
 
+// A file source's poll_interval (its safety rescan, or all of its polling without inotify):
+// below 10 ms the rescans of many sources would keep a core busy; above an hour what inotify does
+// not report (lines added to a file rotated out of the globs) would wait too long.
+inline constexpr int64_t kMinPollIntervalMs = 10;
+inline constexpr int64_t kMaxPollIntervalMs = 3600 * 1000;
+
 }  // namespace sluice

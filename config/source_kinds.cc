@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cassert>
+#include <cmath>
 
 #include "config/kafka_checks.h"
 #include "config/key_checks.h"
@@ -31,7 +32,8 @@ StreamReaderOptions reader_options(const SourceConfig& config) {
 
 // file ---------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 3> kFileSourceKeys{"paths", "read_from", "follow"};
+constexpr std::array<std::string_view, 4> kFileSourceKeys{"paths", "read_from", "follow",
+                                                          "poll_interval"};
 constexpr std::array<std::string_view, 2> kReadFrom{"beginning", "end"};
 
 void load_file(YamlReader& reader, MapView& map, SourceConfig& out) {
@@ -49,6 +51,19 @@ void load_file(YamlReader& reader, MapView& map, SourceConfig& out) {
   if (auto* n = map.get("follow")) {
     if (auto v = reader.boolean(*n, map.path_of("follow"))) {
       options.follow = *v;
+    }
+  }
+  if (auto* n = map.get("poll_interval")) {
+    const std::string path = map.path_of("poll_interval");
+    if (auto v = reader.duration(*n, path)) {
+      const auto ms = static_cast<int64_t>(std::llround(*v * 1000));
+      if (ms < kMinPollIntervalMs || ms > kMaxPollIntervalMs) {
+        auto text = reader.scalar(*n, path);
+        reader.report(reader.position(*n), path + ": must be between 10ms and 1h, got '" +
+                                               (text ? text->value : std::string()) + "'");
+      } else {
+        options.poll_interval_ms = static_cast<int>(ms);
+      }
     }
   }
   out.options = std::move(options);

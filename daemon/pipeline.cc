@@ -1,5 +1,6 @@
 #include "daemon/pipeline.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -157,6 +158,9 @@ void Pipeline::request_stop() {
   {
     std::lock_guard lock(stop_mu_);
     stop_.store(true);
+    if (stop_wakeup_ != nullptr) {
+      stop_wakeup_->notify();
+    }
   }
   stop_cv_.notify_all();
 }
@@ -165,6 +169,46 @@ bool Pipeline::wait_for_stop(std::chrono::milliseconds timeout) {
   std::unique_lock lock(stop_mu_);
   stop_cv_.wait_for(lock, timeout, [this] { return stop_.load(); });
   return stop_.load();
+}
+
+SourceContext::Wake Pipeline::wait_for_stop_or_readable(int fd, std::chrono::milliseconds timeout) {
+  if (fd < 0) {
+    return wait_for_stop(timeout) ? Wake::kStopping : Wake::kTimedOut;
+  }
+  int stop_fd = -1;
+  {
+    std::lock_guard lock(stop_mu_);
+    if (stop_.load()) {
+      return Wake::kStopping;
+    }
+    if (stop_wakeup_ == nullptr) {
+      stop_wakeup_ = std::make_unique<Wakeup>();
+    }
+    stop_fd = stop_wakeup_->fd();
+  }
+  if (stop_fd < 0) {
+    // No eventfd to be had (out of descriptors): the default looks at the flag every 20 ms.
+    return SourceContext::wait_for_stop_or_readable(fd, timeout);
+  }
+  // A stop after the check above has made stop_fd readable: poll() returns at once.
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::max(
+        std::chrono::milliseconds(0),
+        std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()));
+    pollfd fds[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    const int n = ::poll(fds, 2, static_cast<int>(left.count()));
+    if (stop_.load()) {
+      return Wake::kStopping;
+    }
+    if (n > 0 && fds[0].revents != 0) {
+      return Wake::kReadable;
+    }
+    if (n == 0) {
+      return Wake::kTimedOut;
+    }
+    // EINTR (a thread interrupt during an abort): the flags are looked at again.
+  }
 }
 
 void Pipeline::abort() {

@@ -143,6 +143,7 @@ class Pipeline : private SourceContext {
   bool stopping() const override { return stop_.load(std::memory_order_relaxed); }
   bool aborted() const override { return abort_.load(std::memory_order_relaxed); }
   bool wait_for_stop(std::chrono::milliseconds timeout) override;
+  Wake wait_for_stop_or_readable(int fd, std::chrono::milliseconds timeout) override;
   BatchPtr try_new_batch(size_t capacity) override;
   bool try_emit(BatchPtr& batch) override;
   bool wait_for_room(size_t batch_bytes, std::chrono::milliseconds timeout) override;
@@ -209,6 +210,10 @@ class Pipeline : private SourceContext {
   // Wakes a source sleeping in wait_for_stop() when stop_ is set.
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
+  // The same for a source sleeping in poll() on a descriptor of its own: readable once stop_ is
+  // set, never cleared. Made on the first such wait (under stop_mu_), so that pipelines whose
+  // source never waits on a descriptor spend no descriptor on it.
+  std::unique_ptr<Wakeup> stop_wakeup_;
   std::atomic<bool> abort_{false};
   uint64_t next_sequence_ = 0;
   StageCounters counters_[static_cast<int>(Stage::kCount)];

@@ -245,7 +245,7 @@ FileSource::TrackedFile& FileSource::track(const std::string& path) {
   return *files_.back();
 }
 
-void FileSource::discover(bool first_scan) {
+void FileSource::discover(bool first_scan, bool rescan) {
   for (auto& f : files_) {
     f->seen = false;
   }
@@ -322,6 +322,9 @@ void FileSource::discover(bool first_scan) {
     for (const FileCheckpoint& entry : rest) {
       resume_rotated(entry);
     }
+    return;
+  }
+  if (!rescan) {
     return;
   }
   // What no glob names any more was rotated away or deleted: read to its end, then released.
@@ -718,20 +721,22 @@ void FileSource::forget_released() {
   });
 }
 
-bool FileSource::sleep_interval(SourceContext& ctx) {
-  auto wait = std::chrono::milliseconds(options_.poll_interval_ms);
-  // While batches are in flight, their acknowledgements are taken as they come, so a position
-  // is saved soon after it moves rather than after the next poll.
+bool FileSource::wait_for_change(SourceContext& ctx, FileWatch::Wake& wake) {
+  // While batches are in flight, their acknowledgements are taken every slice, so a position is
+  // saved soon after it moves rather than after the next change or rescan.
   constexpr auto kSlice = std::chrono::milliseconds(20);
-  while (checkpointing_ && !in_flight_.empty() && wait > kSlice) {
-    if (ctx.stopping()) {
+  for (;;) {
+    const bool acks_due = checkpointing_ && !in_flight_.empty();
+    wake = watch_->wait(ctx, acks_due ? kSlice : FileWatch::kNoLimit);
+    if (wake == FileWatch::Wake::kStopping) {
       return false;
     }
-    settle(kSlice);
+    if (wake != FileWatch::Wake::kTimedOut) {
+      return true;
+    }
+    settle(std::chrono::milliseconds(0));
     save_checkpoints(false);
-    wait -= kSlice;
   }
-  return !ctx.wait_for_stop(wait);
 }
 
 bool FileSource::read_file(TrackedFile& file, SourceContext& ctx) {
@@ -804,7 +809,12 @@ Status FileSource::run(SourceContext& ctx) {
   if (Status s = load_checkpoints(); !s.ok()) {
     return s;
   }
-  discover(/*first_scan=*/true);
+  if (options_.follow) {
+    // Watching starts before the first scan: whatever changes after it is seen.
+    watch_ = std::make_unique<FileWatch>(options_.paths,
+                                         std::chrono::milliseconds(options_.poll_interval_ms));
+  }
+  discover(/*first_scan=*/true, /*rescan=*/true);
   while (!ctx.stopping()) {
     // By index: reading may not add files, but a failed open may not remove them either.
     for (size_t i = 0; i < files_.size(); ++i) {
@@ -833,12 +843,16 @@ Status FileSource::run(SourceContext& ctx) {
       }
       break;
     }
-    if (!sleep_interval(ctx)) {
+    FileWatch::Wake wake{};
+    if (!wait_for_change(ctx, wake)) {
       break;
     }
     settle(std::chrono::milliseconds(0));
     save_checkpoints(false);
-    discover(/*first_scan=*/false);
+    // A write needs no scan: the files are read again. A new or vanished name does.
+    if (wake != FileWatch::Wake::kWritten) {
+      discover(/*first_scan=*/false, /*rescan=*/wake == FileWatch::Wake::kRescan);
+    }
   }
   if (checkpointing_) {
     // Every emitted batch ends acknowledged or abandoned (after an abort they die without a

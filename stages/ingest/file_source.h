@@ -41,6 +41,7 @@
 #include "stages/delivery/ack_inbox.h"
 #include "stages/delivery/consistent_cut.h"
 #include "stages/ingest/file_checkpoints.h"
+#include "stages/ingest/file_watch.h"
 #include "stages/ingest/source.h"
 #include "stages/ingest/stream_reader.h"
 
@@ -53,7 +54,11 @@ struct FileSourceOptions {
   bool read_from_end = false;
   bool follow = true;  // false: read to EOF, then finish (no checkpoints)
   StreamReaderOptions reader;
-  int poll_interval_ms = 200;  // how often a following source looks for new data and files
+  // How often a following source scans its globs again and looks at every file, whatever
+  // inotify said (its safety net, and all there is where inotify cannot be had: see FileWatch).
+  // Shorter notices changes inotify does not report sooner (lines added to a file rotated out of
+  // the globs), at one glob scan and a stat per file each time.
+  int poll_interval_ms = 200;
   // Files open at once. 0: a quarter of the process's descriptor limit (RLIMIT_NOFILE), between
   // 8 and 1024, leaving room for sinks and the rest of the process.
   size_t max_open_files = 0;
@@ -94,7 +99,10 @@ class FileSource : public Source {
   Status cut_back_outputs(bool record_exists, const std::vector<SinkFileLength>& recorded);
   // exactly_once: what the cut passed moves the files' saved positions.
   void apply_cut();
-  void discover(bool first_scan);
+  // A scan of the globs. `rescan`: the safety rescan (or the first scan), the only one that
+  // counts towards releasing a file no glob names any more, so that a rotated file's writer has
+  // poll intervals, not however fast inotify is, to add its last lines.
+  void discover(bool first_scan, bool rescan);
   // A file the checkpoints name that no glob match claimed: found again in its directory by
   // identity (rotated while sluice was down) and read to its end, or forgotten.
   void resume_rotated(const FileCheckpoint& entry);
@@ -103,7 +111,9 @@ class FileSource : public Source {
   // there as a gone file, read to its end and released.
   bool follow_rotated(TrackedFile& file);
   TrackedFile& track(const std::string& path);
-  bool sleep_interval(SourceContext& ctx);
+  // Sleeps until the watch sees a change or the rescan is due, taking acknowledgements while
+  // batches are in flight; false when the source must return (stopping).
+  bool wait_for_change(SourceContext& ctx, FileWatch::Wake& wake);
   // Opens `file` (evicting an idle one when at the bound) and positions it; false when it
   // cannot be read now (the reason is logged once, and recorded when it is final).
   bool open_file(TrackedFile& file);
@@ -133,6 +143,7 @@ class FileSource : public Source {
   size_t failed_ = 0;
   std::string first_failure_;
   bool warned_descriptors_ = false;
+  std::unique_ptr<FileWatch> watch_;  // a following source's
 
   // Checkpoints (a following source with a checkpoint file).
   bool checkpointing_ = false;

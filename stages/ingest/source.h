@@ -35,6 +35,13 @@ class SourceContext {
   // This default polls in 20 ms slices; a pipeline wakes its source at once instead, so an idle
   // following source costs one wake-up per poll interval, not fifty a second.
   virtual bool wait_for_stop(std::chrono::milliseconds timeout);
+  // What ended a wait_for_stop_or_readable().
+  enum class Wake { kReadable, kStopping, kTimedOut };
+  // Sleeps until `fd` is readable, the pipeline is asked to stop, or `timeout` passes; a stop
+  // wins over a readable `fd`. With `fd` < 0 it is wait_for_stop(). For a source that sleeps on
+  // a descriptor of its own (the file source's inotify watch) and must still stop at once. This
+  // default polls `fd` in 20 ms slices; a pipeline polls it together with its stop descriptor.
+  virtual Wake wait_for_stop_or_readable(int fd, std::chrono::milliseconds timeout);
 
   // The non-blocking calls.
   // An empty batch whose text has `capacity` bytes reserved against the memory budget; null

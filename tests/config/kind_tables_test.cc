@@ -89,6 +89,38 @@ TEST(SourceKinds, FileOptionsAreTheFileSourcesOwn) {
   EXPECT_FALSE(options.follow);
 }
 
+TEST(SourceKinds, FilePollIntervalIsADurationWithADefault) {
+  LoadedConfig loaded =
+      load_kinds(with_source("{ type: file, paths: [a.log], poll_interval: 1.5s }"));
+  ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "");
+  EXPECT_EQ(source_options<FileSourceOptions>(loaded.config.pipelines[0].source).poll_interval_ms,
+            1500);
+  loaded = load_kinds(with_source("{ type: file, paths: [a.log], poll_interval: 10ms }"));
+  ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "");
+  EXPECT_EQ(source_options<FileSourceOptions>(loaded.config.pipelines[0].source).poll_interval_ms,
+            10);
+  loaded = load_kinds(with_source("{ type: file, paths: [a.log], poll_interval: 1h }"));
+  ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "");
+  loaded = load_kinds(with_source("{ type: file, paths: [a.log] }"));
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(source_options<FileSourceOptions>(loaded.config.pipelines[0].source).poll_interval_ms,
+            200);
+}
+
+TEST(SourceKinds, FilePollIntervalOutOfRangeIsRefusedAtItsValue) {
+  EXPECT_EQ(kind_problems(with_source("{ type: file, paths: [a.log], poll_interval: 5ms }")),
+            "f.yaml:3:58: pipelines.p.source.poll_interval: must be between 10ms and 1h, got "
+            "'5ms'\n");
+  EXPECT_EQ(kind_problems(with_source("{ type: file, paths: [a.log], poll_interval: 2h }")),
+            "f.yaml:3:58: pipelines.p.source.poll_interval: must be between 10ms and 1h, got "
+            "'2h'\n");
+  EXPECT_EQ(kind_problems(with_source("{ type: file, paths: [a.log], poll_interval: often }")),
+            "f.yaml:3:58: pipelines.p.source.poll_interval: expected a duration such as 10s, "
+            "500ms, 2m or 1h30m, got 'often'\n");
+  // Not a key of other kinds.
+  EXPECT_NE(kind_problems(with_source("{ type: stdin, poll_interval: 1s }")), "");
+}
+
 TEST(SourceKinds, KafkaOptionsAreTheKafkaSourcesOwn) {
   LoadedConfig loaded = load_kinds(
       "memory_limit: 64MiB\npipelines:\n  p:\n"

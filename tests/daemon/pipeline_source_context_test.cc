@@ -2,11 +2,14 @@
 // The pipeline is built but not started, so nothing drains its queue or frees its budget unless
 // the test does.
 #include <gtest/gtest.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "config/config_loader.h"
 #include "daemon/pipeline.h"
@@ -109,6 +112,39 @@ TEST_F(PipelineSourceContextTest, WithDropNewestAFullQueueDropsTheBatchAndCounts
   EXPECT_EQ(dropped, nullptr);
   EXPECT_EQ(ingest().dropped[static_cast<int>(DropReason::kQueueFull)].load(), 1u);
   EXPECT_TRUE(ctx().wait_for_room(0, kShort)) << "a dropping queue never holds a source back";
+}
+
+// wait_for_stop_or_readable: the pipeline polls the source's descriptor together with its own stop
+// descriptor, so a stop ends the wait at once, not at the next slice or timeout.
+TEST_F(PipelineSourceContextTest, WaitForStopOrReadableReturnsOnAReadableDescriptorOrATimeout) {
+  build(64 << 20);
+  const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  ASSERT_GE(fd, 0);
+  using Wake = SourceContext::Wake;
+  EXPECT_EQ(ctx().wait_for_stop_or_readable(fd, kShort), Wake::kTimedOut);
+  std::thread writer([fd] {
+    uint64_t one = 1;
+    EXPECT_EQ(::write(fd, &one, sizeof(one)), static_cast<ssize_t>(sizeof(one)));
+  });
+  // An hour unless the descriptor is polled.
+  EXPECT_EQ(ctx().wait_for_stop_or_readable(fd, std::chrono::hours(1)), Wake::kReadable);
+  writer.join();
+  ::close(fd);
+}
+
+TEST_F(PipelineSourceContextTest, WaitForStopOrReadableReturnsOnceTheStopIsRequested) {
+  build(64 << 20);
+  const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  ASSERT_GE(fd, 0);
+  using Wake = SourceContext::Wake;
+  EXPECT_EQ(ctx().wait_for_stop_or_readable(fd, kShort), Wake::kTimedOut);  // makes the stop fd
+  std::thread stopper([this] { pipeline_->request_stop(); });
+  EXPECT_EQ(ctx().wait_for_stop_or_readable(fd, std::chrono::hours(1)), Wake::kStopping);
+  stopper.join();
+  // Stopped stays stopped, also without a descriptor.
+  EXPECT_EQ(ctx().wait_for_stop_or_readable(fd, std::chrono::hours(1)), Wake::kStopping);
+  EXPECT_EQ(ctx().wait_for_stop_or_readable(-1, std::chrono::hours(1)), Wake::kStopping);
+  ::close(fd);
 }
 
 }  // namespace

@@ -297,13 +297,13 @@ long long summary_value(const std::string& err, const std::string& pipeline,
 }
 
 FollowedDaemon::FollowedDaemon(const TempDir& dir, const std::string& pipeline_body,
-                               const std::string& sinks)
+                               const std::string& sinks, const std::string& source_keys)
     : dir_(dir), input_(dir.file("in.log")) {
   write_file(input_, "");
   write_file(dir.file("c.yaml"), "data_dir: " + dir.file("data") +
                                      "\npipelines:\n  p:\n    source: { type: file, paths: [" +
-                                     input_ + "], follow: true }\n" + pipeline_body + "sinks:\n" +
-                                     sinks);
+                                     input_ + "], follow: true" + source_keys + " }\n" +
+                                     pipeline_body + "sinks:\n" + sinks);
   pid_ = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
 }
 

@@ -70,11 +70,13 @@ long long summary_value(const std::string& err, const std::string& pipeline,
                         const std::string& name);
 
 // A daemon whose one pipeline follows dir/in.log (created empty), so it keeps running after
-// each input; `pipeline_body` holds the pipeline's keys after `source`, `sinks` the sinks' lines.
+// each input; `pipeline_body` holds the pipeline's keys after `source`, `sinks` the sinks' lines,
+// `source_keys` more keys of the source (", poll_interval: 1h").
 // Killed (SIGKILL) when it goes out of scope unless stop() ended it.
 class FollowedDaemon {
  public:
-  FollowedDaemon(const TempDir& dir, const std::string& pipeline_body, const std::string& sinks);
+  FollowedDaemon(const TempDir& dir, const std::string& pipeline_body, const std::string& sinks,
+                 const std::string& source_keys = "");
   ~FollowedDaemon();
   FollowedDaemon(const FollowedDaemon&) = delete;
   FollowedDaemon& operator=(const FollowedDaemon&) = delete;

@@ -1,5 +1,6 @@
 // Test helper for sources: a SourceContext driven by the test, on the source's own thread.
-// Each wait_for_stop() is one poll round of a following source: the context runs the test's
+// Each wait_for_stop() (or wait_for_stop_or_readable(), where a following file source sleeps on
+// its inotify watch) is one poll round of a following source: the context runs the test's
 // step for that round instead of sleeping, so a scenario (append, truncate, remove, stop) is a
 // script, with no threads and no timing. Batches are charged to a real MemoryBudget, and every
 // emitted record is kept with the stream it came from.
@@ -28,6 +29,16 @@ class BlockingOnlyContext : public SourceContext {
   bool wait_for_room(size_t, std::chrono::milliseconds) override { return !stopping(); }
 };
 
+// A context whose waits really sleep (SourceContext's defaults), stopped by setting `stop` from
+// any thread; it has no batches to give.
+class StoppableContext : public BlockingOnlyContext {
+ public:
+  bool stopping() const override { return stop.load(); }
+  BatchPtr new_batch(size_t) override { return nullptr; }
+  bool emit(BatchPtr) override { return false; }
+  std::atomic<bool> stop{false};
+};
+
 class FakeSourceContext : public SourceContext {
  public:
   explicit FakeSourceContext(size_t memory_limit = size_t{1} << 30) : budget(memory_limit) {}
@@ -51,6 +62,11 @@ class FakeSourceContext : public SourceContext {
       stop.store(true);
     }
     return stopping();
+  }
+  // A source sleeping on a descriptor of its own (the file source's watch) is ended the same
+  // way: each wait is one round, over at once (its timeout passed); the descriptor is ignored.
+  Wake wait_for_stop_or_readable(int, std::chrono::milliseconds timeout) override {
+    return wait_for_stop(timeout) ? Wake::kStopping : Wake::kTimedOut;
   }
   BatchPtr new_batch(size_t capacity) override {
     count_request();
