@@ -234,6 +234,9 @@ Status UdpSource::run(SourceContext& ctx) {
       if (batch_ != nullptr && !batch_->events.empty()) {
         if (!offer(ctx)) {
           ctx.wait_for_room(0, kPoll);
+          // Drops after the last datagram read show in no datagram's SO_RXQ_OVFL while the
+          // socket stays empty: asked here, or a stalled pipeline would hide them until stop.
+          poll_overflow();
         }
         continue;
       }
