@@ -271,9 +271,9 @@ Status KafkaSource::Consumer::start() {
       {"enable.auto.commit", "true"},
       {"enable.auto.offset.store", "false"},
       // The pre-fetch bound, reserved from memory_limit: the consumer queue holds at most
-      // queue_kib, and one fetch response (per broker) at most fetch_bytes. Not set:
-      // queued.min.messages (with it lowered, librdkafka 2.0.2 was seen to stop fetching one
-      // partition in about one test run of four). receive.message.max.bytes stays at
+      // queue_kib, and one fetch response (per broker) at most fetch_bytes.
+      // queued.min.messages stays at librdkafka's default: its per-message bookkeeping is
+      // outside the reservation (README, "Memory"). receive.message.max.bytes stays at
       // librdkafka's default: it is a sanity check, not a buffer, and a broker may answer a
       // little over fetch.max.bytes (the mock answers up to a partition's worth per partition);
       // a response over it would fail the connection again and again.
