@@ -78,7 +78,9 @@ TEST(KafkaSink, ATokenResolvesAsDeliveredWhenEveryReportIsIn) {
   ASSERT_TRUE(eventually([&] { return ack.acked.load() == 1; }));
   EXPECT_EQ(sink.delivered_events(), 3u);
   EXPECT_EQ(outcomes->delivered.load(), 3u);
-  EXPECT_EQ(sink.in_flight(), 0u);
+  // The poller resolves the token first and forgets the batch just after: waited for, not raced
+  // (seen at 1 right after the acknowledgement under ASan).
+  EXPECT_TRUE(eventually([&] { return sink.in_flight() == 0u; }));
   EXPECT_TRUE(sink.flush().ok());
   EXPECT_EQ(sink.errors(), 0u);
 }
