@@ -171,6 +171,9 @@ bool TcpConnection::hand_on(SourceContext& ctx) {
   } else {
     text.resize(framed_);
   }
+  // No record is longer than the framed bytes: in a buffer no longer than max_event_bytes (the
+  // usual case), there is nothing to cut and the per-event pass is skipped.
+  const bool may_hold_long_records = framed_ > options_.max_event_bytes;
   read_size_ = used_ = framed_ = scanned_ = 0;
   if (batch_->events.empty()) {
     batch_.reset();
@@ -179,7 +182,9 @@ bool TcpConnection::hand_on(SourceContext& ctx) {
     }
     return true;
   }
-  cut_long_records();
+  if (may_hold_long_records) {
+    cut_long_records();
+  }
   batch_->update_lease();
   if (!ctx.try_emit(batch_)) {
     pending_ = std::move(batch_);
