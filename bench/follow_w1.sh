@@ -7,7 +7,8 @@
 # alternating with it, the EOF run of W1 (`follow: false` over the finished file), timed from
 # sluice's launch to the same accounting or to its exit, whichever it shows first (its start-up
 # is inside its time). Prints events/s of both, the ratio follow / EOF (issue 13's goal: 1.0),
-# the writer's own MB/s and peak RSS; medians of RUNS pairs.
+# the writer's own MB/s, sluice's CPU seconds and peak RSS; medians of RUNS pairs. The writer
+# shares the cores: compare sluice's CPU seconds too, which the writer does not inflate.
 #
 # Environment: SLUICE (binary, default build-bench/sluice), EVENTS (default 5000000), RUNS (5),
 # WORKERS (parse workers, 1), OUT (bench/out).
@@ -52,7 +53,8 @@ YAML
 write_config w1_eof "$INPUT" false
 write_config w1_follow "$FOLLOWED" true
 
-# run_once NAME: prints "seconds rss_kib writer_seconds" (writer_seconds: 0 for the EOF run).
+# run_once NAME: prints "seconds rss_kib writer_seconds cpu_seconds" (writer_seconds: 0 for the
+# EOF run; cpu_seconds: sluice's user + system time, start-up and stop included).
 # One python3 process launches sluice, writes and polls, so no process start is timed.
 run_once() {
   local name=$1
@@ -89,15 +91,17 @@ done = wait_accounted(mport, name, events, 0.01, exited=exited)
 if usage is None:
     p.send_signal(signal.SIGTERM)
     _, _, usage = os.wait4(p.pid, 0)
-print(f"{(done - start) / 1e9:.4f} {usage.ru_maxrss} {writer_ns / 1e9:.4f}")
+cpu = usage.ru_utime + usage.ru_stime
+print(f"{(done - start) / 1e9:.4f} {usage.ru_maxrss} {writer_ns / 1e9:.4f} {cpu:.3f}")
 PY
 }
 
-eof_s="" follow_s="" writer_s="" eof_rss="" follow_rss="" ratios=""
+eof_s="" follow_s="" writer_s="" eof_rss="" follow_rss="" ratios="" eof_cpu="" follow_cpu=""
 for _ in $(seq "$RUNS"); do
-  read -r e er _ < <(run_once w1_eof)
-  read -r f fr w < <(run_once w1_follow)
+  read -r e er _ ec < <(run_once w1_eof)
+  read -r f fr w fc < <(run_once w1_follow)
   eof_s+=" $e" follow_s+=" $f" writer_s+=" $w" eof_rss+=" $er" follow_rss+=" $fr"
+  eof_cpu+=" $ec" follow_cpu+=" $fc"
   ratios+=" $(awk -v e="$e" -v f="$f" 'BEGIN {printf "%.3f", e / f}')"
 done
 e=$(echo "$eof_s" | median)
@@ -105,12 +109,14 @@ f=$(echo "$follow_s" | median)
 w=$(echo "$writer_s" | median)
 echo "W1 follow vs EOF: $EVENTS events ($BYTES bytes), $WORKERS parse worker(s), median of $RUNS pairs, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| run | events/s | MB/s (input) | seconds (each run) | peak RSS MiB |"
-echo "| --- | ---: | ---: | --- | ---: |"
+echo "| run | events/s | MB/s (input) | seconds (each run) | sluice CPU s | peak RSS MiB |"
+echo "| --- | ---: | ---: | --- | ---: | ---: |"
 awk -v n="$EVENTS" -v b="$BYTES" -v s="$e" -v all="$eof_s" -v r="$(echo "$eof_rss" | median)" \
-  'BEGIN {printf "| W1 EOF (follow: false) | %.2f M | %.0f | %s | %.0f |\n", n / s / 1e6, b / s / 1e6, all, r / 1024}'
+  -v c="$(echo "$eof_cpu" | median)" \
+  'BEGIN {printf "| W1 EOF (follow: false) | %.2f M | %.0f | %s | %.2f | %.0f |\n", n / s / 1e6, b / s / 1e6, all, c, r / 1024}'
 awk -v n="$EVENTS" -v b="$BYTES" -v s="$f" -v all="$follow_s" -v r="$(echo "$follow_rss" | median)" \
-  'BEGIN {printf "| W1 follow, writer appending | %.2f M | %.0f | %s | %.0f |\n", n / s / 1e6, b / s / 1e6, all, r / 1024}'
+  -v c="$(echo "$follow_cpu" | median)" \
+  'BEGIN {printf "| W1 follow, writer appending | %.2f M | %.0f | %s | %.2f | %.0f |\n", n / s / 1e6, b / s / 1e6, all, c, r / 1024}'
 echo
 awk -v w="$w" -v b="$BYTES" -v all="$ratios" -v m="$(echo "$ratios" | median)" \
   'BEGIN {printf "- follow / EOF events/s ratio: median %s (each pair:%s); the writer alone took %.2f s (%.0f MB/s)\n", m, all, w, b / w / 1e6}'

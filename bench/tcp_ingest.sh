@@ -63,7 +63,8 @@ write_config tcp_csv \
 run_once() {
   local binary=$1 name=$2 err=$OUT/$2.err timing=$OUT/$2.time port=""
   rm -f "$OUT/$name.out"
-  /usr/bin/time -v -o "$timing" "$binary" run -c "$OUT/$name.yaml" 2>"$err" &
+  # stdout not inherited: a failure here must not leave sluice holding the caller's pipe open
+  /usr/bin/time -v -o "$timing" "$binary" run -c "$OUT/$name.yaml" >/dev/null 2>"$err" &
   local pid=$!
   for _ in $(seq 200); do
     port=$(sed -n 's/.*tcp source listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$err")
@@ -74,6 +75,7 @@ run_once() {
   local start read_end done_at
   read -r start read_end done_at < <(PYTHONPATH="$ROOT/bench" "$PYTHON" "$ROOT/bench/tcp_senders.py" \
     "$port" "$DATA" "$SENDERS" "$MPORT" "$name" "$TOTAL")
+  [[ -n $done_at ]] || echo "$name: the senders failed (see above); stopping sluice" >&2
   kill -TERM "$(pgrep -P "$pid" -x "$(basename "$binary")")"
   wait "$pid"
   local in cpu rss
