@@ -23,13 +23,18 @@ void LineFramer::take_line(Batch& batch, size_t from, size_t to) {
 }
 
 size_t LineFramer::frame(Batch& batch, size_t begin, size_t end, bool at_eof) {
+  return frame_resuming(batch, begin, begin, end, at_eof);
+}
+
+size_t LineFramer::frame_resuming(Batch& batch, size_t begin, size_t scanned, size_t end,
+                                  bool at_eof) {
   if (layout_ != nullptr) {
     batch.layout = layout_;
   }
   const char* p = batch.text.data();
   size_t start = begin;  // the current line's first byte
   uint64_t newlines[kMaskChunkBlocks];
-  for (size_t chunk = begin; chunk < end; chunk += kMaskChunkBytes) {
+  for (size_t chunk = scanned; chunk < end; chunk += kMaskChunkBytes) {
     const size_t n = std::min(kMaskChunkBytes, end - chunk);
     match_bytes(p + chunk, n, '\n', newlines);
     for (size_t block = 0; block * kMaskBlockBytes < n; ++block) {

@@ -16,6 +16,9 @@ class LineFramer final : public RecordFramer {
   LineFramer(const ParseOptions& options, const Schema& schema);
 
   size_t frame(Batch& batch, size_t begin, size_t end, bool at_eof) override;
+  // A line has no end before `scanned`: the search for '\n' starts there.
+  size_t frame_resuming(Batch& batch, size_t begin, size_t scanned, size_t end,
+                        bool at_eof) override;
   void reset() override { line_ = 0; }
   uint64_t lines_framed() const override { return line_; }
   void skip_lines(uint64_t n) override { line_ += n; }

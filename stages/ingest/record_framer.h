@@ -30,6 +30,15 @@ class RecordFramer {
   // The CSV framer with `header: true` consumes a stream's first record and sets batch.layout
   // from it (and on every later batch of the stream).
   virtual size_t frame(Batch& batch, size_t begin, size_t end, bool at_eof) = 0;
+  // As frame(), for a caller that framed batch.text[begin, scanned) before (without at_eof) and
+  // got `begin` back: no record ends there. A framer that can resume its scan at `scanned` does,
+  // so a long record that arrives in many small reads is scanned once rather than once per read
+  // (quadratic in its length). The default scans from `begin` again.
+  virtual size_t frame_resuming(Batch& batch, size_t begin, size_t scanned, size_t end,
+                                bool at_eof) {
+    (void)scanned;
+    return frame(batch, begin, end, at_eof);
+  }
 
   // The stream restarts (a new file, a truncated file, a new connection): line numbers start at
   // 1 again and a CSV header is expected again.

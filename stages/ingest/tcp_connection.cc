@@ -67,6 +67,7 @@ bool TcpConnection::take_batch(SourceContext& ctx) {
   read_size_ = bytes;
   used_ = carry_.size();
   framed_ = 0;
+  scanned_ = carry_scanned_;
   carry_.clear();
   return true;
 }
@@ -141,7 +142,9 @@ TcpConnection::Step TcpConnection::serve(SourceContext& ctx, size_t turn_bytes) 
     taken += static_cast<size_t>(n);
     const bool short_read = static_cast<size_t>(n) < want;
     if ((!skipping_ || skip_oversized_rest()) && choose_framing()) {
-      framed_ = framer_->frame(*batch_, framed_, used_, false);
+      framed_ =
+          framer_->frame_resuming(*batch_, framed_, std::max(scanned_, framed_), used_, false);
+      scanned_ = used_;
     }
     if (short_read || taken >= turn_bytes) {
       return hand_on(ctx) ? Step::kDrained : Step::kRefused;
@@ -155,6 +158,7 @@ bool TcpConnection::hand_on(SourceContext& ctx) {
   }
   std::string& text = batch_->text;
   carry_.assign(text.data() + framed_, used_ - framed_);
+  carry_scanned_ = scanned_ > framed_ ? std::min(scanned_, used_) - framed_ : 0;
   // Cut the buffer back to the framed records, keeping the reasons framing appended after it.
   const size_t gap = read_size_ - framed_;
   if (text.size() > read_size_) {
@@ -167,7 +171,10 @@ bool TcpConnection::hand_on(SourceContext& ctx) {
   } else {
     text.resize(framed_);
   }
-  read_size_ = used_ = framed_ = 0;
+  // No record is longer than the framed bytes: in a buffer no longer than max_event_bytes (the
+  // usual case), there is nothing to cut and the per-event pass is skipped.
+  const bool may_hold_long_records = framed_ > options_.max_event_bytes;
+  read_size_ = used_ = framed_ = scanned_ = 0;
   if (batch_->events.empty()) {
     batch_.reset();
     if (carry_.empty()) {
@@ -175,7 +182,9 @@ bool TcpConnection::hand_on(SourceContext& ctx) {
     }
     return true;
   }
-  cut_long_records();
+  if (may_hold_long_records) {
+    cut_long_records();
+  }
   batch_->update_lease();
   if (!ctx.try_emit(batch_)) {
     pending_ = std::move(batch_);
@@ -193,7 +202,7 @@ void TcpConnection::cut_oversized_record() {
   e.position = framer_->lines_framed() + 1;
   e.error = batch.append("record longer than max_event_bytes (" +
                          std::to_string(options_.max_event_bytes) + " bytes); truncated");
-  used_ = framed_ = e.raw.len;
+  used_ = framed_ = scanned_ = e.raw.len;
   skipping_ = true;
 }
 
@@ -207,6 +216,7 @@ bool TcpConnection::skip_oversized_rest() {
   const size_t drop = static_cast<size_t>(nl + 1 - from);
   std::memmove(from, nl + 1, used_ - framed_ - drop);
   used_ -= drop;
+  scanned_ = framed_;  // the bytes after the oversized record are new to the framer
   skipping_ = false;
   framer_->skip_lines(1);  // the oversized record's line
   return true;
@@ -252,6 +262,7 @@ size_t TcpConnection::finish(SourceContext& ctx) {
   const size_t dropped = carry_.size() + (batch_ ? used_ - framed_ : 0);
   batch_.reset();
   carry_.clear();
+  carry_scanned_ = 0;
   close_socket();
   return dropped;
 }

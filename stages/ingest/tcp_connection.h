@@ -101,9 +101,13 @@ class TcpConnection {
   size_t read_size_ = 0;                  // bytes of batch_->text given to read()
   size_t used_ = 0;                       // bytes of batch_->text holding data
   size_t framed_ = 0;                     // bytes of batch_->text framed into events
-  std::string carry_;                     // the incomplete record between two batches
-  bool skipping_ = false;                 // discarding the rest of an oversized record
-  bool closed_ = false;                   // the peer closed; only pending_ may remain
+  // Bytes of batch_->text the framer has looked at: [framed_, scanned_) holds no record end, so
+  // the next read's framing resumes there instead of rescanning a long record from its start.
+  size_t scanned_ = 0;
+  std::string carry_;         // the incomplete record between two batches
+  size_t carry_scanned_ = 0;  // of carry_, the bytes already scanned (scanned_ across batches)
+  bool skipping_ = false;     // discarding the rest of an oversized record
+  bool closed_ = false;       // the peer closed; only pending_ may remain
   uint64_t torn_records_ = 0;
   std::string error_;
 };

@@ -216,6 +216,24 @@ TEST_F(LineFramerTest, RandomInputsMatchReferenceInChunks) {
   }
 }
 
+TEST_F(LineFramerTest, ResumingAScanFindsTheSameLines) {
+  // A long line arriving in pieces, then the rest of it with two more lines: each call resumes
+  // where the previous one stopped looking, with the line's start still at 0.
+  const std::string text = std::string(300, 'a') + "\r\nb\n\nc";
+  LineFramer framer(options_, schema_);
+  batch_.text = text;
+  size_t begin = 0;
+  size_t scanned = 0;
+  for (size_t end : {64u, 65u, 200u, 301u}) {
+    begin = framer.frame_resuming(batch_, begin, scanned, end, false);
+    EXPECT_EQ(begin, 0u) << "no line ends before " << end;
+    scanned = end;
+  }
+  begin = framer.frame_resuming(batch_, begin, scanned, text.size(), true);
+  EXPECT_EQ(begin, text.size());
+  EXPECT_EQ(lines(batch_), (Lines{{std::string(300, 'a'), 1}, {"b", 2}, {"c", 4}}));
+}
+
 TEST_F(LineFramerTest, NoneFormatLayoutIsSet) {
   options_.format = ParseOptions::Format::kNone;
   frame_all("x\n");

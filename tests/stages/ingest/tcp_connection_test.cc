@@ -188,6 +188,59 @@ TEST_F(TcpConnectionTest, OversizedLineSentInPiecesIsCutOnce) {
             (std::vector<std::string>{std::string(1024, 'y'), "next"}));
 }
 
+TEST_F(TcpConnectionTest, LineOfExactlyMaxEventBytesSentInPiecesIsDeliveredWhole) {
+  options_.max_event_bytes = 4096;
+  TcpConnection& conn = connect(TcpFraming::kNewline);
+  std::string line;
+  for (size_t i = 0; i < 4096; ++i) {
+    line.push_back(static_cast<char>('a' + i % 26));
+  }
+  for (size_t at = 0; at < line.size(); at += 100) {
+    send(0, line.substr(at, 100));
+    EXPECT_EQ(conn.serve(ctx_, 1 << 20), Step::kDrained);
+  }
+  send(0, "\nnext\n");
+  EXPECT_EQ(conn.serve(ctx_, 1 << 20), Step::kDrained);
+  EXPECT_EQ(ctx_.texts_of("tcp:peer:1"), (std::vector<std::string>{line, "next"}));
+  EXPECT_EQ(ctx_.errors, (std::vector<std::string>{"", ""}));
+}
+
+TEST_F(TcpConnectionTest, LongLineSplitAcrossManyReadsComesOutWholeAndInOrder) {
+  // 300 KB in 1000-byte reads: the scan resumes where the last read stopped (and across the
+  // batches the partial line is carried through); the line still comes out whole, in order.
+  TcpConnection& conn = connect(TcpFraming::kNewline);
+  std::string line;
+  for (size_t i = 0; i < 300000; ++i) {
+    line.push_back(static_cast<char>('0' + i % 10));
+  }
+  const std::string input = "first\n" + line + "\r\nlast\n";
+  for (size_t at = 0; at < input.size(); at += 1000) {
+    send(0, input.substr(at, 1000));
+    EXPECT_EQ(conn.serve(ctx_, 1 << 20), Step::kDrained);
+  }
+  EXPECT_EQ(ctx_.texts_of("tcp:peer:1"), (std::vector<std::string>{"first", line, "last"}));
+  EXPECT_EQ(ctx_.records[2].line, 3u);
+  EXPECT_EQ(conn.unframed_bytes(), 0u);
+}
+
+TEST_F(TcpConnectionTest, OversizedLineInPiecesThenANormalLineSplitAtItsStart) {
+  options_.max_event_bytes = 4096;
+  TcpConnection& conn = connect(TcpFraming::kNewline);
+  for (int i = 0; i < 12; ++i) {
+    send(0, std::string(500, 'z'));
+    EXPECT_EQ(conn.serve(ctx_, 1 << 20), Step::kDrained);
+  }
+  send(0, "\nok");
+  EXPECT_EQ(conn.serve(ctx_, 1 << 20), Step::kDrained);
+  send(0, "ay\n");
+  EXPECT_EQ(conn.serve(ctx_, 1 << 20), Step::kDrained);
+  EXPECT_EQ(ctx_.texts_of("tcp:peer:1"),
+            (std::vector<std::string>{std::string(1024, 'z'), "okay"}));
+  EXPECT_EQ(ctx_.errors[0], "record longer than max_event_bytes (4096 bytes); truncated");
+  EXPECT_EQ(ctx_.errors[1], "");
+  EXPECT_EQ(ctx_.records[1].line, 2u);
+}
+
 TEST_F(TcpConnectionTest, RefusedBatchWaitsAndGoesFirst) {
   TcpConnection& conn = connect(TcpFraming::kNewline);
   send(0, "1\n2\n");

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# W1 in follow mode: the W1 pipeline of run_e2e.sh (csv, typed, filter, json to a file sink) on a
+# `file` source with `follow: true`, while a writer appends the W1 input to the followed file at
+# full speed (python3, 64 KiB writes that cut lines anywhere, as a busy logger's appends do).
+# Timed from the writer's first write until /metrics accounts for every event (written by the
+# sink or filtered out; bench/accounted.py every 10 ms). Beside it, in the same run and
+# alternating with it, the EOF run of W1 (`follow: false` over the finished file), timed from
+# sluice's launch to the same accounting or to its exit, whichever it shows first (its start-up
+# is inside its time). Prints events/s of both, the ratio follow / EOF (issue 13's goal: 1.0),
+# the writer's own MB/s, sluice's CPU seconds and peak RSS; medians of RUNS pairs. The writer
+# shares the cores: compare sluice's CPU seconds too, which the writer does not inflate.
+#
+# Environment: SLUICE (binary, default build-bench/sluice), EVENTS (default 5000000), RUNS (5),
+# WORKERS (parse workers, 1), OUT (bench/out).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SLUICE=${SLUICE:-$ROOT/build-bench/sluice}
+EVENTS=${EVENTS:-5000000}
+RUNS=${RUNS:-5}
+WORKERS=${WORKERS:-1}
+OUT=${OUT:-$ROOT/bench/out}
+FILTER='status >= 500 or path =~ "^/api/v[0-9]+/orders"'
+
+. "$ROOT/bench/bench_lib.sh"
+MPORT=$(free_port)
+mkdir -p "$OUT"
+
+INPUT=$OUT/events.csv  # the same file run_e2e.sh generates
+gen_csv "$INPUT" "$EVENTS"
+BYTES=$(stat -c %s "$INPUT")
+FOLLOWED=$OUT/follow-w1.csv
+
+# write_config NAME PATH FOLLOW
+write_config() {
+  cat >"$OUT/$1.yaml" <<YAML
+data_dir: $OUT/data-$1
+metrics: { listen: "127.0.0.1:$MPORT" }
+pipelines:
+  $1:
+    source: { type: file, paths: [$2], read_from: beginning, follow: $3 }
+    parse:
+      format: csv
+      columns: [ts, host, method, path, status, bytes, latency_ms, agent]
+      types: { status: int, bytes: int, latency_ms: float }
+    filter: '$FILTER'
+    routes: [{ to: out }]
+    threads: { parse: $WORKERS }
+sinks:
+  out: { type: file, path: $OUT/$1.out, encoding: json }
+YAML
+}
+write_config w1_eof "$INPUT" false
+write_config w1_follow "$FOLLOWED" true
+
+# run_once NAME: prints "seconds rss_kib writer_seconds cpu_seconds" (writer_seconds: 0 for the
+# EOF run; cpu_seconds: sluice's user + system time, start-up and stop included).
+# One python3 process launches sluice, writes and polls, so no process start is timed.
+run_once() {
+  local name=$1
+  rm -rf "$OUT/data-$name" "$OUT/$name.out"
+  cat "$INPUT" >/dev/null  # page cache warm for both
+  PYTHONPATH="$ROOT/bench" "$PYTHON" - "$SLUICE" "$OUT/$name.yaml" "$name" "$MPORT" "$EVENTS" \
+    "$INPUT" "$FOLLOWED" "$OUT/$name.err" <<'PY'
+import os, signal, subprocess, sys, time
+from accounted import wait_accounted
+sluice, config, name, mport, events, src, followed, err = sys.argv[1:9]
+mport, events, follow = int(mport), int(events), name == "w1_follow"
+writer_ns = 0
+if follow:
+    open(followed, "wb").close()
+    p = subprocess.Popen([sluice, "run", "-c", config], stderr=open(err, "wb"))
+    wait_accounted(mport, name, 0, 0.01)  # /metrics answers: the source has opened the file
+    start = time.time_ns()
+    out = os.open(followed, os.O_WRONLY | os.O_APPEND)
+    with open(src, "rb") as f:
+        while block := f.read(64 << 10):
+            os.write(out, block)
+    os.close(out)
+    writer_ns = time.time_ns() - start
+else:
+    start = time.time_ns()
+    p = subprocess.Popen([sluice, "run", "-c", config], stderr=open(err, "wb"))
+usage = None
+def exited():
+    global usage
+    pid, _, rusage = os.wait4(p.pid, os.WNOHANG)
+    usage = rusage if pid != 0 else None
+    return pid != 0
+done = wait_accounted(mport, name, events, 0.01, exited=exited)
+if usage is None:
+    p.send_signal(signal.SIGTERM)
+    _, _, usage = os.wait4(p.pid, 0)
+cpu = usage.ru_utime + usage.ru_stime
+print(f"{(done - start) / 1e9:.4f} {usage.ru_maxrss} {writer_ns / 1e9:.4f} {cpu:.3f}")
+PY
+}
+
+eof_s="" follow_s="" writer_s="" eof_rss="" follow_rss="" ratios="" eof_cpu="" follow_cpu=""
+for _ in $(seq "$RUNS"); do
+  read -r e er _ ec < <(run_once w1_eof)
+  read -r f fr w fc < <(run_once w1_follow)
+  eof_s+=" $e" follow_s+=" $f" writer_s+=" $w" eof_rss+=" $er" follow_rss+=" $fr"
+  eof_cpu+=" $ec" follow_cpu+=" $fc"
+  ratios+=" $(awk -v e="$e" -v f="$f" 'BEGIN {printf "%.3f", e / f}')"
+done
+e=$(echo "$eof_s" | median)
+f=$(echo "$follow_s" | median)
+w=$(echo "$writer_s" | median)
+echo "W1 follow vs EOF: $EVENTS events ($BYTES bytes), $WORKERS parse worker(s), median of $RUNS pairs, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| run | events/s | MB/s (input) | seconds (each run) | sluice CPU s | peak RSS MiB |"
+echo "| --- | ---: | ---: | --- | ---: | ---: |"
+awk -v n="$EVENTS" -v b="$BYTES" -v s="$e" -v all="$eof_s" -v r="$(echo "$eof_rss" | median)" \
+  -v c="$(echo "$eof_cpu" | median)" \
+  'BEGIN {printf "| W1 EOF (follow: false) | %.2f M | %.0f | %s | %.2f | %.0f |\n", n / s / 1e6, b / s / 1e6, all, c, r / 1024}'
+awk -v n="$EVENTS" -v b="$BYTES" -v s="$f" -v all="$follow_s" -v r="$(echo "$follow_rss" | median)" \
+  -v c="$(echo "$follow_cpu" | median)" \
+  'BEGIN {printf "| W1 follow, writer appending | %.2f M | %.0f | %s | %.2f | %.0f |\n", n / s / 1e6, b / s / 1e6, all, c, r / 1024}'
+echo
+awk -v w="$w" -v b="$BYTES" -v all="$ratios" -v m="$(echo "$ratios" | median)" \
+  'BEGIN {printf "- follow / EOF events/s ratio: median %s (each pair:%s); the writer alone took %.2f s (%.0f MB/s)\n", m, all, w, b / w / 1e6}'
