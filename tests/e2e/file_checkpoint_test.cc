@@ -347,10 +347,11 @@ pid_t spawn_sluice_with_descriptor_limit(const std::vector<std::string>& args, c
 }
 
 // More files followed than sluice keeps open (8 with 32 descriptors): a.log goes idle and is
-// closed when the eight others are read. While closed it gets 1,000 more lines, is renamed out of
-// the glob (a.log.1), its writer adds 1,000 more through its old descriptor, and a new a.log
-// starts. The closed file is found again in its directory by (device, inode) and first bytes and
-// read to its end: every line once.
+// closed when the eight others are read. While closed it is renamed out of the glob (a.log.1),
+// its writer adds 2,000 more lines through its old descriptor, and a new a.log starts. The closed
+// file is found again in its directory by (device, inode) and first bytes and read to its end:
+// every line once. (The rename comes first: a line appended to a.log while it is closed wakes the
+// source through inotify, which would reopen it before the rename and follow it by descriptor.)
 TEST(FileCheckpointTest, ClosedIdleFileRotatedAwayIsFoundByItsIdentityAndReadToItsEnd) {
   TempDir dir;
   std::filesystem::create_directories(dir.file("in"));
@@ -372,9 +373,8 @@ TEST(FileCheckpointTest, ClosedIdleFileRotatedAwayIsFoundByItsIdentityAndReadToI
   ASSERT_TRUE(wait_until([&] { return count_lines(read_file(dir.file("out.log"))) == 1008; }));
   ASSERT_TRUE(wait_until([&] { return !holds_descriptor(pid, log); }))
       << "a.log stayed open: the scenario needs it closed";
-  append_file(log, decimal_lines(1009, 2008));
   std::filesystem::rename(log, dir.file("in/a.log.1"));
-  append_file(dir.file("in/a.log.1"), decimal_lines(2009, 3008));
+  append_file(dir.file("in/a.log.1"), decimal_lines(1009, 3008));
   write_file(log, decimal_lines(3009, 4008));
   constexpr int kTotal = 4008;
   ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), kTotal).missing() == 0; }))
