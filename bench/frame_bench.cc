@@ -60,9 +60,9 @@ void BM_FrameJsonLines(benchmark::State& state) {
   frame_input(state, *in.framer, in.input);
 }
 
-// Hands out batches as Pipeline::new_batch does and destroys each a few batches after its emit
-// (as the queue, parse and sinks would), so every batch after the first few reuses a recycled
-// buffer that is no longer in this core's cache.
+// Hands out batches as Pipeline::new_batch and new_read_batch do and destroys each a few batches
+// after its emit (as the queue, parse and sinks would), so every batch after the first few reuses a
+// recycled buffer that is no longer in this core's cache.
 class RecyclingContext : public SourceContext {
  public:
   bool stopping() const override { return false; }
@@ -71,6 +71,12 @@ class RecyclingContext : public SourceContext {
     recycler_->take(*batch);
     batch->recycler = recycler_;
     batch->text.reserve(capacity);
+    return batch;
+  }
+  BatchPtr new_read_batch(size_t bytes) override {
+    auto batch = std::make_unique<Batch>();
+    recycler_->take_for_read(*batch, bytes);
+    batch->recycler = recycler_;
     return batch;
   }
   bool emit(BatchPtr batch) override {

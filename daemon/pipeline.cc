@@ -253,18 +253,22 @@ size_t Pipeline::queue_capacity(Stage s) const {
 }
 
 BatchPtr Pipeline::new_batch(size_t capacity) {
-  if (!budget_.acquire(capacity, stop_)) {
-    return nullptr;
-  }
-  return make_batch(capacity);
+  return budget_.acquire(capacity, stop_) ? make_batch(capacity, BatchText::kEmpty) : nullptr;
 }
 
 BatchPtr Pipeline::try_new_batch(size_t capacity) {
-  if (stopping() || !budget_.try_acquire(capacity)) {
-    return nullptr;
-  }
-  return make_batch(capacity);
+  return try_acquire(capacity) ? make_batch(capacity, BatchText::kEmpty) : nullptr;
 }
+
+BatchPtr Pipeline::new_read_batch(size_t bytes) {
+  return budget_.acquire(bytes, stop_) ? make_batch(bytes, BatchText::kForRead) : nullptr;
+}
+
+BatchPtr Pipeline::try_new_read_batch(size_t bytes) {
+  return try_acquire(bytes) ? make_batch(bytes, BatchText::kForRead) : nullptr;
+}
+
+bool Pipeline::try_acquire(size_t bytes) { return !stopping() && budget_.try_acquire(bytes); }
 
 bool Pipeline::try_emit(BatchPtr& batch) {
   // The ingest thread is the queue's only producer: room seen here is still there in emit(),
@@ -291,14 +295,18 @@ bool Pipeline::wait_for_room(size_t batch_bytes, std::chrono::milliseconds timeo
   return room;
 }
 
-BatchPtr Pipeline::make_batch(size_t capacity) {
+BatchPtr Pipeline::make_batch(size_t capacity, BatchText text) {
   auto batch = std::make_unique<Batch>();
-  recycler_->take(*batch);
+  if (text == BatchText::kForRead) {
+    recycler_->take_for_read(*batch, capacity);
+  } else {
+    recycler_->take(*batch);
+    batch->text.reserve(capacity);
+  }
   batch->recycler = recycler_;
   batch->latency = latency_;
   batch->outcomes = outcomes_;
   batch->lease = MemoryLease(&budget_, capacity);
-  batch->text.reserve(capacity);
   return batch;
 }
 

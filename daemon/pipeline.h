@@ -149,10 +149,16 @@ class Pipeline : private SourceContext {
   bool wait_for_room(size_t batch_bytes, std::chrono::milliseconds timeout) override;
   BatchPtr new_batch(size_t capacity) override;
   bool emit(BatchPtr batch) override;
+  BatchPtr try_new_read_batch(size_t bytes) override;
+  BatchPtr new_read_batch(size_t bytes) override;
   void count_lost(DropReason reason, uint64_t events) override;
+  // Takes `bytes` from the memory budget if it has them now (and the pipeline is not stopping).
+  bool try_acquire(size_t bytes);
+  // What a new batch's text holds: nothing, or `capacity` bytes for a read to overwrite.
+  enum class BatchText { kEmpty, kForRead };
   // A batch of `capacity` bytes already granted by the budget, with the pipeline's recycled
   // buffers and delivery accounting attached.
-  BatchPtr make_batch(size_t capacity);
+  BatchPtr make_batch(size_t capacity, BatchText text);
 
   // The queue a stage takes its batches from; null for stages without one (ingest, filter).
   const BatchQueue<BatchPtr>* queue_in_front_of(Stage s) const;

@@ -6,8 +6,9 @@
 namespace sluice {
 namespace {
 
-// Empties a pooled buffer but keeps what it allocated, down to the buffers inside it.
-void clear_keeping_capacity(std::string& s) { s.clear(); }
+// Empties a pooled buffer but keeps what it allocated, down to the buffers inside it. The text is
+// left as it is: take() empties it, take_for_read() reuses its length without zeroing it.
+void clear_keeping_capacity(std::string&) {}
 
 template <typename T>
 void clear_keeping_capacity(std::vector<T>& v) {
@@ -39,6 +40,20 @@ void BatchRecycler::take(Batch& batch) {
   }
   pooled_.fetch_sub(1, std::memory_order_relaxed);
   batch.buffers() = std::move(b);
+  batch.text.clear();
+}
+
+void BatchRecycler::take_for_read(Batch& batch, size_t bytes) {
+  Buffers b;
+  if (pool_.try_dequeue(b)) {
+    pooled_.fetch_sub(1, std::memory_order_relaxed);
+    batch.buffers() = std::move(b);
+  }
+  std::string& text = batch.text;
+  if (bytes > text.capacity()) {
+    text.clear();  // growing would copy the old bytes into the new allocation
+  }
+  text.resize(bytes);  // writes only the bytes past the recycled length
 }
 
 void BatchRecycler::give(Batch& batch) {

@@ -52,4 +52,21 @@ SourceContext::Wake SourceContext::wait_for_stop_or_readable(int fd,
   }
 }
 
+namespace {
+BatchPtr sized_for_read(BatchPtr batch, size_t bytes) {
+  if (batch) {
+    batch->text.resize(bytes);
+  }
+  return batch;
+}
+}  // namespace
+
+BatchPtr SourceContext::try_new_read_batch(size_t bytes) {
+  return sized_for_read(try_new_batch(bytes), bytes);
+}
+
+BatchPtr SourceContext::new_read_batch(size_t bytes) {
+  return sized_for_read(new_batch(bytes), bytes);
+}
+
 }  // namespace sluice

@@ -67,6 +67,12 @@ class SourceContext {
   // unacknowledged, so its data will be read again.
   virtual bool emit(BatchPtr batch) = 0;
 
+  // As try_new_batch() and new_batch(), for a source that reads into the batch: its text is
+  // `bytes` long already, and what those bytes hold is unspecified until the read overwrites
+  // them (a pipeline hands out a recycled buffer as it is, instead of zeroing it first).
+  virtual BatchPtr try_new_read_batch(size_t bytes);
+  virtual BatchPtr new_read_batch(size_t bytes);
+
   // Events lost before they could enter a batch (datagrams the kernel dropped for a full socket
   // buffer, a record cut off by closing its connection): counted as taken in and dropped at
   // ingest with `reason`, so the books still close.

@@ -28,12 +28,11 @@ StreamReader::StreamReader(std::unique_ptr<RecordFramer> framer,
 }
 
 BatchPtr StreamReader::new_read_batch(SourceContext& ctx, size_t bytes) {
-  BatchPtr batch = ctx.new_batch(bytes);
+  BatchPtr batch = ctx.new_read_batch(bytes);
   if (!batch) {
     return nullptr;
   }
   batch->source = name_;
-  batch->text.resize(bytes);
   // A fresh batch (none recycled yet) would otherwise grow its events by doubling, copying them.
   batch->events.reserve(last_batch_events_ + last_batch_events_ / 4);
   return batch;

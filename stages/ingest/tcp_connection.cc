@@ -57,12 +57,11 @@ size_t TcpConnection::next_batch_bytes() const {
 
 bool TcpConnection::take_batch(SourceContext& ctx) {
   const size_t bytes = next_batch_bytes();
-  batch_ = ctx.try_new_batch(bytes);
+  batch_ = ctx.try_new_read_batch(bytes);
   if (!batch_) {
     return false;
   }
   batch_->source = peer_;
-  batch_->text.resize(bytes);
   std::memcpy(batch_->text.data(), carry_.data(), carry_.size());
   read_size_ = bytes;
   used_ = carry_.size();

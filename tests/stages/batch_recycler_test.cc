@@ -1,4 +1,5 @@
-// BatchRecycler: a destroyed batch's buffers come back, empty, with their capacity.
+// BatchRecycler: a destroyed batch's buffers come back, empty, with their capacity; a reader's
+// text comes back sized for its read, without being written first.
 #include "stages/batch_recycler.h"
 
 #include <gtest/gtest.h>
@@ -70,6 +71,51 @@ TEST(BatchRecycler, TakeFromAnEmptyPoolLeavesTheBatchAlone) {
   b.text = "keep";
   recycler.take(b);
   EXPECT_EQ(b.text, "keep");
+}
+
+TEST(BatchRecycler, ReadBatchReusesTheRecycledTextAtTheLengthAsked) {
+  auto recycler = std::make_shared<BatchRecycler>(4);
+  const char* buffer = nullptr;
+  {
+    Batch b;
+    b.recycler = recycler;
+    b.text.assign(100000, 'x');
+    buffer = b.text.data();
+  }
+  Batch shorter;
+  recycler->take_for_read(shorter, 60000);
+  EXPECT_EQ(shorter.text.size(), 60000u);
+  EXPECT_EQ(shorter.text.data(), buffer);  // the same allocation, not a fresh one
+  // What a read does not overwrite is whatever the last batch left: here its bytes, not zeros.
+  EXPECT_EQ(shorter.text[59999], 'x');
+}
+
+TEST(BatchRecycler, ReadBatchLongerThanTheRecycledTextIsSizedAsAsked) {
+  auto recycler = std::make_shared<BatchRecycler>(4);
+  {
+    Batch b;
+    b.recycler = recycler;
+    b.text.assign(1000, 'x');
+  }
+  Batch longer;
+  recycler->take_for_read(longer, 1 << 20);
+  EXPECT_EQ(longer.text.size(), size_t{1} << 20);
+  Batch fresh;  // nothing pooled
+  recycler->take_for_read(fresh, 4096);
+  EXPECT_EQ(fresh.text.size(), 4096u);
+}
+
+TEST(BatchRecycler, AppendingSourceGetsAnEmptyTextAfterAReadersBatch) {
+  auto recycler = std::make_shared<BatchRecycler>(4);
+  {
+    Batch b;
+    b.recycler = recycler;
+    recycler->take_for_read(b, 5000);
+  }
+  Batch next;
+  recycler->take(next);
+  EXPECT_TRUE(next.text.empty());
+  EXPECT_GE(next.text.capacity(), 5000u);
 }
 
 }  // namespace
