@@ -6,12 +6,16 @@
 # sink or filtered out; bench/accounted.py every 10 ms). Beside it, in the same run and
 # alternating with it, the EOF run of W1 (`follow: false` over the finished file), timed from
 # sluice's launch to the same accounting or to its exit, whichever it shows first (its start-up
-# is inside its time). Prints events/s of both, the ratio follow / EOF (issue 13's goal: 1.0),
-# the writer's own MB/s, sluice's CPU seconds and peak RSS; medians of RUNS pairs. The writer
-# shares the cores: compare sluice's CPU seconds too, which the writer does not inflate.
+# is inside its time); and a third run that follows the finished file (`follow: true`, timed as
+# the EOF run), which is following without a writer competing for the same cores. Prints
+# events/s of each, the ratios to EOF (issue 13's goal: 1.0), the writer's own MB/s, sluice's CPU
+# seconds and peak RSS; medians of RUNS rounds. The writer shares the cores: compare sluice's CPU
+# seconds too, which the writer does not inflate.
 #
 # Environment: SLUICE (binary, default build-bench/sluice), EVENTS (default 5000000), RUNS (5),
-# WORKERS (parse workers, 1), OUT (bench/out).
+# WORKERS (parse workers, 1), OUT (bench/out), WRITE_DIR (where the followed file and the sinks'
+# output are written, default OUT; a tmpfs such as /dev/shm takes the disk's noise out: on this machine's ext4, writing right after
+# the last run's output was deleted makes some runs' sinks several times slower).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +24,7 @@ EVENTS=${EVENTS:-5000000}
 RUNS=${RUNS:-5}
 WORKERS=${WORKERS:-1}
 OUT=${OUT:-$ROOT/bench/out}
+WRITE_DIR=${WRITE_DIR:-$OUT}
 FILTER='status >= 500 or path =~ "^/api/v[0-9]+/orders"'
 
 . "$ROOT/bench/bench_lib.sh"
@@ -29,7 +34,7 @@ mkdir -p "$OUT"
 INPUT=$OUT/events.csv  # the same file run_e2e.sh generates
 gen_csv "$INPUT" "$EVENTS"
 BYTES=$(stat -c %s "$INPUT")
-FOLLOWED=$OUT/follow-w1.csv
+FOLLOWED=$WRITE_DIR/follow-w1.csv
 
 # write_config NAME PATH FOLLOW
 write_config() {
@@ -47,18 +52,19 @@ pipelines:
     routes: [{ to: out }]
     threads: { parse: $WORKERS }
 sinks:
-  out: { type: file, path: $OUT/$1.out, encoding: json }
+  out: { type: file, path: $WRITE_DIR/$1.out, encoding: json }
 YAML
 }
 write_config w1_eof "$INPUT" false
 write_config w1_follow "$FOLLOWED" true
+write_config w1_follow_written "$INPUT" true
 
 # run_once NAME: prints "seconds rss_kib writer_seconds cpu_seconds" (writer_seconds: 0 for the
 # EOF run; cpu_seconds: sluice's user + system time, start-up and stop included).
 # One python3 process launches sluice, writes and polls, so no process start is timed.
 run_once() {
   local name=$1
-  rm -rf "$OUT/data-$name" "$OUT/$name.out"
+  rm -rf "$OUT/data-$name" "$WRITE_DIR/$name.out"
   cat "$INPUT" >/dev/null  # page cache warm for both
   PYTHONPATH="$ROOT/bench" "$PYTHON" - "$SLUICE" "$OUT/$name.yaml" "$name" "$MPORT" "$EVENTS" \
     "$INPUT" "$FOLLOWED" "$OUT/$name.err" <<'PY'
@@ -66,6 +72,8 @@ import os, signal, subprocess, sys, time
 from accounted import wait_accounted
 sluice, config, name, mport, events, src, followed, err = sys.argv[1:9]
 mport, events, follow = int(mport), int(events), name == "w1_follow"
+# w1_follow_written follows the finished file: timed as the EOF run is, so that it shows what
+# following costs sluice by itself, without a writer on the same cores.
 writer_ns = 0
 if follow:
     open(followed, "wb").close()
@@ -97,13 +105,18 @@ PY
 }
 
 eof_s="" follow_s="" writer_s="" eof_rss="" follow_rss="" ratios="" eof_cpu="" follow_cpu=""
+written_s="" written_rss="" written_cpu="" written_ratios=""
 for _ in $(seq "$RUNS"); do
   read -r e er _ ec < <(run_once w1_eof)
   read -r f fr w fc < <(run_once w1_follow)
+  read -r p pr _ pc < <(run_once w1_follow_written)
   eof_s+=" $e" follow_s+=" $f" writer_s+=" $w" eof_rss+=" $er" follow_rss+=" $fr"
   eof_cpu+=" $ec" follow_cpu+=" $fc"
+  written_s+=" $p" written_rss+=" $pr" written_cpu+=" $pc"
   ratios+=" $(awk -v e="$e" -v f="$f" 'BEGIN {printf "%.3f", e / f}')"
+  written_ratios+=" $(awk -v e="$e" -v f="$p" 'BEGIN {printf "%.3f", e / f}')"
 done
+p=$(echo "$written_s" | median)
 e=$(echo "$eof_s" | median)
 f=$(echo "$follow_s" | median)
 w=$(echo "$writer_s" | median)
@@ -117,6 +130,11 @@ awk -v n="$EVENTS" -v b="$BYTES" -v s="$e" -v all="$eof_s" -v r="$(echo "$eof_rs
 awk -v n="$EVENTS" -v b="$BYTES" -v s="$f" -v all="$follow_s" -v r="$(echo "$follow_rss" | median)" \
   -v c="$(echo "$follow_cpu" | median)" \
   'BEGIN {printf "| W1 follow, writer appending | %.2f M | %.0f | %s | %.2f | %.0f |\n", n / s / 1e6, b / s / 1e6, all, c, r / 1024}'
+awk -v n="$EVENTS" -v b="$BYTES" -v s="$p" -v all="$written_s" -v r="$(echo "$written_rss" | median)" \
+  -v c="$(echo "$written_cpu" | median)" \
+  'BEGIN {printf "| W1 follow, file already written | %.2f M | %.0f | %s | %.2f | %.0f |\n", n / s / 1e6, b / s / 1e6, all, c, r / 1024}'
 echo
+awk -v all="$written_ratios" -v m="$(echo "$written_ratios" | median)" \
+  'BEGIN {printf "- follow (file already written) / EOF events/s ratio: median %s (each pair:%s)\n", m, all}'
 awk -v w="$w" -v b="$BYTES" -v all="$ratios" -v m="$(echo "$ratios" | median)" \
   'BEGIN {printf "- follow / EOF events/s ratio: median %s (each pair:%s); the writer alone took %.2f s (%.0f MB/s)\n", m, all, w, b / w / 1e6}'
