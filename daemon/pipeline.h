@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -110,6 +111,10 @@ class Pipeline : private SourceContext {
     if (source_ != nullptr) {
       source_->partition_lags(out);
     }
+  }
+  // The source's connections (a TCP source; nullopt for others); from any thread.
+  std::optional<SourceConnections> source_connections() const {
+    return source_ != nullptr ? source_->connections() : std::nullopt;
   }
   // The drop reasons the source may count its losses under (Source::lost_reasons); from any
   // thread.

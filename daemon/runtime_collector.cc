@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -102,6 +103,12 @@ void RuntimeCollector::collect_pipelines(std::vector<MetricFamily>& out) const {
   auto lag =
       family("sluice_kafka_consumer_lag",
              "Messages between a partition's end and the consumer's position.", MetricType::Gauge);
+  auto open_connections = family("sluice_source_open_connections",
+                                 "Connections a source is serving now (tcp).", MetricType::Gauge);
+  auto connections = family(
+      "sluice_source_connections_total",
+      "Connections a source accepted, by result: served, or refused over max_connections (tcp).",
+      MetricType::Counter);
   for (const auto& p : runtime_.pipelines()) {
     const std::string& name = p->name();
     const std::span<const DropReason> source_reasons = p->source_lost_reasons();
@@ -146,8 +153,15 @@ void RuntimeCollector::collect_pipelines(std::vector<MetricFamily>& out) const {
       add(lag, {{"partition", std::to_string(l.partition)}, {"pipeline", name}, {"topic", l.topic}},
           static_cast<double>(l.lag));
     }
+    // Connections: only for a source that has them, present from the start (at 0).
+    if (const std::optional<SourceConnections> c = p->source_connections()) {
+      add(open_connections, {{"pipeline", name}}, as_double(c->open));
+      add(connections, {{"pipeline", name}, {"result", "accepted"}}, as_double(c->accepted));
+      add(connections, {{"pipeline", name}, {"result", "refused"}}, as_double(c->refused));
+    }
   }
-  for (auto* f : {&in, &outf, &dropped, &bytes, &queue, &capacity, &blocked, &latency, &lag}) {
+  for (auto* f : {&in, &outf, &dropped, &bytes, &queue, &capacity, &blocked, &latency, &lag,
+                  &open_connections, &connections}) {
     out.push_back(std::move(*f));
   }
 }

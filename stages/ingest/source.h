@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -89,6 +90,13 @@ struct PartitionLag {
   int64_t lag;
 };
 
+// What a connection-oriented source (TCP) says of its connections, for the metrics.
+struct SourceConnections {
+  uint64_t open = 0;      // being served now
+  uint64_t accepted = 0;  // since start, the refused ones not included
+  uint64_t refused = 0;   // accepted and closed at once: over max_connections
+};
+
 class Source {
  public:
   virtual ~Source() = default;
@@ -102,6 +110,9 @@ class Source {
   // Appends the lag of each partition the source consumes (a Kafka source); nothing for the
   // others. Safe from any thread while run() goes on (a metrics scrape).
   virtual void partition_lags(std::vector<PartitionLag>& out) const { (void)out; }
+  // Its connections, for a source that has any (TCP); nullopt for the others. Safe from any
+  // thread while run() goes on.
+  virtual std::optional<SourceConnections> connections() const { return std::nullopt; }
   // The reasons this kind of source may give SourceContext::count_lost(), so that their metric
   // series exist (at 0) before the first loss: a counter that appears only when it is first
   // non-zero hides that first increase from rate() and increase(). Static storage.

@@ -49,6 +49,12 @@ constexpr std::array<DropReason, 1> kTcpLostReasons{DropReason::kIncompleteRecor
 
 std::span<const DropReason> TcpSource::lost_reasons() const { return kTcpLostReasons; }
 
+std::optional<SourceConnections> TcpSource::connections() const {
+  return SourceConnections{open_.load(std::memory_order_relaxed),
+                           accepted_.load(std::memory_order_relaxed),
+                           refused_.load(std::memory_order_relaxed)};
+}
+
 TcpSource::TcpSource(TcpSourceOptions options, TcpConnection::FramerFactory make_framer)
     : options_(std::move(options)), make_framer_(std::move(make_framer)) {}
 
@@ -133,6 +139,7 @@ void TcpSource::accept_all() {
     }
     conn->index = connections_.size();
     connections_.push_back(std::move(conn));
+    open_.store(connections_.size(), std::memory_order_relaxed);
     accepted_.fetch_add(1, std::memory_order_relaxed);
   }
 }
@@ -161,6 +168,7 @@ void TcpSource::remove(TcpConnection& conn) {
     connections_[at]->index = at;
   }
   connections_.pop_back();  // destroys `conn` (or the moved-from slot), closing its socket
+  open_.store(connections_.size(), std::memory_order_relaxed);
 }
 
 void TcpSource::sweep(Clock::time_point now, SourceContext& ctx) {
@@ -203,6 +211,7 @@ void TcpSource::finish(SourceContext& ctx) {
     }
   }
   connections_.clear();
+  open_.store(0, std::memory_order_relaxed);
   log_info("tcp source " + bound_ + ": stopped; " + std::to_string(accepted()) +
            " connections accepted, " + std::to_string(refused()) +
            " refused over max_connections, " + std::to_string(closed_idle()) + " closed idle; " +

@@ -67,6 +67,7 @@ class TcpSource : public Source {
   uint64_t dropped_records() const { return dropped_records_.load(std::memory_order_relaxed); }
   // Those dropped records, counted to the pipeline as incomplete_record.
   std::span<const DropReason> lost_reasons() const override;
+  std::optional<SourceConnections> connections() const override;
 
  private:
   void accept_all();
@@ -87,6 +88,7 @@ class TcpSource : public Source {
   std::vector<std::unique_ptr<TcpConnection>> connections_;
   bool warned_full_ = false;
   std::optional<std::chrono::steady_clock::time_point> accept_paused_until_;  // out of fds
+  std::atomic<uint64_t> open_{0};  // connections_.size(), for other threads
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> closed_idle_{0};

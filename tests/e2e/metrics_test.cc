@@ -340,6 +340,23 @@ Scrape scrape_and_check(int port, const TempDir& dir) {
   return parse_scrape(r.body);
 }
 
+// Writes DIR/c.yaml, a metrics endpoint on `port` followed by `config` (pipelines and sinks),
+// starts `sluice run` on it and waits until /ready says 200. The pid, or -1 (the test has
+// failed then, with sluice's stderr).
+pid_t start_with_metrics(const TempDir& dir, int port, const std::string& config) {
+  write_file(dir.file("c.yaml"),
+             "metrics: { listen: 127.0.0.1:" + std::to_string(port) + " }\n" + config);
+  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+  EXPECT_GT(pid, 0);
+  if (pid > 0 && !wait_until([&] { return http_get(port, "/ready", 1000).status == 200; }, 200)) {
+    ADD_FAILURE() << "never ready: " << read_file(dir.file("sluice.err"));
+    kill(pid, SIGKILL);
+    wait_exit(pid, 600);
+    return -1;
+  }
+  return pid;
+}
+
 // The tcp source's losses are events under SPEC names: a record cut off when sluice closes an
 // idle connection is sluice_events_dropped_total{stage="ingest",reason="incomplete_record"}
 // (present at 0 from the start), one torn by the peer's close is a parse error; both are in
@@ -348,17 +365,13 @@ TEST(MetricsEndpoint, TcpSourceCountsRecordsCutOffWithTheirConnections) {
   TempDir dir;
   const int port = free_port();
   const int tcp_port = free_port();
-  write_file(dir.file("c.yaml"),
-             "metrics: { listen: 127.0.0.1:" + std::to_string(port) +
-                 " }\npipelines:\n  net:\n    source: { type: tcp, listen: \"127.0.0.1:" +
-                 std::to_string(tcp_port) + "\", idle_timeout: 300ms }\n" +
-                 "    parse: { format: none }\n    routes: [{ to: out }]\n" +
-                 "sinks:\n  out: { type: file, path: " + dir.file("out.log") +
-                 ", encoding: raw }\n");
-  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+  const pid_t pid = start_with_metrics(
+      dir, port,
+      "pipelines:\n  net:\n    source: { type: tcp, listen: \"127.0.0.1:" +
+          std::to_string(tcp_port) + "\", idle_timeout: 300ms }\n" +
+          "    parse: { format: none }\n    routes: [{ to: out }]\n" +
+          "sinks:\n  out: { type: file, path: " + dir.file("out.log") + ", encoding: raw }\n");
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_until([&] { return http_get(port, "/ready", 1000).status == 200; }, 200))
-      << read_file(dir.file("sluice.err"));
   const std::map<std::string, std::string> cut{
       {"pipeline", "net"}, {"stage", "ingest"}, {"reason", "incomplete_record"}};
   const std::map<std::string, std::string> torn{
@@ -398,6 +411,64 @@ TEST(MetricsEndpoint, TcpSourceCountsRecordsCutOffWithTheirConnections) {
   EXPECT_EQ(read_file(dir.file("out.log")), "complete\n");
 }
 
+// A tcp source's connections are served from the start: the ones open now as a gauge, and
+// those accepted and those refused over max_connections as counters; the gauge falls as peers
+// leave. A pipeline without connections has no such series.
+TEST(MetricsEndpoint, TcpSourceServesItsOpenAcceptedAndRefusedConnections) {
+  TempDir dir;
+  const int port = free_port();
+  const int tcp_port = free_port();
+  const pid_t pid =
+      start_with_metrics(dir, port,
+                         "pipelines:\n  net:\n    source: { type: tcp, listen: \"127.0.0.1:" +
+                             std::to_string(tcp_port) + "\", max_connections: 2 }\n" +
+                             "    parse: { format: none }\n    routes: [{ to: out }]\n" +
+                             "  gen:\n    source: { type: generate, count: 1 }\n" +
+                             "    parse: { format: none }\n    routes: [{ to: out }]\n" +
+                             "sinks:\n  out: { type: \"null\" }\n");
+  ASSERT_GT(pid, 0);
+  const std::map<std::string, std::string> net{{"pipeline", "net"}};
+  const std::map<std::string, std::string> accepted{{"pipeline", "net"}, {"result", "accepted"}};
+  const std::map<std::string, std::string> refused{{"pipeline", "net"}, {"result", "refused"}};
+  Scrape s = scrape_and_check(port, dir);
+  EXPECT_EQ(s.types["sluice_source_open_connections"], "gauge");
+  EXPECT_EQ(s.types["sluice_source_connections_total"], "counter");
+  EXPECT_EQ(s.value("sluice_source_open_connections", net), 0) << "present from the start";
+  EXPECT_EQ(s.value("sluice_source_connections_total", accepted), 0);
+  EXPECT_EQ(s.value("sluice_source_connections_total", refused), 0);
+  EXPECT_EQ(s.value("sluice_source_open_connections", {{"pipeline", "gen"}}), -1);
+
+  const int first = connect_and_send(tcp_port, "first\n");
+  const int second = connect_and_send(tcp_port, "second\n");
+  ASSERT_GE(first, 0);
+  ASSERT_GE(second, 0);
+  ASSERT_TRUE(wait_until([&] {
+    s = scrape(port);
+    return s.value("sluice_source_open_connections", net) == 2;
+  })) << read_file(dir.file("sluice.err"));
+  EXPECT_EQ(s.value("sluice_source_connections_total", accepted), 2);
+  // Over max_connections: accepted by the kernel, closed by sluice at once, counted.
+  const int third = connect_and_send(tcp_port, "third\n");
+  ASSERT_GE(third, 0);
+  ASSERT_TRUE(wait_until([&] {
+    s = scrape(port);
+    return s.value("sluice_source_connections_total", refused) == 1;
+  })) << read_file(dir.file("sluice.err"));
+  EXPECT_EQ(s.value("sluice_source_open_connections", net), 2);
+  EXPECT_EQ(s.value("sluice_source_connections_total", accepted), 2);
+  close(first);
+  ASSERT_TRUE(wait_until([&] {
+    s = scrape_and_check(port, dir);
+    return s.value("sluice_source_open_connections", net) == 1;
+  })) << read_file(dir.file("sluice.err"));
+  EXPECT_EQ(s.value("sluice_source_connections_total", accepted), 2) << "a counter never falls";
+  close(second);
+  close(third);
+  ASSERT_TRUE(wait_for_sigterm_blocked(pid));
+  kill(pid, SIGTERM);
+  ASSERT_EQ(wait_exit(pid, 600), 0) << read_file(dir.file("sluice.err"));
+}
+
 // Datagrams the kernel drops for a full socket buffer are served while the daemon runs, as
 // sluice_events_dropped_total{stage="ingest",reason="udp_overflow"}, a series present at 0
 // from the start (a counter that first appears at N hides its first increase from rate()).
@@ -405,20 +476,17 @@ TEST(MetricsEndpoint, UdpOverflowIsServedFromTheStartAndWhileItHappens) {
   TempDir dir;
   const int port = free_port();
   const int udp_port = free_udp_port();
-  write_file(dir.file("c.yaml"),
-             "metrics: { listen: 127.0.0.1:" + std::to_string(port) +
-                 " }\npipelines:\n  u:\n    source: { type: udp, listen: \"127.0.0.1:" +
-                 std::to_string(udp_port) + "\", receive_buffer: 4KiB }\n" +
-                 "    parse: { format: none }\n    queue: { max_bytes: 2MiB }\n" +
-                 "    threads: { parse: 1 }\n    routes: [{ to: out }]\n" +
-                 "sinks:\n  out: { type: \"null\" }\n");
   // The parse worker holds its first batch: the source stops reading and the socket overflows.
   ::setenv("SLUICE_TEST_STALL_STAGE", "parse", 1);
-  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+  const pid_t pid = start_with_metrics(
+      dir, port,
+      "pipelines:\n  u:\n    source: { type: udp, listen: \"127.0.0.1:" + std::to_string(udp_port) +
+          "\", receive_buffer: 4KiB }\n" +
+          "    parse: { format: none }\n    queue: { max_bytes: 2MiB }\n" +
+          "    threads: { parse: 1 }\n    routes: [{ to: out }]\n" +
+          "sinks:\n  out: { type: \"null\" }\n");
   ::unsetenv("SLUICE_TEST_STALL_STAGE");
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_until([&] { return http_get(port, "/ready", 1000).status == 200; }, 200))
-      << read_file(dir.file("sluice.err"));
   const std::map<std::string, std::string> overflow{
       {"pipeline", "u"}, {"stage", "ingest"}, {"reason", "udp_overflow"}};
   Scrape s = scrape_and_check(port, dir);
