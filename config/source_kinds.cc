@@ -32,7 +32,7 @@ StreamReaderOptions reader_options(const SourceConfig& config) {
 
 // file ---------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 4> kFileSourceKeys{"paths", "read_from", "follow",
+constexpr std::array<std::string_view, 5> kFileSourceKeys{"paths", "exclude", "read_from", "follow",
                                                           "poll_interval"};
 constexpr std::array<std::string_view, 2> kReadFrom{"beginning", "end"};
 
@@ -41,6 +41,11 @@ void load_file(YamlReader& reader, MapView& map, SourceConfig& out) {
   if (auto* n = map.require("paths")) {
     if (auto v = reader.string_list(*n, map.path_of("paths"), true, false)) {
       options.paths = std::move(*v);
+    }
+  }
+  if (auto* n = map.get("exclude")) {
+    if (auto v = reader.string_list(*n, map.path_of("exclude"), true, true)) {
+      options.exclude = std::move(*v);
     }
   }
   if (auto* n = map.get("read_from")) {

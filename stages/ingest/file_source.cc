@@ -1,6 +1,7 @@
 #include "stages/ingest/file_source.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -26,6 +27,19 @@ size_t default_max_open_files() {
     return 1024;
   }
   return std::clamp<size_t>(static_cast<size_t>(limit.rlim_cur) / 4, 8, 1024);
+}
+
+// Whether one of the `exclude` patterns matches `path`: a pattern with a '/' the whole path (a
+// '*' does not cross a '/'), one without only the file's name, so "*.gz" excludes archives in
+// every directory the globs reach.
+bool excluded(const std::string& path, const std::vector<std::string>& exclude) {
+  const size_t slash = path.rfind('/');
+  const char* name = path.c_str() + (slash == std::string::npos ? 0 : slash + 1);
+  return std::any_of(exclude.begin(), exclude.end(), [&](const std::string& pattern) {
+    const bool whole_path = pattern.find('/') != std::string::npos;
+    return ::fnmatch(pattern.c_str(), whole_path ? path.c_str() : name,
+                     whole_path ? FNM_PATHNAME : 0) == 0;
+  });
 }
 
 bool same_inode(const FileIdentity& a, const struct stat& st) {
@@ -263,6 +277,11 @@ void FileSource::discover(bool first_scan, bool rescan) {
     ::globfree(&g);
     std::sort(matches.begin(), matches.end());
     for (const std::string& path : matches) {
+      // Not seen, as if no glob named it: a followed file renamed to an excluded name is finished
+      // like one renamed out of the globs.
+      if (excluded(path, options_.exclude)) {
+        continue;
+      }
       struct stat st {};
       if (::stat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) {
         continue;

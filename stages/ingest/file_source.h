@@ -49,6 +49,11 @@ namespace sluice {
 
 struct FileSourceOptions {
   std::vector<std::string> paths;  // glob patterns
+  // Glob patterns of paths not to read although `paths` match them (rotated copies, archives):
+  // one with a '/' is matched against the whole path, one without against the file's name. A
+  // followed file renamed to an excluded name is still read to its end, as one renamed out of
+  // the globs is.
+  std::vector<std::string> exclude;
   // Files present at start are read from their end; only on a first run (no checkpoint file yet):
   // later, a file without a checkpoint appeared since and is read whole.
   bool read_from_end = false;

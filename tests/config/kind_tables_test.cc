@@ -89,6 +89,20 @@ TEST(SourceKinds, FileOptionsAreTheFileSourcesOwn) {
   EXPECT_FALSE(options.follow);
 }
 
+TEST(SourceKinds, FileExcludeIsAListOfGlobsOrOneGlob) {
+  LoadedConfig loaded = load_kinds(
+      with_source("{ type: file, paths: [\"/var/log/app/*\"], exclude: [\"*.gz\", \"*.[0-9]\"] }"));
+  ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "");
+  EXPECT_EQ(source_options<FileSourceOptions>(loaded.config.pipelines[0].source).exclude,
+            (std::vector<std::string>{"*.gz", "*.[0-9]"}));
+  loaded = load_kinds(with_source("{ type: file, paths: [a.log], exclude: \"*.gz\" }"));
+  ASSERT_EQ(format_problems(loaded.problems, "f.yaml"), "");
+  EXPECT_EQ(source_options<FileSourceOptions>(loaded.config.pipelines[0].source).exclude,
+            (std::vector<std::string>{"*.gz"}));
+  EXPECT_NE(kind_problems(with_source("{ type: file, paths: [a.log], exclude: { a: 1 } }")), "");
+  EXPECT_NE(kind_problems(with_source("{ type: stdin, exclude: [a] }")), "");
+}
+
 TEST(SourceKinds, FilePollIntervalIsADurationWithADefault) {
   LoadedConfig loaded =
       load_kinds(with_source("{ type: file, paths: [a.log], poll_interval: 1.5s }"));

@@ -75,11 +75,13 @@ pid_t start_following(const TempDir& dir, const std::string& name, const std::st
                       int lines);
 pid_t start_on_app_log(const TempDir& dir, int lines);
 
-// A followed file -> file pipeline over `glob` with its checkpoints in dir/data.
-std::string config(const TempDir& dir, const std::string& glob) {
+// A followed file -> file pipeline over `glob` with its checkpoints in dir/data; `source_keys`
+// ("key: value, ") are added to its source.
+std::string config(const TempDir& dir, const std::string& glob,
+                   const std::string& source_keys = "") {
   return "data_dir: " + dir.file("data") +
-         "\npipelines:\n  p:\n    source: { type: file, paths: [" + glob +
-         "], follow: true }\n    parse: { format: none }\n    routes: [ { to: out } ]\n" +
+         "\npipelines:\n  p:\n    source: { type: file, paths: [" + glob + "], " + source_keys +
+         "follow: true }\n    parse: { format: none }\n    routes: [ { to: out } ]\n" +
          "sinks:\n  out: { type: file, path: " + dir.file("out.log") + ", encoding: raw }\n";
 }
 
@@ -97,10 +99,9 @@ pid_t start_on_app_log(const TempDir& dir, int lines) {
   return start_following(dir, "app.log", "app.log", lines);
 }
 
-// A last run over dir/c.yaml that reads what is left until every line 1..total is out, then a
-// clean stop; returns the output's tally, checked for loss and for torn or foreign lines.
-Tally last_run_reads_the_rest(const TempDir& dir, int total) {
-  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+// Waits until every line 1..total is in dir/out.log, then stops `pid` cleanly; returns the
+// output's tally, checked for loss.
+Tally stop_once_all_out(const TempDir& dir, pid_t pid, int total) {
   EXPECT_TRUE(wait_until([&] { return tally(dir.file("out.log"), total).missing() == 0; }))
       << tally(dir.file("out.log"), total).missing() << " missing\n"
       << read_file(dir.file("sluice.err"));
@@ -111,6 +112,14 @@ Tally last_run_reads_the_rest(const TempDir& dir, int total) {
   EXPECT_EQ(wait_exit(pid, 600), 0) << read_file(dir.file("sluice.err"));
   Tally t = tally(dir.file("out.log"), total);
   EXPECT_EQ(t.missing(), 0u);
+  return t;
+}
+
+// A last run over dir/c.yaml that reads what is left until every line 1..total is out, then a
+// clean stop; returns the output's tally, checked for loss and for torn or foreign lines.
+Tally last_run_reads_the_rest(const TempDir& dir, int total) {
+  Tally t =
+      stop_once_all_out(dir, spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path()), total);
   EXPECT_EQ(t.extra, 0u) << "a torn or foreign line was delivered";
   return t;
 }
@@ -245,6 +254,27 @@ TEST(FileCheckpointTest, CopytruncateFollowedAtOnceByMoreBytesIsReadFromItsStart
   Tally t = tally(dir.file("out.log"), next - 1);
   EXPECT_EQ(t.duplicates(), 0u);
   EXPECT_EQ(t.extra, 0u) << "a torn line was delivered";
+}
+
+TEST(FileCheckpointTest, ExcludedCopiesAndArchivesUnderTheGlobAreNotReadAgain) {
+  // A glob that also matches what rotation leaves (app.log*): logrotate's copytruncate copies
+  // app.log to app.log.1 (a new inode, which would be read as a new file: every line again) and
+  // compresses older copies to .gz (binary lines). `exclude` keeps both out.
+  TempDir dir;
+  const std::string log = dir.file("app.log");
+  write_file(log, decimal_lines(1, 1000));
+  write_file(dir.file("c.yaml"),
+             config(dir, dir.file("app.log*"), "exclude: [\"*.[0-9]\", \"*.gz\"], "));
+  pid_t pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
+  ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), 1000).missing() == 0; }))
+      << read_file(dir.file("sluice.err"));
+  std::filesystem::copy_file(log, dir.file("app.log.1"));
+  write_file(dir.file("app.log.2.gz"), std::string("\x1f\x8b\x08\x00garbage\nmore\n", 20));
+  write_file(log, decimal_lines(1001, 2000));  // the truncate, then the writer goes on
+  Tally t = stop_once_all_out(dir, pid, 2000);
+  EXPECT_EQ(t.lines, 2000u) << "the copy was read again";
+  EXPECT_EQ(t.duplicates(), 0u);
+  EXPECT_EQ(t.extra, 0u) << "a line of the archive was delivered";
 }
 
 TEST(FileCheckpointTest, ResumedCsvFileKeepsItsHeaderAndLineNumbers) {
@@ -453,13 +483,7 @@ TEST(FileCheckpointTest, KillNineWhileSkippingAnOverlongRecordResumesAfterIt) {
   append_file(log, "the end of the long record\n" + decimal_lines(1001, 2000));
   pid = spawn_sluice({"run", "-c", dir.file("c.yaml")}, dir.path());
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), 2000).missing() == 0; }))
-      << tally(dir.file("out.log"), 2000).missing() << " missing\n"
-      << read_file(dir.file("sluice.err"));
-  ASSERT_TRUE(wait_for_sigterm_blocked(pid));
-  kill(pid, SIGTERM);
-  ASSERT_EQ(wait_exit(pid, 600), 0) << read_file(dir.file("sluice.err"));
-  Tally t = tally(dir.file("out.log"), 2000);
+  Tally t = stop_once_all_out(dir, pid, 2000);
   EXPECT_EQ(t.extra, 0u) << "the rest of the over-long record was delivered as an event";
   EXPECT_EQ(t.duplicates(), 0u);
   EXPECT_EQ(t.lines, 2000u);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -138,6 +139,56 @@ TEST_F(FileSourceTest, GlobRescanPicksUpAFileCreatedLater) {
   EXPECT_EQ(ctx.texts_of(path("a.log")), (Texts{"a1"}));
   EXPECT_EQ(ctx.texts_of(path("b.log")), (Texts{"b1", "b2"}));
   EXPECT_TRUE(ctx.texts_of(path("b.txt")).empty());
+}
+
+TEST_F(FileSourceTest, ExcludedPathsAreNotReadByNameOrByWholePath) {
+  options_.paths = {path("*")};
+  // Without a '/': the file's name, in any directory; with one: the whole path.
+  options_.exclude = {"*.gz", "*.[0-9]", path("skip-*")};
+  write("a.log", "a1\n");
+  write("a.log.1", "copy\n");
+  write("old.gz", "archive\n");
+  write("skip-me.log", "skipped\n");
+  FakeSourceContext ctx;
+  ctx.on_round = [&](int round) {
+    if (round == 1) {
+      write("b.log", "b1\n");
+      write("b.log.2", "copy\n");  // appearing later changes nothing
+    } else {
+      ctx.stop = true;
+    }
+  };
+  FileSource source = make_source();
+  ASSERT_TRUE(source.run(ctx).ok());
+  EXPECT_EQ(ctx.texts_of(path("a.log")), (Texts{"a1"}));
+  EXPECT_EQ(ctx.texts_of(path("b.log")), (Texts{"b1"}));
+  EXPECT_EQ(ctx.records.size(), 2u);
+}
+
+TEST_F(FileSourceTest, FollowedFileRenamedToAnExcludedNameIsReadToItsEnd) {
+  // logrotate's rename: app.log becomes app.log.1, which `exclude` names; its writer still adds
+  // a line to it before reopening. The old file is finished, as one renamed out of the globs is,
+  // and the new app.log is read from its start.
+  options_.paths = {path("*")};
+  options_.exclude = {"*.1"};
+  write("app.log", "1\n");
+  FakeSourceContext ctx;
+  ctx.on_round = [&](int round) {
+    if (round == 1) {
+      std::filesystem::rename(path("app.log"), path("app.log.1"));
+      append("app.log.1", "2\n");
+      write("app.log", "3\n");
+    } else if (round == 5) {
+      ctx.stop = true;
+    }
+  };
+  FileSource source = make_source();
+  ASSERT_TRUE(source.run(ctx).ok());
+  Texts got = ctx.texts_of(path("app.log"));  // both streams were named app.log when found
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (Texts{"1", "2", "3"}));
+  EXPECT_TRUE(ctx.texts_of(path("app.log.1")).empty());
+  EXPECT_EQ(source.open_files(), 1u) << "the rotated file was released";
 }
 
 TEST_F(FileSourceTest, RemovedFollowedFileIsNoErrorAndTheOthersGoOn) {
