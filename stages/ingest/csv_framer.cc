@@ -25,6 +25,7 @@ CsvFramer::CsvFramer(const ParseOptions& options, const Schema& schema)
 
 void CsvFramer::reset() {
   line_ = 0;
+  kept_ = ScanState{};
   if (options_.header) {
     layout_ = nullptr;
   }
@@ -81,12 +82,16 @@ void CsvFramer::take_record(Batch& batch, size_t from, size_t to, uint64_t quote
 }
 
 size_t CsvFramer::frame(Batch& batch, size_t begin, size_t end, bool at_eof) {
+  return frame_resuming(batch, begin, begin, end, at_eof);
+}
+
+size_t CsvFramer::frame_resuming(Batch& batch, size_t begin, size_t scanned, size_t end,
+                                 bool at_eof) {
   // Python csv's states, visited only at quotes and line breaks (the set bits of the chunk's
   // masks): a quote opens a quoted field only at the start of a field; inside one, `""` is a
   // quote, and anything after the closing quote is plain text up to the next delimiter. Whether
   // a quote inside a quoted field closes it or starts a `""` is known only at the next byte,
   // which may be in the next block or chunk, so that quote is kept pending until then.
-  enum class Quoting { kOutside, kInside, kPendingClose };
   const char* p = batch.text.data();
   const char delimiter = options_.delimiter;
   const char quote = options_.quote;
@@ -94,9 +99,19 @@ size_t CsvFramer::frame(Batch& batch, size_t begin, size_t end, bool at_eof) {
   size_t pending_quote = 0;  // kPendingClose: where that quote is
   size_t start = begin;      // the current record's first byte
   uint64_t quoted_newlines = 0;
+  size_t from = begin;
+  // The state is kept only for the record the last call left, and only a whole one: a record
+  // that starts with a quote needs its start, so the kept state is relative to it.
+  if (scanned > begin && kept_.length == scanned - begin && scanned <= end) {
+    quoting = kept_.quoting;
+    pending_quote = begin + kept_.pending_quote;
+    quoted_newlines = kept_.quoted_newlines;
+    from = scanned;
+  }
+  kept_ = ScanState{};
   uint64_t newlines[kMaskChunkBlocks];
   uint64_t quotes[kMaskChunkBlocks];
-  for (size_t chunk = begin; chunk < end; chunk += kMaskChunkBytes) {
+  for (size_t chunk = from; chunk < end; chunk += kMaskChunkBytes) {
     const size_t n = std::min(kMaskChunkBytes, end - chunk);
     match_bytes(p + chunk, n, '\n', quote, newlines, quotes);
     for (size_t block = 0; block * kMaskBlockBytes < n; ++block) {
@@ -145,6 +160,10 @@ size_t CsvFramer::frame(Batch& batch, size_t begin, size_t end, bool at_eof) {
       take_record(batch, start, end, quoted_newlines);
     }
     start = end;
+  }
+  if (start < end) {
+    kept_ = ScanState{end - start, quoting, pending_quote - std::min(pending_quote, start),
+                      quoted_newlines};
   }
   if (layout_ != nullptr) {
     batch.layout = layout_;

@@ -418,6 +418,17 @@ std::vector<Record> reference_frame(std::string_view input) {
   return out;
 }
 
+// Frames `input` the way a stream reader fills one batch: `chunk` more bytes at a time, each call
+// starting where the previous one stopped, then the rest at the end of the stream.
+std::vector<Record> frame_csv_in_chunks(const ParseOptions& options, const Schema& schema,
+                                        std::string_view input, size_t chunk,
+                                        ChunkScan scan = ChunkScan::kFromRecordStart) {
+  CsvFramer framer(options, schema);
+  Batch batch;
+  frame_in_chunks(framer, batch, input, chunk, scan);
+  return records(batch);
+}
+
 TEST_F(CsvFramerTest, RandomInputsMatchReferenceAtEverySplit) {
   std::mt19937 rng(777);
   const char alphabet[] = {'a', ',', ',', '"', '"', '"', '\n', '\n', '\r'};
@@ -435,20 +446,48 @@ TEST_F(CsvFramerTest, RandomInputsMatchReferenceAtEverySplit) {
       ASSERT_EQ(frame_in_two(options_, schema_, input, split, first, second), expected)
           << input << " split at " << split;
     }
+    for (size_t chunk : {1, 2, 3, 5}) {
+      ASSERT_EQ(frame_csv_in_chunks(options_, schema_, input, chunk, ChunkScan::kResuming),
+                expected)
+          << input << " in chunks of " << chunk << ", each scan resumed";
+    }
   }
 }
 
 // The framer scans 64-byte blocks: the tests below put quotes, `""` pairs and line breaks on
 // both sides of block boundaries, and start framing at offsets that are not block-aligned.
 
-// Frames `input` the way a stream reader fills one batch: `chunk` more bytes at a time, each call
-// starting where the previous one stopped, then the rest at the end of the stream.
-std::vector<Record> frame_csv_in_chunks(const ParseOptions& options, const Schema& schema,
-                                        std::string_view input, size_t chunk) {
-  CsvFramer framer(options, schema);
-  Batch batch;
-  frame_in_chunks(framer, batch, input, chunk);
-  return records(batch);
+TEST_F(CsvFramerTest, ResumingAScanGoesOnFromTheQuotingItKept) {
+  // A long quoted field with a line break in it arrives in pieces; each call resumes where the
+  // last one stopped looking. To show that the kept state is used rather than the bytes scanned
+  // again, the opening quote is overwritten after it was scanned: scanning again from the
+  // record's start would end the record at the quoted line break.
+  const std::string text =
+      "\"" + std::string(100, 'a') + "\n" + std::string(200, 'b') + "\",c\nd,e\n";
+  CsvFramer framer(options_, schema_);
+  batch_.text = text;
+  size_t begin = 0;
+  size_t scanned = 0;
+  for (size_t end : {64u, 65u, 150u}) {
+    begin = framer.frame_resuming(batch_, begin, scanned, end, false);
+    EXPECT_EQ(begin, 0u) << "no record ends before " << end;
+    scanned = end;
+  }
+  batch_.text[0] = 'x';
+  begin = framer.frame_resuming(batch_, begin, scanned, text.size(), true);
+  EXPECT_EQ(begin, text.size());
+  const std::string first = "x" + text.substr(1, 304);  // up to the line break after c
+  EXPECT_EQ(records(batch_), (std::vector<Record>{ok(first, 1), ok("d,e", 3)}));
+}
+
+TEST_F(CsvFramerTest, ResumingWithAnotherRecordThanTheOneKeptScansFromItsStart) {
+  CsvFramer framer(options_, schema_);
+  batch_.text = "\"a\nb\",c\n";
+  EXPECT_EQ(framer.frame_resuming(batch_, 0, 0, 4, false), 0u);  // kept: 4 bytes, inside quotes
+  // The caller offers 3 scanned bytes, not 4: not the record kept, so it is scanned whole.
+  batch_.text = "a,b\nc,d\n";
+  EXPECT_EQ(framer.frame_resuming(batch_, 0, 3, batch_.text.size(), false), batch_.text.size());
+  EXPECT_EQ(records(batch_), (std::vector<Record>{ok("a,b", 1), ok("c,d", 2)}));
 }
 
 // Checks `input` against the reference framer whole, split in two at every byte, and in chunks.
@@ -464,6 +503,8 @@ void expect_like_reference(const ParseOptions& options, const Schema& schema,
   for (size_t chunk : {1, 7, 63, 64, 65}) {
     ASSERT_EQ(frame_csv_in_chunks(options, schema, input, chunk), expected)
         << input << " in chunks of " << chunk;
+    ASSERT_EQ(frame_csv_in_chunks(options, schema, input, chunk, ChunkScan::kResuming), expected)
+        << input << " in chunks of " << chunk << ", each scan resumed";
   }
 }
 
