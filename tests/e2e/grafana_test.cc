@@ -52,7 +52,7 @@ TEST(Grafana, AlertRulesPassPromtoolCheckAndTheirUnitTests) {
   TempDir dir;
   RunResult check = run_program({"promtool", "check", "rules", alerts_path()}, dir);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
-  EXPECT_NE(check.out.find("SUCCESS: 7 rules found"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("SUCCESS: 8 rules found"), std::string::npos) << check.out;
   RunResult test = run_program(
       {"promtool", "test", "rules", source_dir() + "/tests/grafana/alerts_test.yaml"}, dir);
   EXPECT_EQ(test.exit_code, 0) << test.out << test.err;
@@ -165,7 +165,7 @@ TEST(PrometheusScrape, EveryDashboardQueryAndAlertRuleEvaluates) {
       },
       400))
       << prometheus.log();
-  EXPECT_EQ(healths.size(), 7u);
+  EXPECT_EQ(healths.size(), 8u);
   for (const std::string& h : healths) {
     EXPECT_NE(h.find(": ok"), std::string::npos) << h;
   }
