@@ -269,7 +269,8 @@ TEST(FileCheckpointTest, ExcludedCopiesAndArchivesUnderTheGlobAreNotReadAgain) {
   ASSERT_TRUE(wait_until([&] { return tally(dir.file("out.log"), 1000).missing() == 0; }))
       << read_file(dir.file("sluice.err"));
   std::filesystem::copy_file(log, dir.file("app.log.1"));
-  write_file(dir.file("app.log.2.gz"), std::string("\x1f\x8b\x08\x00garbage\nmore\n", 20));
+  const char archive[] = "\x1f\x8b\x08\x00garbage\nmore\n";  // a gzip header, then lines
+  write_file(dir.file("app.log.2.gz"), std::string(archive, sizeof(archive) - 1));
   write_file(log, decimal_lines(1001, 2000));  // the truncate, then the writer goes on
   Tally t = stop_once_all_out(dir, pid, 2000);
   EXPECT_EQ(t.lines, 2000u) << "the copy was read again";
