@@ -1,7 +1,10 @@
 // Fuzz target: CSV framing and parsing. The input is cut into up to three chunks at offsets the
 // fuzzer chooses and fed to one CsvFramer the way StreamReader feeds it (incomplete records carry
-// over, sometimes into a new batch); the result must equal framing and parsing the whole input
-// at once, and every parsed record must equal split_csv_record's reading of it.
+// over, sometimes into a new batch), and again the way a TCP connection feeds it (each call
+// resumes the scan where the last one stopped, frame_resuming); each result must equal framing
+// and parsing the whole input at once, and every parsed record must equal split_csv_record's
+// reading of it.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -103,9 +106,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     finish(p, *batch, schema, options, whole);
   }
 
-  // In chunks, carrying incomplete records over as StreamReader does.
-  std::vector<EventImage> chunked;
-  {
+  // In chunks, carrying incomplete records over as StreamReader does (resume: false), or as a
+  // TCP connection does, each scan resumed where the last one stopped (resume: true).
+  for (const bool resume : {false, true}) {
+    std::vector<EventImage> chunked;
     Pipeline p = make(options, schema);
     size_t a = input.empty() ? 0 : cut1 % (input.size() + 1);
     size_t b = input.empty() ? 0 : cut2 % (input.size() + 1);
@@ -115,10 +119,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t bounds[] = {0, a, b, input.size()};
     auto batch = std::make_unique<Batch>();
     size_t framed = 0;
+    size_t scanned = 0;  // with resume: the bytes the framer has looked at
     for (int k = 0; k < 3; ++k) {
       batch->text.append(input.substr(bounds[k], bounds[k + 1] - bounds[k]));
       const size_t used = batch->text.size();
-      framed = p.framer->frame(*batch, framed, used, false);
+      framed =
+          resume ? p.framer->frame_resuming(*batch, framed, std::max(scanned, framed), used, false)
+                 : p.framer->frame(*batch, framed, used, false);
+      scanned = used;
       FUZZ_CHECK(framed <= used);
       FUZZ_CHECK(batch->text.size() == used);  // nothing is appended before the end
       if ((emit_mask >> k) & 1) {
@@ -128,14 +136,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         batch->text.resize(framed);
         finish(p, *batch, schema, options, chunked);
         batch = std::move(next);
+        scanned -= framed;
         framed = 0;
       }
     }
     const size_t used = batch->text.size();
-    FUZZ_CHECK(p.framer->frame(*batch, framed, used, true) == used);
+    const size_t end =
+        resume ? p.framer->frame_resuming(*batch, framed, std::max(scanned, framed), used, true)
+               : p.framer->frame(*batch, framed, used, true);
+    FUZZ_CHECK(end == used);
     finish(p, *batch, schema, options, chunked);
+    FUZZ_CHECK(whole == chunked);
   }
-
-  FUZZ_CHECK(whole == chunked);
   return 0;
 }
