@@ -152,6 +152,8 @@ struct PipelineView {
   std::map<std::string, StageView, OrderedBy<4>> stages{OrderedBy<4>{&kStageOrder}};
   std::map<std::string, double, OrderedBy<3>> drops{OrderedBy<3>{&kReasonOrder}};
   std::map<std::string, LagView> lag;
+  std::optional<double> open_connections;  // a tcp source's
+  double refused_connections = 0;          // per second, over max_connections
 };
 
 struct SinkView {
@@ -208,6 +210,10 @@ View build_view(const std::vector<PrometheusSample>& before,
       LagView& lag = view.pipelines[pipeline].lag[std::string(s.label("topic"))];
       lag.lag += s.value;
       ++lag.partitions;
+    } else if (name == "sluice_source_open_connections") {
+      view.pipelines[pipeline].open_connections = s.value;
+    } else if (name == "sluice_source_connections_total" && s.label("result") == "refused") {
+      view.pipelines[pipeline].refused_connections = rate(s);
     } else if (name == "sluice_sink_events_total") {
       view.sinks[std::string(s.label("sink"))].events = rate(s);
     } else if (name == "sluice_sink_errors_total") {
@@ -259,6 +265,12 @@ std::string render_pipeline(const std::string& name, const PipelineView& p) {
                       (lag.partitions == 1 ? " partition)" : " partitions)"));
     }
     out += wrapped("  kafka lag   ", items);
+  }
+  if (p.open_connections) {
+    out += fit("  connections " + count_text(*p.open_connections) + " open, " +
+                   count_text(p.refused_connections) + "/s refused over max_connections",
+               kTopFrameWidth) +
+           "\n";
   }
   return out;
 }

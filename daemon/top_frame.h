@@ -1,7 +1,8 @@
 // One frame of `sluice top`: from two consecutive scrapes of a daemon's /metrics (SPEC §4 names)
 // and the seconds between them, the plain text view (at most 80 columns): per pipeline the
-// events/s in and out of each stage, queue fill, backpressure share, drops by reason and Kafka
-// lag; memory against the limit; per sink events/s and errors. A pure function: any thread.
+// events/s in and out of each stage, queue fill, backpressure share, drops by reason, Kafka lag
+// and a tcp source's connections; memory against the limit; per sink events/s and errors. A pure
+// function: any thread.
 #pragma once
 
 #include <string>

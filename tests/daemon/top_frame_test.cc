@@ -101,6 +101,25 @@ TEST_F(TopFrame, KafkaLagSummedPerTopicOnlyWhereThereIsAny) {
   EXPECT_EQ(frame_.find("kafka lag"), frame_.rfind("kafka lag")) << "only pipeline orders has lag";
 }
 
+TEST(TopFrameEdges, TcpConnectionsOpenAndRefusedPerSecondOnlyForATcpSource) {
+  const std::vector<PrometheusSample> before = {
+      {"sluice_source_connections_total", {{"pipeline", "net"}, {"result", "refused"}}, 10},
+      {"sluice_source_connections_total", {{"pipeline", "net"}, {"result", "accepted"}}, 90},
+  };
+  const std::vector<PrometheusSample> after = {
+      {"sluice_events_in_total", {{"pipeline", "net"}, {"stage", "ingest"}}, 5},
+      {"sluice_events_in_total", {{"pipeline", "files"}, {"stage", "ingest"}}, 5},
+      {"sluice_source_open_connections", {{"pipeline", "net"}}, 200},
+      {"sluice_source_connections_total", {{"pipeline", "net"}, {"result", "refused"}}, 15},
+      {"sluice_source_connections_total", {{"pipeline", "net"}, {"result", "accepted"}}, 290},
+  };
+  const std::string frame = render_top_frame(before, after, 2.0, "u");
+  EXPECT_TRUE(has_line(frame, "  connections 200 open, 2.5/s refused over max_connections"))
+      << frame;
+  EXPECT_EQ(frame.find("  connections "), frame.rfind("  connections "))
+      << "only pipeline net has any";
+}
+
 TEST_F(TopFrame, EveryLineFitsEightyColumnsWithoutEscapes) {
   for (const std::string& line : lines_of(frame_)) {
     EXPECT_LE(line.size(), kTopFrameWidth) << line;
