@@ -2,7 +2,8 @@
 // positions, and the two things done with it: making the bytes it counts durable before the
 // record that counts them is saved, and, on the next start, cutting the file back to it, so that
 // what was written after the record (and will be written again) is gone.
-// Threading: none; the file source calls these from its own thread.
+// Threading: none; the file source cuts back from its own thread at start, and its
+// CheckpointSaver syncs from the saver's thread.
 #pragma once
 
 #include <sys/types.h>

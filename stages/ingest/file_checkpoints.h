@@ -6,7 +6,8 @@
 // and a checksum, so a torn or edited one is refused as a whole rather than half believed.
 // With delivery: exactly_once the same record also holds each sink file's length at the same
 // cut (SinkFileLength), so positions and lengths are saved together or not at all.
-// Threading: none; the file source calls it from its own thread.
+// Threading: none; the file source loads (and at start saves) from its own thread, and its
+// CheckpointSaver saves from the saver's thread, one save at a time.
 #pragma once
 
 #include <cstdint>

@@ -666,17 +666,23 @@ void FileSource::apply_cut() {
 }
 
 void FileSource::save_checkpoints(bool now) {
-  if (!checkpointing_ || !dirty_) {
+  if (!checkpointing_) {
+    return;
+  }
+  if (saver_->has_completions()) {
+    apply_saved();
+  }
+  if (!dirty_) {
     return;
   }
   const auto clock = std::chrono::steady_clock::now();
   if (!now && clock - last_save_ < std::chrono::milliseconds(options_.checkpoint_interval_ms)) {
     return;
   }
-  std::vector<FileCheckpoint> entries;
+  CheckpointSave save;
   for (auto& f : files_) {
     if (f->resume_entry) {
-      entries.push_back(*f->resume_entry);  // not opened yet: where it resumes is unchanged
+      save.entries.push_back(*f->resume_entry);  // not opened yet: where it resumes is unchanged
       continue;
     }
     auto position = exactly_once_ ? f->cut_offset : f->tracker.committable();
@@ -696,47 +702,75 @@ void FileSource::save_checkpoints(bool now) {
     e.lines = mark->second.lines;
     e.tail_length = mark->second.tail_length;
     e.tail = mark->second.tail;
-    entries.push_back(std::move(e));
+    save.entries.push_back(std::move(e));
   }
-  std::vector<SinkFileLength> sinks;
-  Status s;
   if (exactly_once_) {
-    // The bytes the record counts are durable before it is: a crash after the rename never
-    // finds a sink file shorter than its record.
-    for (size_t t = 0; t < options_.exactly_once_outputs.size() && s.ok(); ++t) {
-      if (options_.exactly_once_outputs[t].empty()) {
-        continue;
-      }
-      Result<SinkFileLength> synced =
-          sync_sink_file(options_.exactly_once_outputs[t], cut_->lengths()[t]);
-      if (synced.ok()) {
-        sinks.push_back(std::move(synced.value()));
-      } else {
-        s = synced.status();
+    // The saver syncs each sink file before it writes the record (save_durably); the lengths
+    // are the cut's now, which the files have reached (they only grow).
+    for (size_t t = 0; t < options_.exactly_once_outputs.size(); ++t) {
+      if (!options_.exactly_once_outputs[t].empty()) {
+        save.sinks.push_back({options_.exactly_once_outputs[t], cut_->lengths()[t]});
       }
     }
   }
-  if (s.ok()) {
-    s = store_->save(entries, sinks);
-  }
-  if (!s.ok()) {
-    if (!warned_save_) {
-      log_warning("file source: cannot save checkpoints: " + s.message() +
-                  " (retried; a restart may read again what was delivered since the last save)");
-      warned_save_ = true;
+  // A released file that is settled now has its last position in this save: it may be
+  // forgotten once this save (or a newer one, which has it too) is durable.
+  std::vector<uint64_t> forgettable;
+  for (const auto& f : files_) {
+    if (releasable(*f)) {
+      forgettable.push_back(f->id);
     }
-    last_save_ = clock;
-    return;
   }
-  warned_save_ = false;
+  const uint64_t seq = saver_->submit(std::move(save));
+  forgettable_.emplace_back(seq, std::move(forgettable));
+  // Moved positions are saved again only if the save fails (apply_saved) or they move again.
   dirty_ = false;
   last_save_ = clock;
-  forget_released();
 }
 
-void FileSource::forget_released() {
-  std::erase_if(files_, [](const auto& f) {
-    return f->released && f->fd < 0 && f->tracker.in_flight() == 0 && f->behind_cut == 0;
+void FileSource::apply_saved() {
+  saved_.clear();
+  saver_->take_completions(saved_);
+  for (CheckpointSaver::Completion& c : saved_) {
+    // The ids this save's snapshot let go of; those of older saves it replaced are in it too.
+    std::vector<uint64_t> ids;
+    while (!forgettable_.empty() && forgettable_.front().first <= c.seq) {
+      if (forgettable_.front().first == c.seq) {
+        ids = std::move(forgettable_.front().second);
+      }
+      forgettable_.pop_front();
+    }
+    if (!c.status.ok()) {
+      if (!warned_save_) {
+        log_warning("file source: cannot save checkpoints: " + c.status.message() +
+                    " (retried; a restart may read again what was delivered since the last save)");
+        warned_save_ = true;
+      }
+      dirty_ = true;  // saved again at the next interval
+      continue;
+    }
+    warned_save_ = false;
+    forget_released(ids);
+  }
+  saved_.clear();
+}
+
+void FileSource::finish_saving() {
+  // A failed save still unreported makes the last one retry; then that one is waited for.
+  saver_->flush();
+  apply_saved();
+  save_checkpoints(true);
+  saver_->flush();
+  apply_saved();
+}
+
+bool FileSource::releasable(const TrackedFile& f) {
+  return f.released && f.fd < 0 && f.tracker.in_flight() == 0 && f.behind_cut == 0;
+}
+
+void FileSource::forget_released(const std::vector<uint64_t>& ids) {
+  std::erase_if(files_, [&](const auto& f) {
+    return releasable(*f) && std::find(ids.begin(), ids.end(), f->id) != ids.end();
   });
 }
 
@@ -828,6 +862,12 @@ Status FileSource::run(SourceContext& ctx) {
   if (Status s = load_checkpoints(); !s.ok()) {
     return s;
   }
+  if (checkpointing_) {
+    // Saves are made durable on the saver's thread; this one reads on meanwhile.
+    const FileCheckpointStore* store = store_.get();
+    saver_ = std::make_unique<CheckpointSaver>(
+        [store](const CheckpointSave& save) { return save_durably(*store, save); });
+  }
   if (options_.follow) {
     // Watching starts before the first scan: whatever changes after it is seen.
     watch_ = std::make_unique<FileWatch>(options_.paths,
@@ -880,7 +920,8 @@ Status FileSource::run(SourceContext& ctx) {
       settle(std::chrono::milliseconds(50));
     }
     settle(std::chrono::milliseconds(0));
-    save_checkpoints(true);
+    finish_saving();
+    saver_.reset();
   }
   if (failed_ > 0) {
     return Status::error("file source: " + std::to_string(failed_) + " of " +

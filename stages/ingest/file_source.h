@@ -25,21 +25,26 @@
 // be (what was appended after it was closed is lost, and said). Only regular files are read; a
 // FIFO or device matched by a glob is skipped with a warning.
 // Threading: run() on the ingest thread; acknowledgements arrive on sink threads into an
-// AckInbox and are applied on the ingest thread.
+// AckInbox and are applied on the ingest thread. Saves are made durable on a CheckpointSaver's
+// thread while reading goes on; their outcomes are applied on the ingest thread, and run()
+// returns only once the last one is durable.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "stages/delivery/ack_inbox.h"
 #include "stages/delivery/consistent_cut.h"
+#include "stages/ingest/checkpoint_saver.h"
 #include "stages/ingest/file_checkpoints.h"
 #include "stages/ingest/file_watch.h"
 #include "stages/ingest/source.h"
@@ -136,9 +141,19 @@ class FileSource : public Source {
   // acknowledgements, and saving.
   void on_emit(TrackedFile& file, Batch& batch, uint64_t first, uint64_t end, uint64_t lines);
   void settle(std::chrono::milliseconds wait);
+  // Takes a snapshot of the positions (and exactly_once's sink lengths) and hands it to the
+  // saver when one is due; first applies what the saves that finished since reported.
   void save_checkpoints(bool now);
-  // Released files whose batches all settled are dropped once a save no longer needs them.
-  void forget_released();
+  // A finished save's outcome: a failed one is warned about (once until one succeeds) and
+  // retried; a durable one lets the files it released be forgotten.
+  void apply_saved();
+  // At the end of run(): the last save is made and is durable (or reported failed) on return.
+  void finish_saving();
+  // Released, closed, and every batch settled (and past the cut): its position cannot move.
+  static bool releasable(const TrackedFile& f);
+  // Released files (of `ids`) whose last position a durable save holds are dropped: a save no
+  // longer needs them.
+  void forget_released(const std::vector<uint64_t>& ids);
 
   FileSourceOptions options_;
   FramerFactory make_framer_;
@@ -160,9 +175,13 @@ class FileSource : public Source {
   std::vector<AckInbox::Settled> settled_;  // reused
   uint64_t next_cookie_ = 1;
   uint64_t next_file_id_ = 1;
-  bool dirty_ = false;  // a position moved since the last save
+  bool dirty_ = false;  // a position moved since the last snapshot (or its save failed)
   std::chrono::steady_clock::time_point last_save_{};
   bool warned_save_ = false;
+  // The saves being made durable: by sequence number, the released files each may let go of.
+  std::deque<std::pair<uint64_t, std::vector<uint64_t>>> forgettable_;
+  std::vector<CheckpointSaver::Completion> saved_;  // reused
+  std::unique_ptr<CheckpointSaver> saver_;  // during run(); uses store_, so declared after it
 
   // delivery: exactly_once.
   bool exactly_once_ = false;
