@@ -14,8 +14,9 @@
 #
 # Environment: SLUICE (binary, default build-bench/sluice), EVENTS (default 5000000), RUNS (5),
 # WORKERS (parse workers, 1), OUT (bench/out), WRITE_DIR (where the followed file and the sinks'
-# output are written, default OUT; a tmpfs such as /dev/shm takes the disk's noise out: on this machine's ext4, writing right after
-# the last run's output was deleted makes some runs' sinks several times slower).
+# output are written, default OUT; a tmpfs such as /dev/shm takes the disk's noise out: on this
+# machine's ext4, writing right after the last run's output was deleted makes some runs' sinks
+# several times slower).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -116,23 +117,20 @@ for _ in $(seq "$RUNS"); do
   ratios+=" $(awk -v e="$e" -v f="$f" 'BEGIN {printf "%.3f", e / f}')"
   written_ratios+=" $(awk -v e="$e" -v f="$p" 'BEGIN {printf "%.3f", e / f}')"
 done
-p=$(echo "$written_s" | median)
-e=$(echo "$eof_s" | median)
-f=$(echo "$follow_s" | median)
 w=$(echo "$writer_s" | median)
 echo "W1 follow vs EOF: $EVENTS events ($BYTES bytes), $WORKERS parse worker(s), median of $RUNS pairs, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| run | events/s | MB/s (input) | seconds (each run) | sluice CPU s | peak RSS MiB |"
 echo "| --- | ---: | ---: | --- | ---: | ---: |"
-awk -v n="$EVENTS" -v b="$BYTES" -v s="$e" -v all="$eof_s" -v r="$(echo "$eof_rss" | median)" \
-  -v c="$(echo "$eof_cpu" | median)" \
-  'BEGIN {printf "| W1 EOF (follow: false) | %.2f M | %.0f | %s | %.2f | %.0f |\n", n / s / 1e6, b / s / 1e6, all, c, r / 1024}'
-awk -v n="$EVENTS" -v b="$BYTES" -v s="$f" -v all="$follow_s" -v r="$(echo "$follow_rss" | median)" \
-  -v c="$(echo "$follow_cpu" | median)" \
-  'BEGIN {printf "| W1 follow, writer appending | %.2f M | %.0f | %s | %.2f | %.0f |\n", n / s / 1e6, b / s / 1e6, all, c, r / 1024}'
-awk -v n="$EVENTS" -v b="$BYTES" -v s="$p" -v all="$written_s" -v r="$(echo "$written_rss" | median)" \
-  -v c="$(echo "$written_cpu" | median)" \
-  'BEGIN {printf "| W1 follow, file already written | %.2f M | %.0f | %s | %.2f | %.0f |\n", n / s / 1e6, b / s / 1e6, all, c, r / 1024}'
+# row LABEL SECONDS RSS_KIB CPU_SECONDS: one table row from each run's numbers, by their medians.
+row() {
+  awk -v label="$1" -v n="$EVENTS" -v b="$BYTES" -v s="$(echo "$2" | median)" -v all="$2" \
+    -v r="$(echo "$3" | median)" -v c="$(echo "$4" | median)" \
+    'BEGIN {printf "| %s | %.2f M | %.0f | %s | %.2f | %.0f |\n", label, n / s / 1e6, b / s / 1e6, all, c, r / 1024}'
+}
+row "W1 EOF (follow: false)" "$eof_s" "$eof_rss" "$eof_cpu"
+row "W1 follow, writer appending" "$follow_s" "$follow_rss" "$follow_cpu"
+row "W1 follow, file already written" "$written_s" "$written_rss" "$written_cpu"
 echo
 awk -v all="$written_ratios" -v m="$(echo "$written_ratios" | median)" \
   'BEGIN {printf "- follow (file already written) / EOF events/s ratio: median %s (each pair:%s)\n", m, all}'
