@@ -752,7 +752,6 @@ void FileSource::apply_saved() {
     warned_save_ = false;
     forget_released(ids);
   }
-  saved_.clear();
 }
 
 void FileSource::finish_saving() {
